@@ -1,0 +1,91 @@
+package survey
+
+import (
+	"sort"
+	"strings"
+)
+
+// builtinMessages are the interface texts the engine and its adapters use,
+// in every language toolmap ships. A definition may override any of them
+// under its "messages" key; a language missing here falls back to the
+// survey's default language, then to English.
+var builtinMessages = map[string]Text{
+	"progress":       {"en": "Question {n} of {total}", "es": "Pregunta {n} de {total}"},
+	"row_progress":   {"en": "{label} ({n} of {total})", "es": "{label} ({n} de {total})"},
+	"hint_single":    {"en": "Tap one answer.", "es": "Toca una respuesta."},
+	"hint_multi":     {"en": "Tap all that apply, then Done.", "es": "Toca todas las que correspondan y después «Listo»."},
+	"hint_text":      {"en": "Type your answer.", "es": "Escribe tu respuesta."},
+	"hint_number":    {"en": "Type a number.", "es": "Escribe un número."},
+	"hint_optional":  {"en": "You can skip this one.", "es": "Puedes saltarte esta pregunta."},
+	"done":           {"en": "Done ▶", "es": "Listo ▶"},
+	"back":           {"en": "⬅ Back", "es": "⬅ Atrás"},
+	"skip":           {"en": "Skip", "es": "Saltar"},
+	"other":          {"en": "Other…", "es": "Otra…"},
+	"more":           {"en": "More…", "es": "Más…"},
+	"fewer":          {"en": "Fewer…", "es": "Menos…"},
+	"other_prompt":   {"en": "Please type it in a few words.", "es": "Escríbelo en pocas palabras, por favor."},
+	"other_answered": {"en": "Other: {text}", "es": "Otra: {text}"},
+
+	"problem_choose":      {"en": "Please tap one of the buttons.", "es": "Toca uno de los botones, por favor."},
+	"problem_min_picks":   {"en": "Please pick at least {n}.", "es": "Elige al menos {n}, por favor."},
+	"problem_max_picks":   {"en": "You can pick at most {n}: untick one first.", "es": "Puedes elegir {n} como máximo: desmarca alguna antes."},
+	"problem_text_empty":  {"en": "Please type an answer.", "es": "Escribe una respuesta, por favor."},
+	"problem_text_short":  {"en": "Please write at least {n} characters.", "es": "Escribe al menos {n} caracteres, por favor."},
+	"problem_text_long":   {"en": "That is {len} characters; the limit is {n}. Please shorten it.", "es": "Son {len} caracteres y el límite es {n}. Acórtalo, por favor."},
+	"problem_number":      {"en": "Please type a number, such as 12.", "es": "Escribe un número, por ejemplo 12."},
+	"problem_whole":       {"en": "Please type a whole number.", "es": "Escribe un número entero, por favor."},
+	"problem_number_min":  {"en": "Please type a number of at least {n}.", "es": "Escribe un número igual o mayor que {n}."},
+	"problem_number_max":  {"en": "Please type a number no bigger than {n}.", "es": "Escribe un número no mayor que {n}."},
+	"problem_required":    {"en": "This question needs an answer.", "es": "Esta pregunta necesita una respuesta."},
+	"problem_first":       {"en": "This is the first question.", "es": "Esta es la primera pregunta."},
+	"problem_consent":     {"en": "Please tap “{agree}” to begin, or “{decline}”.", "es": "Toca «{agree}» para empezar, o «{decline}»."},
+	"problem_stale":       {"en": "That button is from an earlier question. Here is where you are now.", "es": "Ese botón es de una pregunta anterior. Estás aquí."},
+	"problem_other_empty": {"en": "Please type a name, or tap Back.", "es": "Escribe un nombre, o toca «Atrás»."},
+	"problem_language":    {"en": "This survey speaks: {list}.", "es": "Esta encuesta está en: {list}."},
+	"problem_finished":    {"en": "You have already finished. You can review your answers or start again.", "es": "Ya terminaste. Puedes revisar tus respuestas o empezar de nuevo."},
+	"problem_not_started": {"en": "Send /start to begin.", "es": "Envía /start para empezar."},
+
+	"declined":      {"en": "No problem: nothing has been stored. If you change your mind, send /start.", "es": "Sin problema: no se ha guardado nada. Si cambias de idea, envía /start."},
+	"resumed":       {"en": "Welcome back! Let's carry on where you left off.", "es": "¡Hola de nuevo! Sigamos donde lo dejaste."},
+	"restarted":     {"en": "Starting again from the first question.", "es": "Empezamos de nuevo desde la primera pregunta."},
+	"expired":       {"en": "We paused here. Your answers are saved: carry on whenever you like.", "es": "Lo dejamos aquí. Tus respuestas están guardadas: sigue cuando quieras."},
+	"summary_title": {"en": "Your answers:", "es": "Tus respuestas:"},
+	"skipped":       {"en": "(skipped)", "es": "(sin respuesta)"},
+	"nothing":       {"en": "(nothing picked)", "es": "(nada elegido)"},
+	"language_name": {"en": "English", "es": "Español"},
+	"yes":           {"en": "Yes", "es": "Sí"},
+	"no":            {"en": "No", "es": "No"},
+}
+
+func messageKeys() []string {
+	keys := make([]string, 0, len(builtinMessages))
+	for k := range builtinMessages {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Msg returns interface message key in lang, with {name} placeholders
+// replaced by the given name, value pairs. It takes the first there is of:
+// the definition's own text in lang, the built-in text in lang, the
+// definition's own text in the default language, the built-in text in the
+// default language, the built-in English.
+func (d *Definition) Msg(lang, key string, pairs ...string) string {
+	own, builtin := d.Messages[key], builtinMessages[key]
+	s := ""
+	for _, cand := range []string{own[lang], builtin[lang], own[d.DefaultLanguage], builtin[d.DefaultLanguage], builtin["en"]} {
+		if cand != "" {
+			s = cand
+			break
+		}
+	}
+	if len(pairs) == 0 {
+		return s
+	}
+	args := make([]string, 0, len(pairs))
+	for i := 0; i+1 < len(pairs); i += 2 {
+		args = append(args, "{"+pairs[i]+"}", pairs[i+1])
+	}
+	return strings.NewReplacer(args...).Replace(s)
+}
