@@ -124,6 +124,8 @@ type Question struct {
 
 	shortlistPos     map[string]Pos
 	shortlistItemPos []shortlistEntry
+	options          []*Item          // choices, cached by index
+	byOption         map[string]*Item // choices by id
 }
 
 // Condition makes a question depend on an earlier answer. Exactly one test
@@ -184,12 +186,28 @@ func (d *Definition) index() {
 			}
 		}
 	}
+	for _, q := range d.Questions {
+		q.options = d.buildChoices(q)
+		q.byOption = make(map[string]*Item, len(q.options))
+		for _, it := range q.options {
+			if _, dup := q.byOption[it.ID]; !dup {
+				q.byOption[it.ID] = it
+			}
+		}
+	}
 }
 
 // choices returns the options of a single or multi question, or of one
 // matrix row over its full column list, in display order: catalogue items
 // first, then the question's own options. Other… is not included.
 func (d *Definition) choices(q *Question) []*Item {
+	if q.byOption != nil {
+		return q.options
+	}
+	return d.buildChoices(q)
+}
+
+func (d *Definition) buildChoices(q *Question) []*Item {
 	var items []*Item
 	switch q.Kind {
 	case KindMatrix:
@@ -206,7 +224,10 @@ func (d *Definition) choices(q *Question) []*Item {
 
 // option returns the option with the given id of question q, or nil.
 func (d *Definition) option(q *Question, id string) *Item {
-	for _, it := range d.choices(q) {
+	if q.byOption != nil {
+		return q.byOption[id]
+	}
+	for _, it := range d.buildChoices(q) {
 		if it.ID == id {
 			return it
 		}

@@ -80,12 +80,8 @@ func (d *Definition) Msg(lang, key string, pairs ...string) string {
 			break
 		}
 	}
-	if len(pairs) == 0 {
-		return s
-	}
-	args := make([]string, 0, len(pairs))
 	for i := 0; i+1 < len(pairs); i += 2 {
-		args = append(args, "{"+pairs[i]+"}", pairs[i+1])
+		s = strings.ReplaceAll(s, "{"+pairs[i]+"}", pairs[i+1])
 	}
-	return strings.NewReplacer(args...).Replace(s)
+	return s
 }

@@ -75,16 +75,23 @@ func (def *Definition) holds(c *Condition, answers map[string]Answer) bool {
 	return true
 }
 
-// pendingMatrices counts matrix questions whose rows are not known yet, so
-// that progress can count them as at least one step.
-func (def *Definition) pendingMatrices(answers map[string]Answer) int {
+// pendingSteps estimates the steps not yet in the plan because what they
+// depend on is unanswered: a matrix whose rows are not picked yet counts
+// one, and a question whose condition tests an unanswered question counts
+// as if it will be asked. Progress then grows less often as answers come in.
+func (def *Definition) pendingSteps(answers map[string]Answer) int {
 	n := 0
 	for _, q := range def.Questions {
-		if q.Kind != KindMatrix || (q.When != nil && !def.holds(q.When, answers)) {
+		if q.When != nil && !def.holds(q.When, answers) {
+			if _, ok := answers[q.When.Question]; !ok && def.Question(q.When.Question) != nil {
+				n++
+			}
 			continue
 		}
-		if _, ok := answers[q.Rows]; !ok {
-			n++
+		if q.Kind == KindMatrix {
+			if _, ok := answers[q.Rows]; !ok {
+				n++
+			}
 		}
 	}
 	return n
@@ -133,7 +140,7 @@ func (def *Definition) ask(s *Session, problem string) Ask {
 		CanDone: q.Kind == KindMulti || q.Kind == KindMatrix,
 	}
 	a.Progress.Step = slices.Index(plan, cur) + 1
-	a.Progress.Steps = len(plan) + def.pendingMatrices(s.Answers)
+	a.Progress.Steps = len(plan) + def.pendingSteps(s.Answers)
 	a.Title = def.Msg(lang, "progress", "n", strconv.Itoa(a.Progress.Step), "total", strconv.Itoa(a.Progress.Steps))
 	a.Text = def.Text(q.Text, lang)
 

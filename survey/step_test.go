@@ -120,16 +120,16 @@ func TestWalkToCompletion(t *testing.T) {
 
 func TestProgress(t *testing.T) {
 	r := newRunner(t, fixture(t)).do(start(), agree())
-	// kind, size, acts, (matrix unknown: 1), hard, quote is conditional on hard (not answered yet: excluded)
-	if p := r.ask().Progress; p.Step != 1 || p.Steps != 5 {
+	// kind, size, acts, hard, and one each for the matrix (rows unknown) and quote (hard unanswered)
+	if p := r.ask().Progress; p.Step != 1 || p.Steps != 6 {
 		t.Fatalf("first: %+v", p)
 	}
 	r.do(choose("union"), text("5"), toggle("announce"), toggle("events"), toggle("money"), done())
 	a := r.ask()
-	if a.Progress.Step != 4 || a.Progress.Steps != 7 || a.Progress.Row != 1 || a.Progress.Rows != 3 {
+	if a.Progress.Step != 4 || a.Progress.Steps != 8 || a.Progress.Row != 1 || a.Progress.Rows != 3 {
 		t.Fatalf("matrix: %+v", a.Progress)
 	}
-	if a.Title != "Question 4 of 7" || a.Row != "Announcing (1 of 3)" || a.Text != "Tools for Announcing?" {
+	if a.Title != "Question 4 of 8" || a.Row != "Announcing (1 of 3)" || a.Text != "Tools for Announcing?" {
 		t.Fatalf("title %q row %q text %q", a.Title, a.Row, a.Text)
 	}
 }
@@ -379,7 +379,7 @@ func TestLanguage(t *testing.T) {
 	}
 	r.do(agree())
 	a := r.ask()
-	if a.Text != "¿Qué tipo de grupo?" || a.Options[0].Label != "Choir" || a.Title != "Pregunta 1 de 5" {
+	if a.Text != "¿Qué tipo de grupo?" || a.Options[0].Label != "Choir" || a.Title != "Pregunta 1 de 6" {
 		t.Fatalf("Spanish question: %+v", a)
 	}
 	r.do(Input{Kind: InputLanguage, Text: "fr"})

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -134,7 +135,7 @@ func (t *tryer) run(ctx context.Context, lang string) error {
 				first = []survey.Input{{Kind: survey.InputResume}}
 			}
 			if lang != "" {
-				first = append(first, survey.Input{Kind: survey.InputLanguage, Text: lang})
+				first = append([]survey.Input{{Kind: survey.InputLanguage, Text: lang}}, first...)
 			}
 		case survey.StatusCompleted:
 			fmt.Fprintf(t.out, "You finished this survey on %s. Your answers:\n", s.CompletedAt.Local().Format("2 Jan 2006 15:04"))
@@ -192,14 +193,27 @@ func (t *tryer) run(ctx context.Context, lang string) error {
 // apply steps the engine through inputs, each in its own durable commit,
 // and shows what it says.
 func (t *tryer) apply(ins ...survey.Input) error {
-	for _, in := range ins {
+	for i, in := range ins {
 		events, err := t.db.Step(t.id, func(s survey.Session) (survey.Session, []survey.Event, error) {
 			return survey.Step(t.def, s, in, t.now())
 		})
 		if err != nil {
 			return err
 		}
-		fmt.Fprint(t.out, textui.Format(events))
+		shown := events
+		if i < len(ins)-1 {
+			// Several inputs at once: show the question once, after the last.
+			shown = slices.DeleteFunc(slices.Clone(events), func(ev survey.Event) bool {
+				switch ev := ev.(type) {
+				case survey.Ask:
+					return ev.Problem == ""
+				case survey.AskConsent:
+					return ev.Problem == ""
+				}
+				return false
+			})
+		}
+		fmt.Fprint(t.out, textui.Format(shown))
 		summary := t.prompt.Summary
 		t.prompt.Update(events)
 		if t.prompt.Summary == nil {

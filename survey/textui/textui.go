@@ -108,7 +108,7 @@ func Parse(line string, p Prompt) ([]survey.Input, Action) {
 		return []survey.Input{{Kind: survey.InputStart}}, ActionNone
 	}
 	at := a.At
-	switch lower {
+	switch strings.TrimPrefix(lower, "/") {
 	case "b", "back":
 		return []survey.Input{{Kind: survey.InputBack}}, ActionNone
 	case "s", "skip":
