@@ -55,6 +55,27 @@ var builtinMessages = map[string]Text{
 	"language_name": {"en": "English", "es": "Español"},
 	"yes":           {"en": "Yes", "es": "Sí"},
 	"no":            {"en": "No", "es": "No"},
+
+	// Used by the Telegram bot.
+	"help": {
+		"en": "I ask a few questions about the tools your group uses. Tap the buttons to answer; type when I ask you to.\n\n/start – begin, or carry on where you left off\n/back – go back one question\n/skip – skip a question you may skip\n/review – see your answers and change one\n/restart – start again from the first question\n/language – change language\n/privacy – what we store and why",
+		"es": "Te hago unas preguntas sobre las herramientas que usa tu grupo. Toca los botones para responder; escribe cuando te lo pida.\n\n/start – empezar, o seguir donde lo dejaste\n/back – volver a la pregunta anterior\n/skip – saltar una pregunta que se puede saltar\n/review – ver tus respuestas y cambiar alguna\n/restart – empezar de nuevo desde la primera pregunta\n/language – cambiar de idioma\n/privacy – qué guardamos y por qué",
+	},
+	"privacy": {
+		"en": "What we store: your numeric Telegram id, the language you chose, where you came from (the link you used), and your answers with the time you gave them. Never your name, username or phone number.\nWhy: research into the tools community groups use.\nWho sees it: the research team, with a code in place of your id. Published results are anonymous totals and never show a number under 5.\nHow long: until the study ends.\nYour rights: /review shows your answers; you can stop at any time, and ask the research team to delete your data.",
+		"es": "Qué guardamos: tu identificador numérico de Telegram, el idioma que elegiste, de dónde llegaste (el enlace que usaste) y tus respuestas con la hora en que las diste. Nunca tu nombre, tu usuario ni tu teléfono.\nPara qué: investigar qué herramientas usan los grupos comunitarios.\nQuién lo ve: el equipo de investigación, con un código en lugar de tu identificador. Los resultados publicados son totales anónimos y nunca muestran un número menor que 5.\nCuánto tiempo: hasta que termine el estudio.\nTus derechos: /review muestra tus respuestas; puedes dejarlo cuando quieras y pedir al equipo de investigación que borre tus datos.",
+	},
+	"private_only":    {"en": "I only talk in private chats, so nothing said here is stored. Tap below to open a chat with me.", "es": "Solo hablo en chats privados, así que no se guarda nada de lo que se dice aquí. Toca abajo para abrir un chat conmigo."},
+	"open_chat":       {"en": "Open a private chat", "es": "Abrir un chat privado"},
+	"media":           {"en": "Sorry, I can only read text and taps on the buttons.", "es": "Lo siento, solo puedo leer texto y toques en los botones."},
+	"slow_down":       {"en": "That's a lot at once! Please slow down a little; I'll keep up.", "es": "¡Eso es mucho de golpe! Ve un poco más despacio, por favor."},
+	"stale_button":    {"en": "That button no longer works.", "es": "Ese botón ya no funciona."},
+	"survey_changed":  {"en": "The survey has been updated. Here is where you are now.", "es": "La encuesta se ha actualizado. Estás aquí."},
+	"review_title":    {"en": "Your answers so far. Tap one to change it.", "es": "Tus respuestas hasta ahora. Toca una para cambiarla."},
+	"review_empty":    {"en": "You have no answers yet. Send /start to begin.", "es": "Todavía no tienes respuestas. Envía /start para empezar."},
+	"language_prompt": {"en": "Choose a language:", "es": "Elige un idioma:"},
+	"unknown_command": {"en": "I don't know that command. /help lists what I can do.", "es": "No conozco ese comando. /help muestra lo que puedo hacer."},
+	"saved":           {"en": "Saved ✔", "es": "Guardado ✔"},
 }
 
 func messageKeys() []string {

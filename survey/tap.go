@@ -22,17 +22,18 @@ type Tap struct {
 
 // tapCodes maps the input kinds a button can carry to one-letter codes.
 var tapCodes = map[InputKind]byte{
-	InputAgree:   'a',
-	InputDecline: 'n',
-	InputChoose:  'c',
-	InputToggle:  't',
-	InputDone:    'd',
-	InputBack:    'b',
-	InputSkip:    's',
-	InputMore:    'm',
-	InputJump:    'j',
-	InputRestart: 'r',
-	InputResume:  'u',
+	InputAgree:    'a',
+	InputDecline:  'n',
+	InputChoose:   'c',
+	InputToggle:   't',
+	InputDone:     'd',
+	InputBack:     'b',
+	InputSkip:     's',
+	InputMore:     'm',
+	InputJump:     'j',
+	InputRestart:  'r',
+	InputResume:   'u',
+	InputLanguage: 'l',
 }
 
 var tapKinds = func() map[byte]InputKind {
@@ -87,16 +88,20 @@ func DecodeTap(s string) (Tap, error) {
 	if err != nil || v < 0 || strconv.Itoa(v) != parts[1] {
 		return Tap{}, ErrBadTap
 	}
-	for _, id := range parts[2:] {
-		if id != "" && !validID(id) {
-			return Tap{}, ErrBadTap
+	for i, id := range parts[2:] {
+		if id == "" || validID(id) || (i == 2 && kind == InputLanguage && validLanguage(id)) {
+			continue
 		}
+		return Tap{}, ErrBadTap
 	}
 	return Tap{Kind: kind, Version: v, At: Cursor{Question: parts[2], Item: parts[3]}, Option: parts[4]}, nil
 }
 
 // Input turns the tap into the engine's input.
 func (t Tap) Input() Input {
+	if t.Kind == InputLanguage {
+		return Input{Kind: t.Kind, Text: t.Option}
+	}
 	return Input{Kind: t.Kind, At: t.At, Option: t.Option}
 }
 
@@ -121,3 +126,7 @@ func validID(s string) bool {
 
 // MaxIDLength is the longest id allowed.
 const MaxIDLength = 32
+
+// validLanguage reports whether s looks like a language code such as "es"
+// or "pt-br".
+func validLanguage(s string) bool { return langPattern.MatchString(s) }

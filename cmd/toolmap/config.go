@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -24,13 +26,59 @@ type Config struct {
 	// Database is the bbolt database file. A relative path is relative to
 	// the config file.
 	Database string `yaml:"database"`
+	// Telegram is how the bot reaches Telegram.
+	Telegram TelegramConfig `yaml:"telegram"`
+	// Bot tunes the conversation.
+	Bot BotConfig `yaml:"bot"`
 
 	file string
 }
 
+// TelegramConfig is the telegram section.
+type TelegramConfig struct {
+	// APIURL is the Bot API server: Telegram's own, or a self-hosted one.
+	APIURL string `yaml:"api_url"`
+	// TokenFile holds the bot token when TOOLMAP_TELEGRAM_TOKEN is unset.
+	TokenFile string `yaml:"token_file"`
+	// PollTimeout is the long-polling timeout.
+	PollTimeout Duration `yaml:"poll_timeout"`
+	// RequestTimeout bounds every HTTP request; it must exceed PollTimeout.
+	RequestTimeout Duration `yaml:"request_timeout"`
+}
+
+// BotConfig is the bot section.
+type BotConfig struct {
+	// MaxText is the longest free-text message accepted, in characters.
+	MaxText int `yaml:"max_text"`
+}
+
+// Duration is a time.Duration written as "30s" or "2m" in YAML.
+type Duration time.Duration
+
+// UnmarshalYAML reads a duration such as "30s".
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil || v < 0 {
+		return fmt.Errorf("line %d: %q is not a duration such as 30s or 2m", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// TokenEnv is the environment variable holding the bot token.
+const TokenEnv = "TOOLMAP_TELEGRAM_TOKEN"
+
 // DefaultConfig is the configuration used without a file.
 func DefaultConfig() Config {
-	return Config{Database: "toolmap.db"}
+	return Config{
+		Database: "toolmap.db",
+		Telegram: TelegramConfig{
+			APIURL:         "https://api.telegram.org",
+			PollTimeout:    Duration(30 * time.Second),
+			RequestTimeout: Duration(45 * time.Second),
+		},
+		Bot: BotConfig{MaxText: 1000},
+	}
 }
 
 var yamlErrLine = regexp.MustCompile(`line (\d+): (.*)`)
@@ -60,7 +108,52 @@ func ReadConfigFile(path string) (Config, error) {
 	if !filepath.IsAbs(cfg.Database) {
 		cfg.Database = filepath.Join(dir, cfg.Database)
 	}
-	return cfg, nil
+	if cfg.Telegram.TokenFile != "" && !filepath.IsAbs(cfg.Telegram.TokenFile) {
+		cfg.Telegram.TokenFile = filepath.Join(dir, cfg.Telegram.TokenFile)
+	}
+	return cfg, cfg.check()
+}
+
+// check reports settings that cannot work.
+func (c Config) check() error {
+	var errs []string
+	u, err := url.Parse(c.Telegram.APIURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		errs = append(errs, fmt.Sprintf("telegram.api_url: %q is not an http(s) URL such as https://api.telegram.org", c.Telegram.APIURL))
+	}
+	if c.Telegram.PollTimeout < Duration(time.Second) || c.Telegram.PollTimeout > Duration(50*time.Second) {
+		errs = append(errs, "telegram.poll_timeout: must be between 1s and 50s")
+	}
+	if c.Telegram.RequestTimeout <= c.Telegram.PollTimeout {
+		errs = append(errs, "telegram.request_timeout: must be longer than telegram.poll_timeout")
+	}
+	if c.Bot.MaxText < 1 || c.Bot.MaxText > 4000 {
+		errs = append(errs, "bot.max_text: must be between 1 and 4000")
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%s: %s", c.file, strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// Token reads the bot token: from TOOLMAP_TELEGRAM_TOKEN, else from
+// telegram.token_file. It is never in the config file itself.
+func (c Config) Token(getenv func(string) string) (string, error) {
+	if t := strings.TrimSpace(getenv(TokenEnv)); t != "" {
+		return t, nil
+	}
+	if c.Telegram.TokenFile == "" {
+		return "", fmt.Errorf("no bot token: set %s, or telegram.token_file in the config (get a token from @BotFather)", TokenEnv)
+	}
+	data, err := os.ReadFile(c.Telegram.TokenFile)
+	if err != nil {
+		return "", fmt.Errorf("read telegram.token_file: %w", err)
+	}
+	t := strings.TrimSpace(string(data))
+	if t == "" {
+		return "", fmt.Errorf("telegram.token_file %s is empty", c.Telegram.TokenFile)
+	}
+	return t, nil
 }
 
 // configError rewrites a YAML error as "file:line: problem" lines.
@@ -78,7 +171,11 @@ func configError(path string, err error) error {
 			msg := m[2]
 			if f := unknownField.FindStringSubmatch(msg); f != nil {
 				msg = fmt.Sprintf("unknown key %q", f[1])
+				if strings.Contains(f[1], "token") && f[1] != "token_file" {
+					msg += fmt.Sprintf(": the token is never read from the config file; set %s or telegram.token_file", TokenEnv)
+				}
 			}
+			msg = strings.TrimPrefix(msg, "line "+m[1]+": ")
 			out = append(out, fmt.Sprintf("%s:%s: %s", path, m[1], msg))
 			continue
 		}

@@ -1,0 +1,455 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"toolmap/survey"
+)
+
+// Options tune the Bot. The zero value is ready to use.
+type Options struct {
+	Logger       *slog.Logger
+	Now          func() time.Time
+	PollTimeout  time.Duration // long-poll timeout; default 30 s
+	MaxTextRunes int           // longest free text accepted; default 1000
+	// Flood control per user: updates a second on average, and the burst
+	// allowed above it. Defaults 2 and 10.
+	FloodRate  float64
+	FloodBurst int
+}
+
+// Waker is told when new messages are queued: the Sender.
+type Waker interface{ Wake() }
+
+// Bot runs the survey in Telegram private chats.
+type Bot struct {
+	api    *tgbotapi.BotAPI
+	def    *survey.Definition
+	store  Store
+	waker  Waker
+	opts   Options
+	log    *slog.Logger
+	flood  *floodGate
+	answer chan callbackAnswer
+	wg     sync.WaitGroup
+
+	statsMu sync.Mutex
+	stats   LoopStats
+}
+
+// LoopStats counts what the update loop did, for the demo and metrics.
+type LoopStats struct {
+	Updates, Duplicates, Ignored, Flooded int64
+	Commits                               int64
+	CommitTime                            time.Duration // total time in Commit
+}
+
+type callbackAnswer struct {
+	id, text string
+}
+
+// New returns a Bot. api must have been made with a client from
+// NewHTTPClient, so that errors never carry the token.
+func New(api *tgbotapi.BotAPI, def *survey.Definition, st Store, waker Waker, opts *Options) *Bot {
+	o := Options{}
+	if opts != nil {
+		o = *opts
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.PollTimeout <= 0 {
+		o.PollTimeout = 30 * time.Second
+	}
+	if o.MaxTextRunes <= 0 {
+		o.MaxTextRunes = 1000
+	}
+	if o.FloodRate <= 0 {
+		o.FloodRate = 2
+	}
+	if o.FloodBurst <= 0 {
+		o.FloodBurst = 10
+	}
+	return &Bot{
+		api: api, def: def, store: st, waker: waker, opts: o, log: o.Logger,
+		flood:  newFloodGate(o.FloodRate, o.FloodBurst),
+		answer: make(chan callbackAnswer, 1024),
+	}
+}
+
+// Stats returns what the loop has done so far.
+func (b *Bot) Stats() LoopStats {
+	b.statsMu.Lock()
+	defer b.statsMu.Unlock()
+	return b.stats
+}
+
+func (b *Bot) count(f func(*LoopStats)) {
+	b.statsMu.Lock()
+	f(&b.stats)
+	b.statsMu.Unlock()
+}
+
+// AllowedUpdates is the update types the bot asks for: set explicitly,
+// because Telegram remembers the last setting.
+var AllowedUpdates = []string{"message", "callback_query"}
+
+// ErrConflict means another process is polling with the same token.
+var ErrConflict = errors.New("another bot instance is using this token (Telegram answered 409 Conflict): stop it, or use a separate bot for this instance")
+
+// Run polls for updates until ctx is done. Each update is committed, with
+// the offset after it, before the next poll confirms it to Telegram. It
+// returns nil when ctx is cancelled, or an error that retrying cannot fix
+// (a revoked token).
+func (b *Bot) Run(ctx context.Context) error {
+	const answerers = 4
+	for range answerers {
+		b.wg.Go(func() { b.answerCallbacks(ctx) })
+	}
+	defer b.wg.Wait()
+
+	offset, err := b.store.Offset()
+	if err != nil {
+		return fmt.Errorf("read the update offset: %w", err)
+	}
+	backoff := time.Duration(0)
+	conflicts := 0
+	for ctx.Err() == nil {
+		cfg := tgbotapi.UpdateConfig{
+			Offset:         int(offset),
+			Limit:          100,
+			Timeout:        int(b.opts.PollTimeout / time.Second),
+			AllowedUpdates: AllowedUpdates,
+		}
+		updates, err := b.api.GetUpdates(cfg)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			var te *tgbotapi.Error
+			if errors.As(err, &te) {
+				switch te.Code {
+				case 401, 404:
+					return fmt.Errorf("telegram refused the token (%d %s): check TOOLMAP_TELEGRAM_TOKEN", te.Code, te.Message)
+				case 409:
+					conflicts++
+					if conflicts == 3 {
+						b.log.Error("polling conflict", "class", "409", "err", ErrConflict)
+					}
+				case 429:
+					if d := time.Duration(te.RetryAfter) * time.Second; d > backoff {
+						backoff = d
+					}
+				}
+			}
+			backoff = nextBackoff(backoff)
+			b.log.Warn("getUpdates failed", "class", errClass(err), "retry_in", backoff.Round(time.Millisecond))
+			if !sleepCtx(ctx, backoff) {
+				return nil
+			}
+			continue
+		}
+		backoff, conflicts = 0, 0
+		for _, u := range updates {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if err := b.HandleUpdate(u); err != nil {
+				// Not committed: poll again from the same offset, after a pause.
+				b.log.Error("update not handled", "update_id", u.UpdateID, "err", err)
+				if !sleepCtx(ctx, time.Second) {
+					return nil
+				}
+				break
+			}
+			offset = int64(u.UpdateID) + 1
+		}
+	}
+	return nil
+}
+
+// nextBackoff doubles d with jitter, from 1 s up to 1 min.
+func nextBackoff(d time.Duration) time.Duration {
+	if d < time.Second {
+		d = time.Second
+	} else {
+		d *= 2
+	}
+	d = min(d, time.Minute)
+	return d/2 + rand.N(d/2+1)
+}
+
+// sleepCtx waits d or until ctx is done; it reports whether d passed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// errClass names the kind of a Bot API error for logs, never its text.
+func errClass(err error) string {
+	var te *tgbotapi.Error
+	if errors.As(err, &te) {
+		if te.Code != 0 {
+			return strconv.Itoa(te.Code)
+		}
+		return "api"
+	}
+	if strings.Contains(err.Error(), "invalid character") {
+		return "bad_response"
+	}
+	return "transport"
+}
+
+func (b *Bot) answerCallbacks(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case a := <-b.answer:
+			cfg := tgbotapi.NewCallback(a.id, truncate(a.text, 190))
+			if _, err := b.api.Request(cfg); err != nil {
+				b.log.Warn("answerCallbackQuery failed", "class", errClass(err))
+			}
+		}
+	}
+}
+
+var payloadPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// HandleUpdate handles one update: it works out what the user did,
+// commits the effect in one transaction and wakes the sender. A duplicate
+// changes nothing. It returns an error only when nothing was committed.
+func (b *Bot) HandleUpdate(u tgbotapi.Update) error {
+	b.count(func(s *LoopStats) { s.Updates++ })
+	upd := Update{ID: int64(u.UpdateID)}
+	now := b.opts.Now()
+	var (
+		respondent survey.RespondentID
+		handler    func(survey.Session, ChatState) (Result, error)
+		callbackID string
+		toast      string
+	)
+	switch {
+	case u.Message != nil:
+		m := u.Message
+		upd.Keys = []string{"m:" + strconv.FormatInt(m.Chat.ID, 10) + ":" + strconv.Itoa(m.MessageID)}
+		if m.From == nil || m.From.IsBot {
+			b.count(func(s *LoopStats) { s.Ignored++ })
+			break
+		}
+		if m.Chat.Type != "private" {
+			if m.IsCommand() {
+				handler = b.groupReply(m)
+			} else {
+				b.count(func(s *LoopStats) { s.Ignored++ })
+			}
+			break
+		}
+		respondent = survey.RespondentID(m.From.ID)
+		handler = b.message(m, now)
+	case u.CallbackQuery != nil:
+		cq := u.CallbackQuery
+		callbackID = cq.ID
+		upd.Keys = []string{"c:" + cq.ID}
+		if cq.From == nil || cq.From.IsBot || cq.Message == nil || cq.Message.Chat == nil || cq.Message.Chat.Type != "private" {
+			b.count(func(s *LoopStats) { s.Ignored++ })
+			break
+		}
+		respondent = survey.RespondentID(cq.From.ID)
+		handler = b.tap(cq, now, &toast)
+	default:
+		b.count(func(s *LoopStats) { s.Ignored++ })
+	}
+	if respondent != 0 && handler != nil && !b.flood.allow(int64(respondent), now) {
+		b.count(func(s *LoopStats) { s.Flooded++ })
+		handler = b.slowDown(int64(respondent), now)
+	}
+	fn := handler
+	if fn == nil {
+		fn = func(s survey.Session, c ChatState) (Result, error) { return Result{Session: s, Chat: c}, nil }
+		if respondent != 0 {
+			respondent = 0 // nothing of theirs to load or store
+		}
+	}
+	start := time.Now()
+	applied, err := b.store.Commit(upd, respondent, fn)
+	b.count(func(s *LoopStats) { s.Commits++; s.CommitTime += time.Since(start) })
+	if err != nil {
+		return fmt.Errorf("commit update %d: %w", u.UpdateID, err)
+	}
+	if !applied {
+		b.count(func(s *LoopStats) { s.Duplicates++ })
+		toast = ""
+	}
+	if b.waker != nil {
+		b.waker.Wake()
+	}
+	if callbackID != "" {
+		select {
+		case b.answer <- callbackAnswer{id: callbackID, text: toast}:
+		default:
+			b.log.Warn("callback answers backed up", "class", "queue_full")
+		}
+	}
+	return nil
+}
+
+// step wraps a survey input as a Commit function: the engine's step and
+// the rendering of its events, in the respondent's chat.
+func (b *Bot) step(chatID int64, in survey.Input, now time.Time, langHint string, tapMsg int, toast *string, extra func(*renderer)) func(survey.Session, ChatState) (Result, error) {
+	return func(s survey.Session, c ChatState) (Result, error) {
+		if s.Status == survey.StatusNew && langHint != "" {
+			s.Language = b.def.PickLanguage(langHint)
+		}
+		next, events, err := survey.Step(b.def, s, in, now)
+		if err != nil {
+			return Result{}, err
+		}
+		r := &renderer{def: b.def, chatID: chatID, lang: next.Language, before: s, after: next, in: in,
+			viaTap: tapMsg != 0, tapMsg: tapMsg}
+		if extra != nil {
+			extra(r)
+		}
+		r.render(events)
+		if toast != nil {
+			*toast = r.toast
+		}
+		c.Unreachable = false // they wrote to us: reachable again
+		return Result{Session: next, Events: events, Out: r.out, Chat: c}, nil
+	}
+}
+
+// reply wraps a message that needs no survey step (help, privacy, review).
+func (b *Bot) reply(f func(s survey.Session, lang string) []Outgoing, langHint string) func(survey.Session, ChatState) (Result, error) {
+	return func(s survey.Session, c ChatState) (Result, error) {
+		lang := s.Language
+		if lang == "" {
+			lang = b.def.PickLanguage(langHint)
+		}
+		return Result{Session: s, Out: f(s, lang), Chat: c}, nil
+	}
+}
+
+func (b *Bot) message(m *tgbotapi.Message, now time.Time) func(survey.Session, ChatState) (Result, error) {
+	chatID := m.Chat.ID
+	hint := m.From.LanguageCode
+	if m.IsCommand() {
+		return b.command(m, now)
+	}
+	if m.Text == "" {
+		return b.reply(func(s survey.Session, lang string) []Outgoing {
+			return []Outgoing{{Kind: OutSend, ChatID: chatID, Text: esc(b.def.Msg(lang, "media"))}}
+		}, hint)
+	}
+	if n := utf8.RuneCountInString(m.Text); n > b.opts.MaxTextRunes {
+		return b.reply(func(s survey.Session, lang string) []Outgoing {
+			return []Outgoing{{Kind: OutSend, ChatID: chatID, Text: esc("⚠️ " + b.def.Msg(lang, "problem_text_long",
+				"len", strconv.Itoa(n), "n", strconv.Itoa(b.opts.MaxTextRunes)))}}
+		}, hint)
+	}
+	return b.step(chatID, survey.Input{Kind: survey.InputText, Text: m.Text}, now, hint, 0, nil, nil)
+}
+
+func (b *Bot) tap(cq *tgbotapi.CallbackQuery, now time.Time, toast *string) func(survey.Session, ChatState) (Result, error) {
+	chatID := cq.Message.Chat.ID
+	hint := cq.From.LanguageCode
+	tap, err := survey.DecodeTap(cq.Data)
+	if err != nil {
+		return b.reply(func(s survey.Session, lang string) []Outgoing {
+			*toast = b.def.Msg(lang, "stale_button")
+			return nil
+		}, hint)
+	}
+	if tap.Version != b.def.Version {
+		// A button from an older version of the survey: show where they are.
+		return b.step(chatID, survey.Input{Kind: survey.InputResume}, now, hint, 0, nil, func(r *renderer) {
+			*toast = r.msg("survey_changed")
+		})
+	}
+	return b.step(chatID, tap.Input(), now, hint, cq.Message.MessageID, toast, nil)
+}
+
+// slowDown replaces a flooding user's update: one note per flood, then
+// quiet until the flood is over.
+func (b *Bot) slowDown(chatID int64, now time.Time) func(survey.Session, ChatState) (Result, error) {
+	return func(s survey.Session, c ChatState) (Result, error) {
+		res := Result{Session: s, Chat: c}
+		if now.Before(c.SlowUntil) {
+			return res, nil
+		}
+		res.Chat.SlowUntil = now.Add(time.Minute)
+		lang := s.Language
+		if lang == "" {
+			lang = b.def.DefaultLanguage
+		}
+		res.Out = []Outgoing{{Kind: OutSend, ChatID: chatID, Text: esc(b.def.Msg(lang, "slow_down"))}}
+		return res, nil
+	}
+}
+
+// floodGate is a token bucket per user, in memory: flooding is about the
+// last few seconds, so losing it on restart is harmless.
+type floodGate struct {
+	mu      sync.Mutex
+	rate    float64
+	burst   float64
+	buckets map[int64]*bucket
+	swept   time.Time
+}
+
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+func newFloodGate(rate float64, burst int) *floodGate {
+	return &floodGate{rate: rate, burst: float64(burst), buckets: map[int64]*bucket{}}
+}
+
+func (g *floodGate) allow(id int64, now time.Time) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if now.Sub(g.swept) > time.Minute {
+		for k, bk := range g.buckets {
+			if now.Sub(bk.at) > time.Minute {
+				delete(g.buckets, k)
+			}
+		}
+		g.swept = now
+	}
+	bk, ok := g.buckets[id]
+	if !ok {
+		bk = &bucket{tokens: g.burst, at: now}
+		g.buckets[id] = bk
+	}
+	if el := now.Sub(bk.at).Seconds(); el > 0 {
+		bk.tokens = min(g.burst, bk.tokens+el*g.rate)
+	}
+	bk.at = now
+	if bk.tokens < 1 {
+		return false
+	}
+	bk.tokens--
+	return true
+}

@@ -1,0 +1,339 @@
+package bot
+
+import (
+	"html"
+	"strings"
+	"unicode/utf8"
+
+	"toolmap/survey"
+)
+
+// renderer turns the engine's events for one update into outgoing messages
+// and, for a tap, the toast to show.
+type renderer struct {
+	def    *survey.Definition
+	chatID int64
+	lang   string
+	before survey.Session
+	after  survey.Session
+	in     survey.Input
+	// viaTap is set when the input came from a button on message tapMsg.
+	viaTap bool
+	tapMsg int
+
+	out     []Outgoing
+	toast   string
+	notices []string
+}
+
+// esc escapes text for Telegram's HTML parse mode.
+func esc(s string) string { return html.EscapeString(s) }
+
+func (r *renderer) msg(key string, pairs ...string) string { return r.def.Msg(r.lang, key, pairs...) }
+
+func (r *renderer) send(o Outgoing) {
+	o.ChatID = r.chatID
+	if o.Kind == "" {
+		o.Kind = OutSend
+	}
+	r.out = append(r.out, o)
+}
+
+// note sends a short message that is not a question.
+func (r *renderer) note(text string) {
+	r.send(Outgoing{Text: esc(text)})
+}
+
+// render handles the events of one step.
+func (r *renderer) render(events []survey.Event) {
+	var recorded *survey.AnswerRecorded
+	for _, ev := range events {
+		switch ev := ev.(type) {
+		case survey.AnswerRecorded:
+			if ev.Answer.Cursor() == r.before.Cursor {
+				e := ev
+				recorded = &e
+			}
+		case survey.Notice:
+			r.notices = append(r.notices, ev.Text)
+		case survey.AskConsent:
+			r.consent(ev)
+		case survey.Ask:
+			r.ask(ev, recorded)
+		case survey.Completed:
+			r.completed(ev, recorded)
+		case survey.Withdrawn:
+			if ev.Text != "" {
+				if r.viaTap {
+					r.send(Outgoing{Kind: OutEditText, MessageID: r.tapMsg, Text: esc(ev.Text)})
+				} else {
+					r.note(ev.Text)
+				}
+			}
+		}
+	}
+	if len(r.notices) > 0 { // notices with no question after them
+		r.note(strings.Join(r.notices, "\n"))
+		r.notices = nil
+	}
+}
+
+// takeNotices returns pending notices as an italic header.
+func (r *renderer) takeNotices() string {
+	if len(r.notices) == 0 {
+		return ""
+	}
+	s := "<i>" + esc(strings.Join(r.notices, "\n")) + "</i>\n\n"
+	r.notices = nil
+	return s
+}
+
+func (r *renderer) consent(a survey.AskConsent) {
+	if a.Problem != "" && r.before.Status == survey.StatusAwaitingConsent {
+		if r.viaTap {
+			r.toast = a.Problem
+			return
+		}
+		r.note(a.Problem)
+		return
+	}
+	var b strings.Builder
+	b.WriteString(r.takeNotices())
+	if a.Intro != "" {
+		b.WriteString(esc(a.Intro) + "\n\n")
+	}
+	b.WriteString(esc(a.Text))
+	v := r.def.Version
+	kb := [][]Button{
+		{{Text: a.Agree, Data: survey.Tap{Kind: survey.InputAgree, Version: v}.Encode()}},
+		{{Text: a.Decline, Data: survey.Tap{Kind: survey.InputDecline, Version: v}.Encode()}},
+	}
+	if r.viaTap && r.before.Status == survey.StatusAwaitingConsent {
+		// A language switch under the notice: show it again in place.
+		r.send(Outgoing{Kind: OutEditText, MessageID: r.tapMsg, Text: b.String(), Keyboard: kb})
+		return
+	}
+	r.send(Outgoing{Text: b.String(), Keyboard: kb, Prompt: true})
+}
+
+// sameStep reports whether the Ask is for the step the chat's prompt
+// already shows.
+func (r *renderer) sameStep(a survey.Ask) bool {
+	return r.before.Status == survey.StatusActive && r.before.Cursor == a.At
+}
+
+func (r *renderer) ask(a survey.Ask, recorded *survey.AnswerRecorded) {
+	stale := !r.in.At.IsZero() && r.in.At != r.before.Cursor
+	if r.sameStep(a) && len(r.notices) == 0 && r.in.Kind != survey.InputLanguage {
+		switch {
+		case stale && r.viaTap:
+			r.toast = a.Problem
+			return
+		case a.Problem != "" && r.viaTap:
+			r.toast = a.Problem
+			return
+		case a.Problem != "":
+			r.note("⚠️ " + a.Problem)
+			if a.AwaitingOther {
+				r.otherPrompt(a)
+			}
+			return
+		}
+		if r.in.Kind == survey.InputToggle || r.in.Kind == survey.InputChoose || r.in.Kind == survey.InputMore ||
+			(r.in.Kind == survey.InputText && (a.Kind == survey.KindMulti || a.Kind == survey.KindMatrix)) || r.in.Kind == survey.InputBack {
+			// The selection changed (or Other… was cancelled): redraw the keyboard in place.
+			r.send(Outgoing{Kind: OutEditMarkup, MessageID: r.tapMsg, ToPrompt: !r.viaTap, Keyboard: r.keyboard(a)})
+			if a.AwaitingOther {
+				r.otherPrompt(a)
+			}
+			return
+		}
+	}
+	// A new step: freeze the old question with its answer, ask the new one.
+	r.freeze(recorded)
+	r.send(Outgoing{Text: r.takeNotices() + r.askText(a), Keyboard: r.keyboard(a), Prompt: true})
+	if a.AwaitingOther {
+		r.otherPrompt(a)
+	}
+}
+
+func (r *renderer) otherPrompt(a survey.Ask) {
+	r.send(Outgoing{Text: esc(a.OtherPrompt), ForceReply: true, Placeholder: truncate(r.msg("other"), 60)})
+}
+
+// freeze edits the message of the question just left so that it shows the
+// answer and has no buttons, so old buttons cannot be tapped.
+func (r *renderer) freeze(recorded *survey.AnswerRecorded) {
+	if r.before.Status != survey.StatusActive || r.before.Cursor.IsZero() {
+		if r.before.Status == survey.StatusAwaitingConsent && r.after.Status == survey.StatusActive {
+			// Consent given: keep the notice, drop its buttons, note the agreement.
+			text := esc(r.def.Text(r.def.Consent.Text, r.lang)) + "\n\n<b>✔ " + esc(r.def.Text(r.def.Consent.Agree, r.lang)) + "</b>"
+			r.send(Outgoing{Kind: OutEditText, MessageID: r.tapMsg, ToPrompt: !r.viaTap, Text: text})
+		}
+		return
+	}
+	q := r.def.Question(r.before.Cursor.Question)
+	if q == nil {
+		return
+	}
+	title := r.def.Text(q.Text, r.lang)
+	if q.Kind == survey.KindMatrix {
+		if a, ok := r.def.AskAt(&r.before); ok {
+			title = a.Text
+		}
+	}
+	text := "<b>" + esc(title) + "</b>"
+	if recorded != nil {
+		text += "\n✔ " + esc(r.def.AnswerText(q, recorded.Answer, r.lang))
+	}
+	r.send(Outgoing{Kind: OutEditText, MessageID: r.tapMsg, ToPrompt: !r.viaTap, Text: text})
+}
+
+func (r *renderer) completed(c survey.Completed, recorded *survey.AnswerRecorded) {
+	if c.Problem != "" && !c.Recorded {
+		if r.viaTap {
+			r.toast = c.Problem
+			return
+		}
+		r.note(c.Problem)
+		return
+	}
+	if c.Recorded {
+		r.freeze(recorded)
+	}
+	var b strings.Builder
+	b.WriteString(esc(c.Thanks))
+	b.WriteString(r.takeNotices())
+	if len(c.Summary) > 0 {
+		b.WriteString("\n\n<b>" + esc(r.msg("summary_title")) + "</b>\n")
+		b.WriteString(summaryHTML(c.Summary))
+	}
+	r.send(Outgoing{Text: limitHTML(b.String())})
+}
+
+// summaryHTML lists answers, one a line.
+func summaryHTML(lines []survey.SummaryLine) string {
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString("• " + esc(l.Question) + ": <b>" + esc(truncate(l.Answer, 300)) + "</b>\n")
+	}
+	return b.String()
+}
+
+// askText is the text of a question message.
+func (r *renderer) askText(a survey.Ask) string {
+	var b strings.Builder
+	b.WriteString("<i>" + esc(a.Title))
+	if a.Row != "" {
+		b.WriteString(" · " + esc(a.Row))
+	}
+	b.WriteString("</i>\n<b>" + esc(a.Text) + "</b>")
+	if a.Hint != "" {
+		b.WriteString("\n" + esc(a.Hint))
+	}
+	if a.Value != "" {
+		b.WriteString("\n\n✔ " + esc(truncate(a.Value, 500)))
+	}
+	if a.Problem != "" {
+		b.WriteString("\n\n⚠️ " + esc(a.Problem))
+	}
+	return limitHTML(b.String())
+}
+
+// keyboard lays out a question's buttons: options (two a row when short),
+// then More…/Other…, then Back, Skip and Done.
+func (r *renderer) keyboard(a survey.Ask) [][]Button {
+	v := r.def.Version
+	tap := func(kind survey.InputKind, opt string) string {
+		return survey.Tap{Kind: kind, Version: v, At: a.At, Option: opt}.Encode()
+	}
+	multi := a.Kind == survey.KindMulti || a.Kind == survey.KindMatrix
+	var rows [][]Button
+	var pending []Button
+	flush := func() {
+		if len(pending) > 0 {
+			rows = append(rows, pending)
+			pending = nil
+		}
+	}
+	var extras []Button
+	for _, o := range a.Options {
+		label := o.Label
+		kind := survey.InputChoose
+		if multi {
+			kind = survey.InputToggle
+			if o.Selected {
+				label = "✅ " + label
+			}
+		} else if o.Selected {
+			label = "• " + label
+		}
+		btn := Button{Text: truncate(label, 40), Data: tap(kind, o.ID)}
+		if o.Other || o.Exclusive {
+			extras = append(extras, btn)
+			continue
+		}
+		if utf8.RuneCountInString(label) > 16 || !multi && len(a.Options) <= 6 {
+			flush()
+			rows = append(rows, []Button{btn})
+			continue
+		}
+		pending = append(pending, btn)
+		if len(pending) == 2 {
+			flush()
+		}
+	}
+	flush()
+	var row []Button
+	if a.More {
+		label := r.msg("more")
+		if a.Page == 1 {
+			label = r.msg("fewer")
+		}
+		row = append(row, Button{Text: label, Data: tap(survey.InputMore, "")})
+	}
+	row = append(row, extras...)
+	if len(row) > 0 {
+		rows = append(rows, row)
+	}
+	var nav []Button
+	if a.CanBack {
+		nav = append(nav, Button{Text: r.msg("back"), Data: tap(survey.InputBack, "")})
+	}
+	if a.CanSkip {
+		nav = append(nav, Button{Text: r.msg("skip"), Data: tap(survey.InputSkip, "")})
+	}
+	if a.CanDone {
+		nav = append(nav, Button{Text: r.msg("done"), Data: tap(survey.InputDone, "")})
+	}
+	if len(nav) > 0 {
+		rows = append(rows, nav)
+	}
+	return rows
+}
+
+// truncate cuts s to at most n runes, with an ellipsis.
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// maxMessage keeps a message inside Telegram's 4096 characters.
+const maxMessage = 4000
+
+// limitHTML cuts an over-long message at a line boundary. Only the summary
+// of a very long survey can get there.
+func limitHTML(s string) string {
+	if utf8.RuneCountInString(s) <= maxMessage {
+		return s
+	}
+	r := []rune(s)[:maxMessage]
+	cut := strings.LastIndex(string(r), "\n")
+	if cut < 0 {
+		cut = len(string(r))
+	}
+	return string(r)[:cut] + "\n…"
+}
