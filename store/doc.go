@@ -1,6 +1,7 @@
 // Package store keeps toolmap's data in one bbolt file: respondents'
-// sessions, completed responses, an append-only answer log and a few
-// counters, under a schema version that is migrated forward on open.
+// sessions, completed responses, an append-only answer log, a few counters,
+// and the Telegram adapter's update offset, dedup keys and outbox, under a
+// schema version that is migrated forward on open.
 //
 // It imports package survey and bbolt only; it knows nothing of Telegram or
 // cron.
@@ -26,12 +27,39 @@
 // [DB.CountResponses], [DB.AnswerLog], [DB.Counter], and [DB.Check], bbolt's
 // consistency check.
 //
-// Layout (schema 1): bucket meta holds "schema"; sessions and
+// # Updates and the outbox
+//
+// For the Telegram adapter the store keeps, in the same file and so in the
+// same transaction as a step: the offset of the next getUpdates
+// ([Tx.Offset], [Tx.SetOffset]; it may go down, as update ids restart at
+// random after a quiet week), the keys of handled updates ([Tx.Seen],
+// [Tx.MarkSeen]; [DB.PruneSeen] forgets old ones), an outbox of messages
+// to send ([Tx.Enqueue]; [DB.Outbox] in queue order, [DB.OutboxRetry],
+// [DB.OutboxDone]) and a record per chat ([ChatRecord]: the adapter's state
+// and the id of the message showing the current question).
+// [DB.OutboxDoneAsPrompt] removes a delivered item and records its message
+// as the chat's prompt in one transaction. Payloads and chat state are
+// opaque bytes: the store knows nothing of their format.
+//
+// A handler of one update does it all in one [DB.Update]:
+//
+//	err := db.Update(func(tx *store.Tx) error {
+//		before, _, err := tx.Session(id)
+//		// … step the engine, then tx.ApplyStep(id, before, after, events),
+//		// tx.Enqueue(chat, payload) for each message, tx.MarkSeen(key, now)
+//		// for each key, and tx.SetOffset(updateID + 1).
+//	})
+//
+// Layout (schema 2): bucket meta holds "schema"; sessions and
 // response_keys are keyed by the respondent id (8 bytes, big-endian);
 // responses by completion time (UnixNano) and respondent id, 16 bytes;
 // answer_log by respondent id and a sequence number, so one person's
 // entries share a prefix; counters by name. Values are JSON; counters and
-// the schema are 8-byte big-endian numbers.
+// the schema are 8-byte big-endian numbers. Schema 2 adds updates
+// ("offset": the 8-byte big-endian bits of an int64), seen (the dedup key →
+// UnixNano when first handled), outbox (an 8-byte big-endian sequence →
+// chat id, not-before UnixNano, attempts, then the payload) and chats (chat
+// id → prompt message id, then the state bytes).
 //
 // # Caveats
 //
@@ -49,8 +77,13 @@
 //
 // The function given to Step runs inside the write transaction: it must do
 // no I/O. Functions given to the read methods run inside a read transaction;
-// a long one delays the growth of the file. Values are decoded before they
-// are passed on: no byte slice outlives its transaction.
+// a long one delays the growth of the file. Values are decoded or copied
+// before they are passed on: no byte slice outlives its transaction.
+//
+// The outbox gives at-least-once delivery: an item is removed only after it
+// was sent, so after a crash between the send and [DB.OutboxDone] it is
+// sent again. Seen keys grow with traffic until [DB.PruneSeen] runs: run it
+// daily with a horizon of a week (Telegram keeps an update for 24 hours).
 //
 // Withdrawing consent deletes the session only. Responses and answer-log
 // entries stored under an earlier consent stay until they are deleted

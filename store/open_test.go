@@ -3,6 +3,7 @@ package store_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,7 +17,7 @@ import (
 	"toolmap/store"
 )
 
-var allBuckets = []string{"answer_log", "counters", "meta", "response_keys", "responses", "sessions"}
+var allBuckets = []string{"answer_log", "chats", "counters", "meta", "outbox", "response_keys", "responses", "seen", "sessions", "updates"}
 
 func bucketsAndSchema(t *testing.T, path string) ([]string, uint64) {
 	t.Helper()
@@ -149,7 +150,7 @@ func TestOpenNewerSchema(t *testing.T) {
 		if !errors.Is(err, store.ErrNewerSchema) {
 			t.Fatalf("read-only %v: got %v, want ErrNewerSchema", ro, err)
 		}
-		want := "database " + path + " has schema 3, newer than this toolmap (schema 1): upgrade toolmap"
+		want := fmt.Sprintf("database %s has schema 3, newer than this toolmap (schema %d): upgrade toolmap", path, store.Schema)
 		if got := err.Error(); got != want {
 			t.Errorf("message:\n got %q\nwant %q", got, want)
 		}
@@ -222,8 +223,8 @@ func TestOpenMigratesSchema0(t *testing.T) {
 			if diff := cmp.Diff(allBuckets, names); diff != "" {
 				t.Errorf("buckets (-want +got):\n%s", diff)
 			}
-			if schema != 1 {
-				t.Errorf("schema = %d, want 1", schema)
+			if schema != store.Schema {
+				t.Errorf("schema = %d, want %d", schema, store.Schema)
 			}
 			if got := contents(t, path)["responses"]; got != 1 {
 				t.Errorf("responses after migration = %d, want 1", got)

@@ -19,6 +19,17 @@ var (
 	keySchema = []byte("schema")
 )
 
+// Buckets added in schema 2, for the Telegram adapter. The store keeps the
+// adapter's payloads opaque.
+var (
+	bucketUpdates = []byte("updates") // "offset" → 8-byte big-endian bits of the next getUpdates offset
+	bucketSeen    = []byte("seen")    // dedup key → 8-byte big-endian UnixNano when it was first handled
+	bucketOutbox  = []byte("outbox")  // 8-byte big-endian sequence → outbox envelope (see outbox.go)
+	bucketChats   = []byte("chats")   // chat id (8 bytes, big-endian) → chat record (see outbox.go)
+
+	keyOffset = []byte("offset")
+)
+
 // A migration moves a database from schema i (its index in migrations) to
 // schema i+1. Migrations run in order, all in one transaction.
 type migration func(tx *bbolt.Tx) error
@@ -27,11 +38,12 @@ type migration func(tx *bbolt.Tx) error
 // Schema. Append only; never edit a released one.
 var migrations = []migration{
 	0: migrate0to1,
+	1: migrate1to2,
 }
 
 // Schema is the schema version this toolmap reads and writes: the number of
 // migrations.
-const Schema = 1
+const Schema = 2
 
 // migrate0to1 turns a bare bbolt file (no meta bucket, or no schema key)
 // into schema 1 by creating the buckets. Buckets that exist are kept.
@@ -44,8 +56,23 @@ func migrate0to1(tx *bbolt.Tx) error {
 	return nil
 }
 
+// migrate1to2 adds the buckets of the Telegram adapter: the update offset,
+// the keys of handled updates, the outbox and per-chat records. Buckets
+// that exist are kept.
+func migrate1to2(tx *bbolt.Tx) error {
+	for _, name := range [][]byte{bucketUpdates, bucketSeen, bucketOutbox, bucketChats} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
 // schemaBuckets are the buckets a database at the current schema has.
-var schemaBuckets = [][]byte{bucketMeta, bucketSessions, bucketResponses, bucketResponseKeys, bucketAnswerLog, bucketCounters}
+var schemaBuckets = [][]byte{
+	bucketMeta, bucketSessions, bucketResponses, bucketResponseKeys, bucketAnswerLog, bucketCounters,
+	bucketUpdates, bucketSeen, bucketOutbox, bucketChats,
+}
 
 // readSchema returns the schema version: 0 for a file without one.
 func (db *DB) readSchema(tx *bbolt.Tx) (uint64, error) {
