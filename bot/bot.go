@@ -305,7 +305,7 @@ func (b *Bot) HandleUpdate(u tgbotapi.Update) error {
 	if b.waker != nil {
 		b.waker.Wake()
 	}
-	if callbackID != "" {
+	if callbackID != "" && applied { // a duplicate's query was answered the first time
 		select {
 		case b.answer <- callbackAnswer{id: callbackID, text: toast}:
 		default:

@@ -77,7 +77,6 @@ func (m *memStore) Commit(u Update, id survey.RespondentID, fn func(survey.Sessi
 	return true, nil
 }
 
-
 // fixture is a small survey built in Go.
 func fixture(t testing.TB) *survey.Definition {
 	t.Helper()

@@ -149,12 +149,46 @@ func (r *renderer) ask(a survey.Ask, recorded *survey.AnswerRecorded) {
 			return
 		}
 	}
-	// A new step: freeze the old question with its answer, ask the new one.
-	r.freeze(recorded)
-	r.send(Outgoing{Text: r.takeNotices() + r.askText(a), Keyboard: r.keyboard(a), Prompt: true})
+	// A new step. After a tap on the question's own message, that message
+	// becomes the next question, headed by the answer just given: one edit
+	// a tap, and no old buttons left to tap. Otherwise (a typed answer, a
+	// command) the old question is frozen with its answer and the new one
+	// sent below what the respondent typed.
+	if r.viaTap && r.before.Status == survey.StatusActive {
+		head := ""
+		if recorded != nil {
+			head = "✔ " + esc(r.answerLine(recorded.Answer)) + "\n\n"
+		}
+		r.send(Outgoing{Kind: OutEditText, MessageID: r.tapMsg, Text: r.takeNotices() + head + r.askText(a), Keyboard: r.keyboard(a)})
+	} else {
+		r.freeze(recorded)
+		r.send(Outgoing{Text: r.takeNotices() + r.askText(a), Keyboard: r.keyboard(a), Prompt: true})
+	}
 	if a.AwaitingOther {
 		r.otherPrompt(a)
 	}
+}
+
+// answerLine is "Kind of group: Choir", for the head of the next question.
+func (r *renderer) answerLine(ans survey.Answer) string {
+	q := r.def.Question(ans.Question)
+	if q == nil {
+		return ""
+	}
+	name := r.def.Text(q.Short, r.lang)
+	if name == "" {
+		name = r.def.Text(q.Text, r.lang)
+	}
+	if q.Kind == survey.KindMatrix {
+		if s := r.def.Summary(&r.after); len(s) > 0 {
+			for _, l := range s {
+				if l.At == ans.Cursor() {
+					name = l.Question
+				}
+			}
+		}
+	}
+	return truncate(name+": "+r.def.AnswerText(q, ans, r.lang), 300)
 }
 
 func (r *renderer) otherPrompt(a survey.Ask) {

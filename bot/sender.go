@@ -1,0 +1,790 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+)
+
+// SenderOptions tune a Sender. Zero fields (or a nil *SenderOptions) take
+// the defaults in brackets, which are Telegram's documented limits.
+type SenderOptions struct {
+	Now    func() time.Time // [time.Now]
+	Logger *slog.Logger     // [discard]
+
+	GlobalPerSecond  float64       // messages per second over all chats [30]
+	PrivatePerSecond float64       // token bucket rate per private chat [1]
+	PrivateBurst     int           // token bucket size per private chat [3]
+	GroupPerMinute   int           // messages per rolling minute per group or channel [20]
+	MaxBackoff       time.Duration // cap of the retry backoff after transient errors [1 min]
+
+	// Unlimited turns pacing off (for load tests against the fake server).
+	// retry_after, NotBefore and backoff are still honoured.
+	Unlimited bool
+}
+
+// SenderStats counts what a Sender did.
+type SenderStats struct {
+	Sent           int64 // messages delivered (sendMessage succeeded)
+	Edits          int64 // edits that changed a message
+	NotModified    int64 // edits Telegram found identical: counted as delivered
+	RateLimited429 int64 // 429 answers
+	Blocked        int64 // 403 answers: chats that blocked the bot
+	Dropped        int64 // items given up, for any DropReason
+	Retries        int64 // items put back for a later attempt
+	// ByMethod counts requests made per Bot API method, failed ones included.
+	ByMethod map[string]int64
+}
+
+// Sender is the one goroutine that drains the outbox into the Bot API.
+//
+// Items of one chat go strictly in queue order; a chat waiting for its
+// rate-limit slot, a retry_after window or a backoff never holds up other
+// chats. Among the chats that may send now, one with a non-bulk item goes
+// first, then the oldest head of queue.
+//
+// Pacing is conservative towards Telegram's counting at arrival: a request
+// is counted when its answer comes back (never earlier than it arrived) and
+// checked when it leaves (never later than it arrives), against
+//   - all chats: at most GlobalPerSecond requests in any rolling second;
+//   - a private chat (id > 0): a token bucket of PrivateBurst tokens refilled
+//     at PrivatePerSecond, one token a request;
+//   - a group or channel (id < 0): at most GroupPerMinute requests in any
+//     rolling minute.
+//
+// Every sendMessage, editMessageText and editMessageReplyMarkup attempt
+// counts, failed or not.
+type Sender struct {
+	api  *tgbotapi.BotAPI
+	ob   Outbox
+	o    SenderOptions
+	log  *slog.Logger
+	wake chan struct{}
+
+	running atomic.Bool
+
+	statsMu sync.Mutex
+	stats   SenderStats
+
+	// Owned by the Run goroutine.
+	globalN      int           // requests allowed per globalWindow
+	globalWindow time.Duration //
+	global       []time.Time   // completion times of the latest globalN requests
+	chats        map[int64]*chatPace
+	acks         map[uint64]senderAck // delivered or dropped, but the outbox write failed
+	limit        int                  // Pending batch size
+	streak       int                  // transient failures in a row, any chat
+	pausedUntil  time.Time            // all chats, after a streak of transient failures
+	storeFails   int                  // Pending failures in a row
+	lastSweep    time.Time
+}
+
+// chatPace is what the Sender remembers of one chat.
+type chatPace struct {
+	tokens      float64     // private chats: bucket level at last
+	last        time.Time   //
+	recent      []time.Time // groups: completion times of the latest GroupPerMinute requests
+	pausedUntil time.Time   // retry_after window or backoff
+}
+
+// senderAck is an outcome the outbox has not recorded yet.
+type senderAck struct {
+	msgID   int
+	drop    DropReason // "" for Done
+	fails   int
+	retryAt time.Time
+}
+
+const (
+	senderMinBackoff = 500 * time.Millisecond
+	senderBatch      = 256     // items read from the outbox at a time
+	senderMaxBatch   = 1 << 16 // grown to when nothing in a batch may be sent
+	senderStreak     = 3       // transient failures in a row before all chats back off
+	senderPerBatch   = 64      // requests served from one batch at most
+)
+
+// NewSender returns a Sender for api and ob (neither may be nil). api
+// should use an HTTPClient (NewHTTPClient) so errors never carry the token.
+func NewSender(api *tgbotapi.BotAPI, ob Outbox, opts *SenderOptions) *Sender {
+	o := SenderOptions{}
+	if opts != nil {
+		o = *opts
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.GlobalPerSecond <= 0 {
+		o.GlobalPerSecond = 30
+	}
+	if o.PrivatePerSecond <= 0 {
+		o.PrivatePerSecond = 1
+	}
+	if o.PrivateBurst <= 0 {
+		o.PrivateBurst = 3
+	}
+	if o.GroupPerMinute <= 0 {
+		o.GroupPerMinute = 20
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = time.Minute
+	}
+	n := max(1, int(math.Floor(o.GlobalPerSecond)))
+	return &Sender{
+		api: api, ob: ob, o: o, log: o.Logger,
+		wake:         make(chan struct{}, 1),
+		stats:        SenderStats{ByMethod: map[string]int64{}},
+		globalN:      n,
+		globalWindow: ceilDuration(float64(n) / o.GlobalPerSecond),
+		chats:        map[int64]*chatPace{},
+		acks:         map[uint64]senderAck{},
+		limit:        senderBatch,
+	}
+}
+
+// Wake tells the Sender that items were queued. It never blocks; the update
+// loop calls it after each commit.
+func (s *Sender) Wake() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Stats returns the counters so far. It is safe for concurrent use.
+func (s *Sender) Stats() SenderStats {
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	st := s.stats
+	st.ByMethod = make(map[string]int64, len(s.stats.ByMethod))
+	for k, v := range s.stats.ByMethod {
+		st.ByMethod[k] = v
+	}
+	return st
+}
+
+func (s *Sender) count(f func(*SenderStats)) {
+	s.statsMu.Lock()
+	f(&s.stats)
+	s.statsMu.Unlock()
+}
+
+// Run sends outbox items until ctx is done, then returns nil once the
+// request in flight (if any) has finished and its outcome is recorded.
+// Outbox and Bot API errors are logged and retried, never returned; the
+// only error is a second concurrent Run. When nothing may be sent, Run
+// sleeps until Wake, ctx, or the earliest NotBefore, retry_after or
+// rate-limit slot.
+func (s *Sender) Run(ctx context.Context) error {
+	if !s.running.CompareAndSwap(false, true) {
+		return errors.New("bot: Sender.Run is already running")
+	}
+	defer s.running.Store(false)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for ctx.Err() == nil {
+		next, again := s.step(ctx)
+		if again {
+			continue
+		}
+		var tc <-chan time.Time
+		if !next.IsZero() {
+			d := next.Sub(s.o.Now())
+			if d <= 0 {
+				continue
+			}
+			timer.Reset(d)
+			tc = timer.C
+		}
+		select {
+		case <-ctx.Done():
+		case <-s.wake:
+		case <-tc:
+		}
+		timer.Stop()
+	}
+	return nil
+}
+
+// chatQueue is one chat's items in a batch, in queue order.
+type chatQueue struct {
+	chatID int64
+	items  []Queued
+	urgent bool // holds a non-bulk item
+}
+
+// step reads a batch and serves it, one request at a time, while it stays
+// current. It returns again=true to be called again at once, or the time to
+// wake up (zero: only on Wake).
+func (s *Sender) step(ctx context.Context) (next time.Time, again bool) {
+	items, err := s.ob.Pending(s.limit)
+	now := s.o.Now()
+	if err != nil {
+		s.storeFails++
+		s.log.LogAttrs(ctx, slog.LevelError, "outbox read failed",
+			slog.String("class", "store"), slog.Int("attempt", s.storeFails), slog.Any("err", err))
+		return now.Add(s.backoff(s.storeFails - 1)), false
+	}
+	s.storeFails = 0
+	full := len(items) >= s.limit
+	if !full {
+		if len(items) < s.limit/4 {
+			s.limit = max(senderBatch, s.limit/2)
+		}
+		s.forgetAcks(items)
+	}
+	s.sweep(now)
+
+	queues, ackAt := s.group(ctx, items, now)
+	pick, next, anyReady := s.choose(queues, now)
+	next = earliest(next, ackAt)
+	if pick == nil {
+		if !anyReady && full && s.limit < senderMaxBatch {
+			s.limit *= 2 // everything here waits: look further down the queue
+			return time.Time{}, true
+		}
+		return next, false
+	}
+	// Serve more of this batch while each request only consumes its chat's
+	// head and nothing new was queued (new items may be more urgent).
+	for n := 1; ; n++ {
+		if !s.deliver(ctx, pick) || n == senderPerBatch || len(s.wake) > 0 || ctx.Err() != nil {
+			return time.Time{}, true
+		}
+		pick.items = pick.items[1:]
+		pick.urgent = hasUrgent(pick.items)
+		if pick, _, _ = s.choose(queues, s.o.Now()); pick == nil {
+			return time.Time{}, true
+		}
+	}
+}
+
+func hasUrgent(items []Queued) bool {
+	for _, q := range items {
+		if !q.Out.Bulk {
+			return true
+		}
+	}
+	return false
+}
+
+// group splits a batch by chat, records outcomes the outbox missed, and
+// drops superseded edits. ackAt is when a failed outbox write is due again.
+func (s *Sender) group(ctx context.Context, items []Queued, now time.Time) (queues []*chatQueue, ackAt time.Time) {
+	idx := map[int64]int{}
+	for _, q := range items {
+		if a, ok := s.acks[q.Seq]; ok {
+			// Already delivered or dropped: never send it again.
+			if now.Before(a.retryAt) || !s.settle(ctx, q, a) {
+				ackAt = earliest(ackAt, s.acks[q.Seq].retryAt)
+			}
+			continue
+		}
+		i, ok := idx[q.Out.ChatID]
+		if !ok {
+			i = len(queues)
+			idx[q.Out.ChatID] = i
+			queues = append(queues, &chatQueue{chatID: q.Out.ChatID})
+		}
+		queues[i].items = append(queues[i].items, q)
+	}
+	for _, cq := range queues {
+		cq.items = s.coalesce(ctx, cq.items)
+		cq.urgent = hasUrgent(cq.items)
+	}
+	return queues, ackAt
+}
+
+// coalesce drops an edit when a later edit in the same run of consecutive
+// edits rewrites everything it changes on the same message: an
+// editMessageText supersedes any edit, an editMessageReplyMarkup only
+// another editMessageReplyMarkup. Within a run no message is sent, so the
+// chat's prompt message cannot change and ToPrompt edits share one target.
+func (s *Sender) coalesce(ctx context.Context, items []Queued) []Queued {
+	type cover struct{ text, markup bool }
+	var superseded map[uint64]bool
+	var later map[editKey]cover // edits after items[i] in the same run
+	for i := len(items) - 1; i >= 0; i-- {
+		out := items[i].Out
+		key, ok := editTarget(out)
+		if !ok {
+			clear(later) // a send (or an edit without target) ends the run
+			continue
+		}
+		if later == nil {
+			later = map[editKey]cover{}
+		}
+		c := later[key]
+		if c.text || (c.markup && out.Kind == OutEditMarkup) {
+			if superseded == nil {
+				superseded = map[uint64]bool{}
+			}
+			superseded[items[i].Seq] = true
+			continue
+		}
+		if out.Kind == OutEditText {
+			c.text = true
+		} else {
+			c.markup = true
+		}
+		later[key] = c
+	}
+	if superseded == nil {
+		return items
+	}
+	kept := items[:0:0]
+	for _, q := range items {
+		if superseded[q.Seq] {
+			s.drop(ctx, q, DropSuperseded, "superseded")
+			continue
+		}
+		kept = append(kept, q)
+	}
+	return kept
+}
+
+// editKey names the message an edit changes.
+type editKey struct {
+	prompt    bool
+	messageID int
+}
+
+// editTarget returns the message an edit changes; ok is false for sends
+// and edits without a target.
+func editTarget(out Outgoing) (k editKey, ok bool) {
+	if out.Kind != OutEditText && out.Kind != OutEditMarkup {
+		return k, false
+	}
+	switch {
+	case out.ToPrompt:
+		return editKey{prompt: true}, true
+	case out.MessageID != 0:
+		return editKey{messageID: out.MessageID}, true
+	}
+	return k, false
+}
+
+// choose picks the chat to serve now: urgent before bulk, then the oldest
+// head. Otherwise next is when something may become sendable and
+// anyReady reports whether a chat waits only for the global slot.
+func (s *Sender) choose(queues []*chatQueue, now time.Time) (pick *chatQueue, next time.Time, anyReady bool) {
+	for _, cq := range queues {
+		if len(cq.items) == 0 {
+			continue
+		}
+		head := cq.items[0]
+		at := head.NotBefore
+		if p := s.chats[cq.chatID]; p != nil {
+			at = latest(at, p.pausedUntil)
+			at = latest(at, s.chatSlot(cq.chatID, p, now))
+		}
+		if at.After(now) {
+			next = earliest(next, at)
+			continue
+		}
+		anyReady = true
+		if pick == nil || (cq.urgent && !pick.urgent) ||
+			(cq.urgent == pick.urgent && head.Seq < pick.items[0].Seq) {
+			pick = cq
+		}
+	}
+	if g := latest(s.pausedUntil, s.globalSlot()); g.After(now) {
+		if pick != nil {
+			return nil, g, true
+		}
+		if !next.IsZero() {
+			next = latest(next, g)
+		}
+	}
+	return pick, next, anyReady
+}
+
+// globalSlot is when one more request fits the global window.
+func (s *Sender) globalSlot() time.Time {
+	if s.o.Unlimited || len(s.global) < s.globalN {
+		return time.Time{}
+	}
+	return s.global[len(s.global)-s.globalN].Add(s.globalWindow)
+}
+
+// chatSlot is when one more request fits the chat's limit.
+func (s *Sender) chatSlot(chatID int64, p *chatPace, now time.Time) time.Time {
+	if s.o.Unlimited {
+		return time.Time{}
+	}
+	if chatID > 0 {
+		if s.tokens(p, now) >= 1-1e-9 {
+			return time.Time{}
+		}
+		return p.last.Add(ceilDuration((1 - p.tokens) / s.o.PrivatePerSecond))
+	}
+	if len(p.recent) < s.o.GroupPerMinute {
+		return time.Time{}
+	}
+	return p.recent[len(p.recent)-s.o.GroupPerMinute].Add(time.Minute)
+}
+
+func (s *Sender) tokens(p *chatPace, now time.Time) float64 {
+	t := p.tokens
+	if el := now.Sub(p.last); el > 0 {
+		t += el.Seconds() * s.o.PrivatePerSecond
+	}
+	return math.Min(float64(s.o.PrivateBurst), t)
+}
+
+func (s *Sender) pace(chatID int64) *chatPace {
+	p := s.chats[chatID]
+	if p == nil {
+		p = &chatPace{tokens: float64(s.o.PrivateBurst), last: s.o.Now()}
+		s.chats[chatID] = p
+	}
+	return p
+}
+
+// account counts a request whose answer came back at t.
+func (s *Sender) account(chatID int64, t time.Time) {
+	if s.o.Unlimited {
+		return
+	}
+	s.global = appendBounded(s.global, t, s.globalN)
+	p := s.pace(chatID)
+	if chatID > 0 {
+		p.tokens = math.Max(0, s.tokens(p, t)-1)
+		p.last = t
+	} else {
+		p.recent = appendBounded(p.recent, t, s.o.GroupPerMinute)
+	}
+}
+
+func appendBounded(ts []time.Time, t time.Time, n int) []time.Time {
+	ts = append(ts, t)
+	if len(ts) > n {
+		ts = append(ts[:0], ts[len(ts)-n:]...)
+	}
+	return ts
+}
+
+// sweep forgets chats whose limits have fully recovered, once a minute.
+func (s *Sender) sweep(now time.Time) {
+	if now.Sub(s.lastSweep) < time.Minute {
+		return
+	}
+	s.lastSweep = now
+	for id, p := range s.chats {
+		if p.pausedUntil.After(now) {
+			continue
+		}
+		if id > 0 && s.tokens(p, now) < float64(s.o.PrivateBurst) {
+			continue
+		}
+		if n := len(p.recent); n > 0 && p.recent[n-1].Add(time.Minute).After(now) {
+			continue
+		}
+		delete(s.chats, id)
+	}
+}
+
+// forgetAcks drops pending outcomes of items no longer in the outbox
+// (items is the whole queue).
+func (s *Sender) forgetAcks(items []Queued) {
+	if len(s.acks) == 0 {
+		return
+	}
+	present := make(map[uint64]bool, len(items))
+	for _, q := range items {
+		present[q.Seq] = true
+	}
+	for seq := range s.acks {
+		if !present[seq] {
+			delete(s.acks, seq)
+		}
+	}
+}
+
+// deliver makes the request for the head of cq and records the outcome. It
+// reports whether that consumed exactly the head (delivered or dropped),
+// leaving the rest of the batch valid.
+func (s *Sender) deliver(ctx context.Context, cq *chatQueue) (headOnly bool) {
+	q := cq.items[0]
+	out := q.Out
+	var req tgbotapi.Chattable
+	switch out.Kind {
+	case OutSend:
+		m := tgbotapi.NewMessage(out.ChatID, out.Text)
+		m.ParseMode = tgbotapi.ModeHTML
+		switch {
+		case len(out.Keyboard) > 0:
+			m.ReplyMarkup = senderKeyboard(out.Keyboard)
+		case out.ForceReply:
+			m.ReplyMarkup = tgbotapi.ForceReply{ForceReply: true, InputFieldPlaceholder: out.Placeholder}
+		}
+		req = m
+	case OutEditText, OutEditMarkup:
+		target := out.MessageID
+		if out.ToPrompt {
+			id, err := s.ob.PromptMessage(out.ChatID)
+			if err != nil {
+				s.log.LogAttrs(ctx, slog.LevelError, "prompt lookup failed", slog.Int64("chat_id", out.ChatID),
+					slog.String("class", "store"), slog.Int("attempt", q.Attempts+1), slog.Any("err", err))
+				until := s.o.Now().Add(s.backoff(q.Attempts))
+				s.pace(out.ChatID).pausedUntil = until
+				s.retry(ctx, q, until)
+				return false
+			}
+			target = id
+		}
+		if target == 0 {
+			s.drop(ctx, q, DropNoTarget, "no_target")
+			return true
+		}
+		if out.Kind == OutEditText {
+			e := tgbotapi.NewEditMessageText(out.ChatID, target, out.Text)
+			if len(out.Keyboard) > 0 {
+				e = tgbotapi.NewEditMessageTextAndMarkup(out.ChatID, target, out.Text, senderKeyboard(out.Keyboard))
+			}
+			e.ParseMode = tgbotapi.ModeHTML
+			req = e
+		} else {
+			req = tgbotapi.NewEditMessageReplyMarkup(out.ChatID, target, senderKeyboard(out.Keyboard))
+		}
+	default:
+		s.drop(ctx, q, DropBadRequest, "unknown_kind")
+		return true
+	}
+
+	method := senderMethod(out.Kind)
+	resp, err := s.api.Request(req)
+	done := s.o.Now()
+	s.account(out.ChatID, done)
+	s.count(func(st *SenderStats) { st.ByMethod[method]++ })
+	attrs := func(class string, extra ...slog.Attr) []slog.Attr {
+		return append([]slog.Attr{slog.Int64("chat_id", out.ChatID), slog.String("method", method),
+			slog.String("class", class), slog.Int("attempt", q.Attempts+1)}, extra...)
+	}
+
+	var te *tgbotapi.Error
+	switch {
+	case err == nil:
+		s.streak = 0
+		msgID := 0
+		if out.Kind == OutSend {
+			var m struct {
+				MessageID int `json:"message_id"`
+			}
+			if resp == nil || json.Unmarshal(resp.Result, &m) != nil {
+				s.log.LogAttrs(ctx, slog.LevelWarn, "sent, but the answer has no message id", attrs("bad_response")...)
+			}
+			msgID = m.MessageID
+			s.count(func(st *SenderStats) { st.Sent++ })
+		} else {
+			s.count(func(st *SenderStats) { st.Edits++ })
+		}
+		s.log.LogAttrs(ctx, slog.LevelDebug, "delivered", attrs("ok")...)
+		s.settle(ctx, q, senderAck{msgID: msgID})
+		return true
+
+	case errors.As(err, &te) && te.Code == 400 && strings.Contains(te.Message, "message is not modified"):
+		s.streak = 0
+		s.count(func(st *SenderStats) { st.NotModified++ })
+		s.log.LogAttrs(ctx, slog.LevelDebug, "delivered", attrs("not_modified")...)
+		s.settle(ctx, q, senderAck{})
+		return true
+
+	case te != nil && te.Code == 429:
+		s.streak = 0
+		s.count(func(st *SenderStats) { st.RateLimited429++ })
+		wait := time.Duration(te.RetryAfter) * time.Second
+		if wait <= 0 {
+			wait = s.backoff(q.Attempts)
+		}
+		until := done.Add(wait)
+		p := s.pace(out.ChatID)
+		p.pausedUntil = latest(p.pausedUntil, until)
+		s.log.LogAttrs(ctx, slog.LevelWarn, "rate limited: chat paused", attrs("429", slog.Duration("retry_after", wait))...)
+		s.retry(ctx, q, until)
+		return false
+
+	case te != nil && te.Code == 403:
+		s.streak = 0
+		s.count(func(st *SenderStats) { st.Blocked++ })
+		s.log.LogAttrs(ctx, slog.LevelInfo, "chat unreachable: dropping its items",
+			attrs("403", slog.String("reason", apiReason(te.Message)), slog.Int("items", len(cq.items)))...)
+		for _, other := range cq.items {
+			s.drop(ctx, other, DropBlocked, "")
+		}
+		return false
+
+	case te != nil && te.Code == 400:
+		s.streak = 0
+		s.log.LogAttrs(ctx, slog.LevelWarn, "bad request: dropped", attrs("400", slog.String("reason", apiReason(te.Message)))...)
+		s.drop(ctx, q, DropBadRequest, "")
+		return true
+
+	default: // 409, 5xx and other codes, HTML error pages, transport errors, timeouts
+		class := transientClass(err, te)
+		s.streak++
+		until := done.Add(s.backoff(q.Attempts))
+		p := s.pace(out.ChatID)
+		p.pausedUntil = latest(p.pausedUntil, until)
+		if s.streak >= senderStreak {
+			s.pausedUntil = done.Add(s.backoff(s.streak - senderStreak))
+		}
+		level := slog.LevelWarn
+		if ctx.Err() != nil {
+			level = slog.LevelDebug // shutting down
+		}
+		extra := []slog.Attr{slog.Duration("retry_in", until.Sub(done).Round(time.Millisecond))}
+		if te != nil {
+			extra = append(extra, slog.String("reason", apiReason(te.Message)))
+		} else {
+			extra = append(extra, slog.String("err", Redact(err, s.api.Token).Error()))
+		}
+		s.log.LogAttrs(ctx, level, "request failed: will retry", attrs(class, extra...)...)
+		s.retry(ctx, q, until)
+		return false
+	}
+}
+
+// settle records a delivered (a.drop == "") or dropped item; when the
+// outbox write fails it is remembered and tried again later, and the item
+// is never sent again.
+func (s *Sender) settle(ctx context.Context, q Queued, a senderAck) bool {
+	var err error
+	if a.drop == "" {
+		err = s.ob.Done(q, a.msgID)
+	} else {
+		err = s.ob.Drop(q, a.drop)
+	}
+	if err == nil {
+		delete(s.acks, q.Seq)
+		return true
+	}
+	a.fails++
+	a.retryAt = s.o.Now().Add(s.backoff(a.fails - 1))
+	s.acks[q.Seq] = a
+	s.log.LogAttrs(ctx, slog.LevelError, "outbox write failed", slog.Int64("chat_id", q.Out.ChatID),
+		slog.String("class", "store"), slog.Int("attempt", a.fails), slog.Any("err", err))
+	return false
+}
+
+// drop gives an item up. class, if not empty, is logged.
+func (s *Sender) drop(ctx context.Context, q Queued, why DropReason, class string) {
+	s.count(func(st *SenderStats) { st.Dropped++ })
+	if class != "" {
+		s.log.LogAttrs(ctx, slog.LevelDebug, "dropped", slog.Int64("chat_id", q.Out.ChatID),
+			slog.String("method", senderMethod(q.Out.Kind)), slog.String("class", class), slog.Int("attempt", q.Attempts+1))
+	}
+	s.settle(ctx, q, senderAck{drop: why})
+}
+
+// retry puts an item back for another attempt no earlier than until.
+func (s *Sender) retry(ctx context.Context, q Queued, until time.Time) {
+	s.count(func(st *SenderStats) { st.Retries++ })
+	if err := s.ob.Retry(q, until); err != nil {
+		// The chat stays paused in memory; the item is tried again after that.
+		s.log.LogAttrs(ctx, slog.LevelError, "outbox write failed", slog.Int64("chat_id", q.Out.ChatID),
+			slog.String("class", "store"), slog.Int("attempt", q.Attempts+1), slog.Any("err", err))
+	}
+}
+
+// backoff is the wait after attempt+1 failures: exponential from 500 ms,
+// capped at MaxBackoff, with jitter in [d/2, d].
+func (s *Sender) backoff(attempt int) time.Duration {
+	d := senderMinBackoff << min(max(attempt, 0), 20)
+	d = min(d, s.o.MaxBackoff)
+	return d/2 + rand.N(d/2+1)
+}
+
+func senderMethod(k OutKind) string {
+	switch k {
+	case OutSend:
+		return "sendMessage"
+	case OutEditText:
+		return "editMessageText"
+	case OutEditMarkup:
+		return "editMessageReplyMarkup"
+	}
+	return string(k)
+}
+
+// senderKeyboard builds an inline keyboard; no rows gives an empty one
+// (`{"inline_keyboard":[]}`), which removes the keyboard of an edited
+// message.
+func senderKeyboard(rows [][]Button) tgbotapi.InlineKeyboardMarkup {
+	kb := tgbotapi.InlineKeyboardMarkup{InlineKeyboard: [][]tgbotapi.InlineKeyboardButton{}}
+	for _, row := range rows {
+		r := make([]tgbotapi.InlineKeyboardButton, 0, len(row))
+		for _, b := range row {
+			if b.URL != "" {
+				r = append(r, tgbotapi.NewInlineKeyboardButtonURL(b.Text, b.URL))
+			} else {
+				r = append(r, tgbotapi.NewInlineKeyboardButtonData(b.Text, b.Data))
+			}
+		}
+		kb.InlineKeyboard = append(kb.InlineKeyboard, r)
+	}
+	return kb
+}
+
+// transientClass names a retryable failure for logs.
+func transientClass(err error, te *tgbotapi.Error) string {
+	var ne net.Error
+	var se *json.SyntaxError
+	switch {
+	case te != nil:
+		return strconv.Itoa(te.Code)
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case errors.As(err, &se):
+		return "bad_response" // e.g. a proxy's HTML 502 page
+	}
+	return "transport"
+}
+
+// apiReason is Telegram's description up to its second colon, e.g.
+// "Bad Request: can't parse entities": the fixed part, without details
+// that may quote the text sent.
+func apiReason(desc string) string {
+	if i := strings.Index(desc, ": "); i >= 0 {
+		if j := strings.IndexByte(desc[i+2:], ':'); j >= 0 {
+			desc = desc[:i+2+j]
+		}
+	}
+	if len(desc) > 80 {
+		desc = desc[:80]
+	}
+	return desc
+}
+
+func ceilDuration(seconds float64) time.Duration {
+	return time.Duration(math.Ceil(seconds * float64(time.Second)))
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
+}
+
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"toolmap/bot"
+	"toolmap/store"
+)
+
+func init() {
+	register(command{
+		name:    "run",
+		args:    "[--config FILE]",
+		summary: "run the Telegram bot (token from " + TokenEnv + ")",
+		run:     runRun,
+	})
+}
+
+func runRun(ctx context.Context, e env, args []string) error {
+	fs := newFlags(e, commands["run"], `Runs the survey bot on Telegram, with long polling, until interrupted
+(Ctrl-C or SIGTERM stop it cleanly within a few seconds; nothing is lost).
+
+The bot token comes from the environment variable `+TokenEnv+`, or from the
+file named by telegram.token_file in the config; never from the config file
+itself. Create the bot and get its token from @BotFather (see README.md).`)
+	configPath := fs.String("config", "", "configuration `FILE` (see config.example.yaml); default: built-in settings")
+	if err := parseFlags(fs, e, args); err != nil {
+		return err
+	}
+	cfg := DefaultConfig()
+	if *configPath != "" {
+		var err error
+		if cfg, err = ReadConfigFile(*configPath); err != nil {
+			return err
+		}
+	}
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	return serve(ctx, cfg, os.Getenv, log, nil)
+}
+
+// serveHooks lets tests and the demo see inside a running bot.
+type serveHooks struct {
+	started func(b *bot.Bot, s *bot.Sender)        // called once the bot is polling
+	tune    func(*bot.SenderOptions, *bot.Options) // adjusts options before the start
+}
+
+// serve runs the bot until ctx is done.
+func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slog.Logger, hooks *serveHooks) error {
+	def, err := loadSurvey(cfg.Survey)
+	if err != nil {
+		return err
+	}
+	token, err := cfg.Token(getenv)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(cfg.Database, nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	// tgbotapi logs only from code we do not use; keep it quiet anyway.
+	_ = tgbotapi.SetLogger(discardLogger{})
+	client := bot.NewHTTPClient(ctx, time.Duration(cfg.Telegram.RequestTimeout))
+	endpoint := strings.TrimRight(cfg.Telegram.APIURL, "/") + "/bot%s/%s"
+	api, err := connect(ctx, token, endpoint, client, log)
+	if err != nil || api == nil {
+		return err
+	}
+	api.Debug = false
+	log.Info("connected to Telegram", "bot", api.Self.UserName, "survey", def.String(), "database", db.Path())
+
+	st := newBotStore(db)
+	senderOpts := &bot.SenderOptions{Logger: log}
+	botOpts := &bot.Options{
+		Logger:       log,
+		PollTimeout:  time.Duration(cfg.Telegram.PollTimeout),
+		MaxTextRunes: cfg.Bot.MaxText,
+	}
+	if hooks != nil && hooks.tune != nil {
+		hooks.tune(senderOpts, botOpts)
+	}
+	// The sender has its own client, not cancelled by shutdown: a message
+	// in flight when a stop is asked for finishes and is recorded, instead
+	// of being cut off and sent again after the restart.
+	senderAPI := *api
+	senderAPI.Client = bot.NewHTTPClient(context.WithoutCancel(ctx), 15*time.Second)
+	sender := bot.NewSender(&senderAPI, st, senderOpts)
+	b := bot.New(api, def, st, sender, botOpts)
+	if err := b.SetCommands(); err != nil {
+		log.Warn("could not set the command menu", "err", err)
+	}
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	var senderErr error
+	wg.Go(func() {
+		senderErr = sender.Run(runCtx)
+		stop()
+	})
+	if hooks != nil && hooks.started != nil {
+		hooks.started(b, sender)
+	}
+	err = b.Run(runCtx)
+	stop()
+	wg.Wait()
+	log.Info("stopped", "updates", b.Stats().Updates)
+	return errors.Join(err, senderErr)
+}
+
+// connect makes the Bot API client, retrying getMe with backoff while
+// Telegram cannot be reached, and failing at once on a rejected token. It
+// returns nil, nil when ctx is cancelled first.
+func connect(ctx context.Context, token, endpoint string, client tgbotapi.HTTPClient, log *slog.Logger) (*tgbotapi.BotAPI, error) {
+	wait := time.Second
+	for {
+		api, err := tgbotapi.NewBotAPIWithClient(token, endpoint, client)
+		if err == nil {
+			return api, nil
+		}
+		var te *tgbotapi.Error
+		if errors.As(err, &te) && (te.Code == 401 || te.Code == 404 || strings.Contains(te.Message, "Unauthorized") || strings.Contains(te.Message, "Not Found")) {
+			return nil, fmt.Errorf("telegram rejected the bot token (%s): check %s, or get a new token from @BotFather", te.Message, TokenEnv)
+		}
+		if ctx.Err() != nil {
+			return nil, nil
+		}
+		log.Warn("cannot reach Telegram yet; retrying", "err", bot.Redact(err, token), "retry_in", wait)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, nil
+		case <-t.C:
+		}
+		wait = min(wait*2, time.Minute)
+	}
+}
+
+type discardLogger struct{}
+
+func (discardLogger) Println(...any)        {}
+func (discardLogger) Printf(string, ...any) {}

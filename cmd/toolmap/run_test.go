@@ -1,0 +1,477 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"toolmap/bot"
+	"toolmap/bot/telegramtest"
+	"toolmap/store"
+	"toolmap/survey"
+)
+
+// harness runs the real bot (serve) against the fake Bot API over
+// 127.0.0.1, with a real bbolt file, and lets a test play respondents.
+type harness struct {
+	t      *testing.T
+	srv    *telegramtest.Server
+	cfg    Config
+	logs   *syncBuffer
+	cancel context.CancelFunc
+	done   chan error
+	bot    *bot.Bot
+	sender *bot.Sender
+	// realPace keeps the sender's production pacing.
+	realPace bool
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// newHarness starts the bot against a fresh fake server. Unless the
+// server enforces Telegram's limits, the sender paces each chat faster than
+// Telegram would, so that tests tapping without pause run quickly.
+func newHarness(t *testing.T, opts telegramtest.Options) *harness {
+	t.Helper()
+	srv := telegramtest.NewServer(opts)
+	t.Cleanup(srv.Close)
+	cfg := DefaultConfig()
+	cfg.Database = filepath.Join(t.TempDir(), "toolmap.db")
+	cfg.Telegram.APIURL = srv.URL
+	cfg.Telegram.PollTimeout = Duration(2 * time.Second)
+	cfg.Telegram.RequestTimeout = Duration(5 * time.Second)
+	h := &harness{t: t, srv: srv, cfg: cfg, logs: &syncBuffer{}, realPace: opts.Limits.Enforce}
+	h.start()
+	t.Cleanup(func() {
+		h.stop()
+		if strings.Contains(h.logs.String(), srv.Token()) {
+			t.Errorf("the token appears in the logs:\n%s", h.logs.String())
+		}
+	})
+	return h
+}
+
+// start runs the bot until stop.
+func (h *harness) start() {
+	h.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	h.done = make(chan error, 1)
+	started := make(chan struct{})
+	log := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	getenv := func(k string) string {
+		if k == TokenEnv {
+			return h.srv.Token()
+		}
+		return ""
+	}
+	go func() {
+		h.done <- serve(ctx, h.cfg, getenv, log, &serveHooks{
+			started: func(b *bot.Bot, s *bot.Sender) {
+				h.bot, h.sender = b, s
+				close(started)
+			},
+			tune: func(so *bot.SenderOptions, bo *bot.Options) {
+				if !h.realPace {
+					so.PrivatePerSecond, so.PrivateBurst = 1000, 1000
+					bo.FloodRate, bo.FloodBurst = 1000, 1000
+				}
+			},
+		})
+	}()
+	select {
+	case <-started:
+	case err := <-h.done:
+		h.t.Fatalf("serve ended before starting: %v\n%s", err, h.logs.String())
+	case <-time.After(10 * time.Second):
+		h.t.Fatalf("serve did not start\n%s", h.logs.String())
+	}
+}
+
+// stop cancels the bot and waits for it to end, within a few seconds.
+func (h *harness) stop() {
+	if h.cancel == nil {
+		return
+	}
+	h.cancel()
+	h.cancel = nil
+	select {
+	case err := <-h.done:
+		if err != nil {
+			h.t.Errorf("serve: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		h.t.Errorf("serve did not stop within 10 s")
+	}
+}
+
+// openStore opens the database after stop, for checks.
+func (h *harness) openStore() *store.DB {
+	h.t.Helper()
+	db, err := store.Open(h.cfg.Database, nil)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// waitFor waits until cond holds, failing after a deadline.
+func (h *harness) waitFor(what string, cond func(*telegramtest.Server) bool) {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := h.srv.WaitFor(ctx, cond); err != nil {
+		h.t.Fatalf("waiting for %s: %v\nlogs:\n%s", what, err, h.logs.String())
+	}
+}
+
+// respondent plays one person in a private chat.
+type respondent struct {
+	h *harness
+	u *telegramtest.User
+}
+
+func (h *harness) respondent(id int64) *respondent {
+	return &respondent{h: h, u: h.srv.User(id)}
+}
+
+// last returns the newest bot message in the chat.
+func (r *respondent) last() telegramtest.Message {
+	m, _ := r.h.srv.LastMessage(r.u.ChatID())
+	return m
+}
+
+// waitText waits until the newest bot message contains s.
+func (r *respondent) waitText(s string) telegramtest.Message {
+	r.h.t.Helper()
+	r.h.waitFor("a message containing "+s, func(srv *telegramtest.Server) bool {
+		m, ok := srv.LastMessage(r.u.ChatID())
+		return ok && strings.Contains(m.Rendered, s)
+	})
+	return r.last()
+}
+
+// waitButton waits until the newest message with a keyboard has a button
+// labelled exactly label.
+func (r *respondent) waitButton(label string) {
+	r.h.t.Helper()
+	r.h.waitFor("a button "+label, func(srv *telegramtest.Server) bool {
+		msgs := srv.BotMessages(r.u.ChatID())
+		for i := len(msgs) - 1; i >= 0; i-- {
+			if msgs[i].Keyboard == nil {
+				continue
+			}
+			for _, row := range msgs[i].Keyboard {
+				for _, b := range row {
+					if b.Text == label {
+						return true
+					}
+				}
+			}
+			return false
+		}
+		return false
+	})
+}
+
+// tap waits for a button and taps it.
+func (r *respondent) tap(label string) {
+	r.h.t.Helper()
+	r.waitButton(label)
+	if err := r.u.Tap(label); err != nil {
+		r.h.t.Fatal(err)
+	}
+}
+
+// toggle taps a multi-select option and waits for its tick.
+func (r *respondent) toggle(label string) {
+	r.h.t.Helper()
+	r.tap(label)
+	r.waitButton("✅ " + label)
+}
+
+func (r *respondent) say(text string) { r.u.SendText(text) }
+
+// answerDefaultSurvey completes the default survey by tapping.
+func (r *respondent) answerDefaultSurvey() {
+	r.h.t.Helper()
+	r.u.Start("flyer1")
+	r.tap("✅ I agree")
+	r.tap("🤝 Mutual aid / community")
+	r.tap("10–30")
+	r.tap("Informal, no legal form")
+	r.waitText("Where is your group based?")
+	r.say("Leeds")
+	r.waitText("Which of these does your group do?")
+	r.toggle("📣 Telling members news")
+	r.toggle("🧩 Organisers coordinating")
+	r.tap("Done ▶")
+	r.waitText("Telling members news")
+	r.toggle("WhatsApp")
+	r.tap("Done ▶")
+	r.waitText("Organisers coordinating (2 of 2)")
+	r.toggle("Signal")
+	r.tap("More…")
+	r.toggle("Nextcloud / self-hosted")
+	r.tap("Done ▶")
+	r.waitText("What's hardest")
+	r.say("Too many group chats <3")
+	r.tap("Yes, anonymously")
+	r.waitText("Thank you")
+}
+
+func TestEndToEndCompleteByTapping(t *testing.T) {
+	h := newHarness(t, telegramtest.Options{})
+	r := h.respondent(4242)
+	r.answerDefaultSurvey()
+	last := r.last()
+	if !strings.HasPrefix(last.Rendered, "Thank you") {
+		t.Fatalf("last message: %q", last.Rendered)
+	}
+	if !strings.Contains(last.Text, "Too many group chats &lt;3") {
+		t.Errorf("free text not escaped in the summary: %q", last.Text)
+	}
+	// Every question message was frozen: only the last one has no buttons at all.
+	for _, m := range h.srv.BotMessages(r.u.ChatID()) {
+		for _, row := range m.Keyboard {
+			for _, b := range row {
+				if b.CallbackData != "" {
+					t.Errorf("an answered question still has buttons: %q", m.Rendered)
+				}
+			}
+		}
+	}
+	if n := len(h.srv.UnansweredCallbacks()); n != 0 {
+		t.Errorf("%d callback queries never answered", n)
+	}
+	h.stop()
+	db := h.openStore()
+	sess, ok, err := db.Session(4242)
+	if err != nil || !ok || sess.Status != survey.StatusCompleted || sess.Source != "flyer1" {
+		t.Fatalf("session: %+v %v %v", sess, ok, err)
+	}
+	if got := sess.Answers["tools/coordinate"].Values; strings.Join(got, ",") != "signal,nextcloud" {
+		t.Errorf("tools/coordinate = %v", got)
+	}
+	if n, _ := db.CountResponses(time.Time{}, time.Time{}); n != 1 {
+		t.Errorf("responses: %d", n)
+	}
+	if err := db.Check(); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestEndToEndBackChangeAndOther(t *testing.T) {
+	h := newHarness(t, telegramtest.Options{})
+	r := h.respondent(7)
+	r.u.Start("")
+	r.tap("✅ I agree")
+	r.tap("Other…")
+	r.waitText("Please type it in a few words")
+	if !r.last().ForceReply {
+		t.Fatalf("Other… prompt is not a ForceReply: %+v", r.last())
+	}
+	r.say("Allotment society")
+	r.waitText("Roughly how many people")
+	r.tap("10–30")
+	r.tap("⬅ Back")
+	r.waitButton("• 10–30") // the earlier answer is pre-selected
+	r.tap("Under 10")
+	r.waitText("How formal")
+	h.stop()
+	sess, _, _ := h.openStore().Session(7)
+	if a := sess.Answers["group_kind"]; a.Other != "Allotment society" || a.Values[0] != survey.OtherID {
+		t.Fatalf("group_kind: %+v", a)
+	}
+	if a := sess.Answers["size"]; a.Values[0] != "under_10" {
+		t.Fatalf("size: %+v", a)
+	}
+}
+
+func TestEndToEndResumeAfterRestart(t *testing.T) {
+	h := newHarness(t, telegramtest.Options{})
+	r := h.respondent(11)
+	r.u.Start("")
+	r.tap("✅ I agree")
+	r.tap("✊ Campaign or protest")
+	r.waitText("Roughly how many people")
+	h.stop()
+	h.start()
+	r.u.Start("")
+	r.waitText("Welcome back")
+	if !strings.Contains(r.last().Rendered, "Roughly how many people") {
+		t.Fatalf("did not resume at question 2: %q", r.last().Rendered)
+	}
+	r.tap("Over 500")
+	r.waitText("How formal")
+}
+
+func TestEndToEndDuplicatesAndStaleTaps(t *testing.T) {
+	h := newHarness(t, telegramtest.Options{})
+	r := h.respondent(12)
+	r.u.Start("")
+	r.tap("✅ I agree")
+	r.waitButton("☕ Social or hobby group")
+	q1 := r.last()
+	sent, err := r.u.TapButton("☕ Social or hobby group")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.waitText("Roughly how many people")
+	calls := len(h.srv.Calls("sendMessage")) + len(h.srv.Calls("editMessageText"))
+	// The same update again, and the same tap under a new update id.
+	if err := h.srv.Redeliver(sent.UpdateID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.srv.DuplicateAsNew(sent.UpdateID); err != nil {
+		t.Fatal(err)
+	}
+	// A stale tap on question 1's old button, and a forged one.
+	r.u.TapData(q1.MessageID, survey.Tap{Kind: survey.InputChoose, Version: 1, At: survey.Cursor{Question: "group_kind"}, Option: "union"}.Encode())
+	r.u.TapData(q1.MessageID, "x:forged")
+	h.waitFor("every tap answered", func(s *telegramtest.Server) bool {
+		return s.PendingUpdates() == 0 && len(s.UnansweredCallbacks()) == 0 && len(s.Callbacks()) >= 4
+	})
+	h.stop()
+	if got := len(h.srv.Calls("sendMessage")) + len(h.srv.Calls("editMessageText")); got != calls {
+		t.Errorf("duplicates and stale taps sent %d more messages", got-calls)
+	}
+	sess, _, _ := h.openStore().Session(12)
+	if a := sess.Answers["group_kind"]; a.Values[0] != "social" && !strings.HasPrefix(a.Values[0], "social") {
+		t.Errorf("a stale tap changed the answer: %+v", a)
+	}
+	toasts := 0
+	for _, c := range h.srv.Calls("answerCallbackQuery") {
+		if c.Params.Get("text") != "" {
+			toasts++
+		}
+	}
+	if toasts < 2 {
+		t.Errorf("stale and forged taps got %d toasts, want 2", toasts)
+	}
+}
+
+func TestEndToEndGroupStartStoresNothing(t *testing.T) {
+	h := newHarness(t, telegramtest.Options{})
+	g := h.srv.Group(900, "Tenants union")
+	u := h.srv.User(55).In(g)
+	u.Start("")
+	h.waitFor("the group reply", func(s *telegramtest.Server) bool {
+		m, ok := s.LastMessage(g.ID())
+		return ok && strings.Contains(m.Rendered, "private chats")
+	})
+	h.stop()
+	db := h.openStore()
+	if _, ok, _ := db.Session(55); ok {
+		t.Fatal("a group /start stored a session")
+	}
+}
+
+func TestEndToEnd429StormIsHonoured(t *testing.T) {
+	h := newHarness(t, telegramtest.Options{Limits: telegramtest.Limits{Enforce: true}})
+	h.srv.Fail("sendMessage", telegramtest.TooManyRequests(1), 3)
+	h.srv.Fail("editMessageText", telegramtest.TooManyRequests(1), 2)
+	r := h.respondent(13)
+	r.u.Start("")
+	r.tap("✅ I agree")
+	r.tap("🕊️ Faith group")
+	r.waitText("Roughly how many people")
+	for _, b := range h.srv.Breaches() {
+		t.Errorf("breach: %s", b)
+	}
+}
+
+func TestEndToEndBlockedRespondent(t *testing.T) {
+	h := newHarness(t, telegramtest.Options{})
+	r := h.respondent(14)
+	r.u.Start("")
+	r.waitText("Before we start")
+	h.srv.Fail("sendMessage", telegramtest.Blocked(r.u.ChatID()), 0)
+	r.tap("✅ I agree")
+	// Re-checked at every call the fake server sees (the bot's polls included).
+	h.waitFor("the 403 to be handled", func(s *telegramtest.Server) bool {
+		return h.sender.Stats().Blocked > 0
+	})
+	h.stop()
+	rec, ok, err := h.openStore().ChatRecord(r.u.ChatID())
+	var cs bot.ChatState
+	if err == nil && ok {
+		err = json.Unmarshal(rec.State, &cs)
+	}
+	if err != nil || !ok || !cs.Unreachable {
+		t.Fatalf("chat state after 403: %+v %v %v", cs, ok, err)
+	}
+}
+
+func TestEndToEndTokenNeverLogged(t *testing.T) {
+	h := newHarness(t, telegramtest.Options{})
+	h.srv.Fail("getUpdates", telegramtest.ConnReset(), 2)
+	h.srv.Fail("sendMessage", telegramtest.BadGateway(), 2)
+	r := h.respondent(15)
+	r.u.Start("")
+	r.waitText("Before we start")
+	h.stop()
+	logs := h.logs.String()
+	if !strings.Contains(logs, "getUpdates failed") {
+		t.Errorf("the transport error was not logged:\n%s", logs)
+	}
+	if strings.Contains(logs, h.srv.Token()) || strings.Contains(logs, "TEST-TOKEN") {
+		t.Fatalf("token in logs:\n%s", logs)
+	}
+}
+
+func TestRunRefusesABadToken(t *testing.T) {
+	srv := telegramtest.NewServer(telegramtest.Options{})
+	defer srv.Close()
+	cfg := DefaultConfig()
+	cfg.Database = filepath.Join(t.TempDir(), "x.db")
+	cfg.Telegram.APIURL = srv.URL
+	err := serve(context.Background(), cfg, func(string) string { return "1:wrong" }, slog.New(slog.DiscardHandler), nil)
+	if err == nil || !strings.Contains(err.Error(), "rejected the bot token") || strings.Contains(err.Error(), "1:wrong") {
+		t.Fatalf("bad token: %v", err)
+	}
+	err = serve(context.Background(), cfg, func(string) string { return "" }, slog.New(slog.DiscardHandler), nil)
+	if err == nil || !strings.Contains(err.Error(), TokenEnv) {
+		t.Fatalf("no token: %v", err)
+	}
+}
+
+func TestRunRefusesALockedDatabase(t *testing.T) {
+	srv := telegramtest.NewServer(telegramtest.Options{})
+	defer srv.Close()
+	cfg := DefaultConfig()
+	cfg.Database = filepath.Join(t.TempDir(), "x.db")
+	cfg.Telegram.APIURL = srv.URL
+	db, err := store.Open(cfg.Database, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = serve(context.Background(), cfg, func(string) string { return srv.Token() }, slog.New(slog.DiscardHandler), nil)
+	if !errors.Is(err, store.ErrLocked) {
+		t.Fatalf("locked database: %v", err)
+	}
+}
