@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
 	"toolmap/bot"
 	"toolmap/bot/telegramtest"
 	"toolmap/store"
@@ -473,5 +475,104 @@ func TestRunRefusesALockedDatabase(t *testing.T) {
 	err = serve(context.Background(), cfg, func(string) string { return srv.Token() }, slog.New(slog.DiscardHandler), nil)
 	if !errors.Is(err, store.ErrLocked) {
 		t.Fatalf("locked database: %v", err)
+	}
+}
+
+func TestEndToEndReviewAndSpanish(t *testing.T) {
+	h := newHarness(t, telegramtest.Options{})
+	u := h.srv.AddUser(telegramtest.UserInfo{ID: 21, FirstName: "Ana", LanguageCode: "es-AR"})
+	r := &respondent{h: h, u: u}
+	u.Start("")
+	r.tap("✅ Acepto")
+	r.tap("🎶 Arte, música o coro")
+	r.waitText("¿Cuántas personas")
+	u.SendCommand("review", "")
+	r.waitText("Tus respuestas hasta ahora")
+	r.tap("1. Tipo de grupo")
+	r.waitText("¿Qué tipo de grupo es?")
+	r.tap("⚽ Deporte o ejercicio")
+	// After a change from the review, the survey carries on where it was.
+	r.waitText("¿Cuántas personas")
+	h.stop()
+	sess, _, _ := h.openStore().Session(21)
+	if sess.Language != "es" || sess.Answers["group_kind"].Values[0] != "sport" {
+		t.Fatalf("session: lang %q, group_kind %+v", sess.Language, sess.Answers["group_kind"])
+	}
+}
+
+func TestEndToEndPoliteAboutMediaAndLongText(t *testing.T) {
+	h := newHarness(t, telegramtest.Options{})
+	h.cfg.Bot.MaxText = 50
+	h.stop()
+	h.start()
+	r := h.respondent(22)
+	r.u.Start("")
+	r.tap("✅ I agree")
+	r.u.SendSticker("🙂")
+	r.waitText("I can only read text")
+	r.u.SendText(strings.Repeat("a", 51))
+	r.waitText("the limit is 50")
+	h.stop()
+	sess, _, _ := h.openStore().Session(22)
+	if len(sess.Answers) != 0 {
+		t.Fatalf("stored %v", sess.Answers)
+	}
+}
+
+func TestStartupWaitsForTelegram(t *testing.T) {
+	srv := telegramtest.NewServer(telegramtest.Options{})
+	defer srv.Close()
+	srv.Fail("getMe", telegramtest.ConnReset(), 1)
+	srv.Fail("getMe", telegramtest.BadGateway(), 1)
+	cfg := DefaultConfig()
+	cfg.Database = filepath.Join(t.TempDir(), "x.db")
+	cfg.Telegram.APIURL = srv.URL
+	cfg.Telegram.PollTimeout = Duration(time.Second)
+	logs := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, cfg, func(string) string { return srv.Token() },
+			slog.New(slog.NewTextHandler(logs, nil)), &serveHooks{started: func(*bot.Bot, *bot.Sender) { cancel() }})
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve: %v\n%s", err, logs)
+		}
+	case <-time.After(20 * time.Second):
+		cancel()
+		t.Fatalf("did not start once Telegram came back\n%s", logs)
+	}
+	if n := strings.Count(logs.String(), "cannot reach Telegram yet"); n != 2 {
+		t.Errorf("%d retries logged, want 2:\n%s", n, logs)
+	}
+	if strings.Contains(logs.String(), srv.Token()) {
+		t.Errorf("token in logs:\n%s", logs)
+	}
+}
+
+func TestEndToEndLowerUpdateIDsAfterAQuietWeek(t *testing.T) {
+	h := newHarness(t, telegramtest.Options{FirstUpdateID: 900000})
+	r := h.respondent(31)
+	r.u.Start("")
+	r.tap("✅ I agree")
+	r.waitText("What kind of group")
+	// Telegram picks update ids afresh after a week without updates.
+	h.srv.RestartUpdateIDs(17)
+	r.tap("☕ Social or hobby group")
+	r.waitText("Roughly how many people")
+	if got := h.srv.AllowedUpdates(); strings.Join(got, ",") != "message,callback_query" {
+		t.Errorf("allowed_updates = %v", got)
+	}
+	scope := tgbotapi.NewBotCommandScopeAllPrivateChats()
+	for _, lang := range []string{"", "es"} {
+		if cmds := h.srv.Commands(&scope, lang); len(cmds) < 6 || cmds[0].Command != "start" {
+			t.Errorf("command menu (%q): %+v", lang, cmds)
+		}
+	}
+	h.stop()
+	if off, _ := h.openStore().Offset(); off > 100 {
+		t.Errorf("offset %d: the lower update ids were not taken", off)
 	}
 }
