@@ -201,8 +201,17 @@ func (r *renderer) freeze(recorded *survey.AnswerRecorded) {
 	if r.before.Status != survey.StatusActive || r.before.Cursor.IsZero() {
 		if r.before.Status == survey.StatusAwaitingConsent && r.after.Status == survey.StatusActive {
 			// Consent given: keep the notice, drop its buttons, note the agreement.
-			text := esc(r.def.Text(r.def.Consent.Text, r.lang)) + "\n\n<b>✔ " + esc(r.def.Text(r.def.Consent.Agree, r.lang)) + "</b>"
-			r.send(Outgoing{Kind: OutEditText, MessageID: r.tapMsg, ToPrompt: !r.viaTap, Text: text})
+			var b strings.Builder
+			if intro := r.def.Text(r.def.Intro, r.lang); intro != "" {
+				b.WriteString(esc(intro) + "\n\n")
+			}
+			b.WriteString(esc(r.def.Text(r.def.Consent.Text, r.lang)) + "\n\n<b>")
+			agree := r.def.Text(r.def.Consent.Agree, r.lang)
+			if !strings.HasPrefix(agree, "✅") && !strings.HasPrefix(agree, "✔") {
+				b.WriteString("✔ ")
+			}
+			b.WriteString(esc(agree) + "</b>")
+			r.send(Outgoing{Kind: OutEditText, MessageID: r.tapMsg, ToPrompt: !r.viaTap, Text: b.String()})
 		}
 		return
 	}
