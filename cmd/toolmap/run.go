@@ -109,6 +109,8 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 		senderErr = sender.Run(runCtx)
 		stop()
 	})
+	pruneSeenOnce(db, log)
+	wg.Go(func() { pruneSeen(runCtx, db, log) })
 	if hooks != nil && hooks.started != nil {
 		hooks.started(b, sender)
 	}
@@ -117,6 +119,33 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	wg.Wait()
 	log.Info("stopped", "updates", b.Stats().Updates)
 	return errors.Join(err, senderErr)
+}
+
+// seenFor is how long handled update ids are kept to recognise repeats:
+// Telegram keeps an undelivered update for at most a day.
+const seenFor = 7 * 24 * time.Hour
+
+// pruneSeen forgets handled update ids older than seenFor every six
+// hours, until ctx is done.
+func pruneSeen(ctx context.Context, db *store.DB, log *slog.Logger) {
+	t := time.NewTicker(6 * time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			pruneSeenOnce(db, log)
+		}
+	}
+}
+
+func pruneSeenOnce(db *store.DB, log *slog.Logger) {
+	if n, err := db.PruneSeen(db.Now().Add(-seenFor)); err != nil {
+		log.Error("pruning handled update ids failed", "err", err)
+	} else if n > 0 {
+		log.Info("pruned handled update ids", "count", n)
+	}
 }
 
 // connect makes the Bot API client, retrying getMe with backoff while

@@ -576,3 +576,34 @@ func TestEndToEndLowerUpdateIDsAfterAQuietWeek(t *testing.T) {
 		t.Errorf("offset %d: the lower update ids were not taken", off)
 	}
 }
+
+func TestOldUpdateIDsArePruned(t *testing.T) {
+	h := newHarness(t, telegramtest.Options{})
+	h.stop()
+	db, err := store.Open(h.cfg.Database, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *store.Tx) error {
+		if err := tx.MarkSeen("m:1:1", time.Now().Add(-8*24*time.Hour)); err != nil {
+			return err
+		}
+		return tx.MarkSeen("m:1:2", time.Now().Add(-time.Hour))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	h.stop()
+	db = h.openStore()
+	err = db.View(func(tx *store.Tx) error {
+		if tx.Seen("m:1:1") || !tx.Seen("m:1:2") {
+			t.Errorf("after start-up: old key seen %v, recent key seen %v", tx.Seen("m:1:1"), tx.Seen("m:1:2"))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
