@@ -45,8 +45,9 @@ type Bot struct {
 	answer chan callbackAnswer
 	wg     sync.WaitGroup
 
-	statsMu sync.Mutex
-	stats   LoopStats
+	statsMu  sync.Mutex
+	stats    LoopStats
+	lastPoll time.Time // when getUpdates last answered
 }
 
 // LoopStats counts what the update loop did, for the demo and metrics.
@@ -97,6 +98,14 @@ func (b *Bot) Stats() LoopStats {
 	b.statsMu.Lock()
 	defer b.statsMu.Unlock()
 	return b.stats
+}
+
+// LastPoll returns when Telegram last answered a poll: the loop is alive
+// while this stays within a poll timeout or so.
+func (b *Bot) LastPoll() time.Time {
+	b.statsMu.Lock()
+	defer b.statsMu.Unlock()
+	return b.lastPoll
 }
 
 func (b *Bot) count(f func(*LoopStats)) {
@@ -165,6 +174,7 @@ func (b *Bot) Run(ctx context.Context) error {
 			continue
 		}
 		backoff, conflicts = 0, 0
+		b.count(func(*LoopStats) { b.lastPoll = time.Now() })
 		for _, u := range updates {
 			if ctx.Err() != nil {
 				return nil

@@ -30,6 +30,8 @@ type Config struct {
 	Telegram TelegramConfig `yaml:"telegram"`
 	// Bot tunes the conversation.
 	Bot BotConfig `yaml:"bot"`
+	// Admin is the local endpoint the command line uses while the bot runs.
+	Admin AdminConfig `yaml:"admin"`
 
 	file string
 }
@@ -50,6 +52,21 @@ type TelegramConfig struct {
 type BotConfig struct {
 	// MaxText is the longest free-text message accepted, in characters.
 	MaxText int `yaml:"max_text"`
+}
+
+// AdminConfig is the admin section.
+type AdminConfig struct {
+	// Socket is the Unix socket of the admin endpoint; default: the
+	// database file's name with ".sock" added.
+	Socket string `yaml:"socket"`
+}
+
+// AdminSocket returns the admin endpoint's socket path.
+func (c Config) AdminSocket() string {
+	if c.Admin.Socket != "" {
+		return c.Admin.Socket
+	}
+	return c.Database + ".sock"
 }
 
 // Duration is a time.Duration written as "30s" or "2m" in YAML.
@@ -107,6 +124,9 @@ func ReadConfigFile(path string) (Config, error) {
 	}
 	if !filepath.IsAbs(cfg.Database) {
 		cfg.Database = filepath.Join(dir, cfg.Database)
+	}
+	if cfg.Admin.Socket != "" && !filepath.IsAbs(cfg.Admin.Socket) {
+		cfg.Admin.Socket = filepath.Join(dir, cfg.Admin.Socket)
 	}
 	if cfg.Telegram.TokenFile != "" && !filepath.IsAbs(cfg.Telegram.TokenFile) {
 		cfg.Telegram.TokenFile = filepath.Join(dir, cfg.Telegram.TokenFile)

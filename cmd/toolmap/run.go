@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -100,6 +101,14 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	if err := b.SetCommands(); err != nil {
 		log.Warn("could not set the command menu", "err", err)
 	}
+
+	mux := http.NewServeMux()
+	mux.Handle("GET /healthz", &health{b: b, s: sender, db: db, poll: time.Duration(cfg.Telegram.PollTimeout)})
+	adm, err := startAdmin(cfg.AdminSocket(), mux, log)
+	if err != nil {
+		return err
+	}
+	defer adm.Close()
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()

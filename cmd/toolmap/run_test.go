@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -605,5 +606,32 @@ func TestOldUpdateIDsArePruned(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestAdminHealth(t *testing.T) {
+	h := newHarness(t, telegramtest.Options{})
+	r := h.respondent(41)
+	r.u.Start("")
+	r.waitText("Before we start") // a poll has been answered
+	resp, err := adminClient(h.cfg.AdminSocket()).Get(adminURL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var rep HealthReport
+	if err := json.NewDecoder(resp.Body).Decode(&rep); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || !rep.OK || !rep.Polling || rep.Updates < 1 {
+		t.Fatalf("health: %d %+v", resp.StatusCode, rep)
+	}
+	fi, err := os.Stat(h.cfg.AdminSocket())
+	if err != nil || fi.Mode().Perm()&0o077 != 0 {
+		t.Fatalf("admin socket mode: %v %v", fi.Mode(), err)
+	}
+	h.stop()
+	if _, err := os.Stat(h.cfg.AdminSocket()); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("socket left behind after stop: %v", err)
 	}
 }
