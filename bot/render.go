@@ -154,7 +154,7 @@ func (r *renderer) ask(a survey.Ask, recorded *survey.AnswerRecorded) {
 	// a tap, and no old buttons left to tap. Otherwise (a typed answer, a
 	// command) the old question is frozen with its answer and the new one
 	// sent below what the respondent typed.
-	if r.viaTap && r.before.Status == survey.StatusActive {
+	if r.onQuestion() && r.before.Status == survey.StatusActive {
 		head := ""
 		if recorded != nil {
 			head = "✔ " + esc(r.answerLine(recorded.Answer)) + "\n\n"
@@ -167,6 +167,19 @@ func (r *renderer) ask(a survey.Ask, recorded *survey.AnswerRecorded) {
 	if a.AwaitingOther {
 		r.otherPrompt(a)
 	}
+}
+
+// onQuestion reports whether the input came from a button on the question
+// message itself, rather than on a menu (/review, /language).
+func (r *renderer) onQuestion() bool {
+	if !r.viaTap {
+		return false
+	}
+	switch r.in.Kind {
+	case survey.InputChoose, survey.InputToggle, survey.InputDone, survey.InputBack, survey.InputSkip, survey.InputMore:
+		return true
+	}
+	return false
 }
 
 // answerLine is "Kind of group: Choir", for the head of the next question.
@@ -229,7 +242,16 @@ func (r *renderer) freeze(recorded *survey.AnswerRecorded) {
 	if recorded != nil {
 		text += "\n✔ " + esc(r.def.AnswerText(q, recorded.Answer, r.lang))
 	}
-	r.send(Outgoing{Kind: OutEditText, MessageID: r.tapMsg, ToPrompt: !r.viaTap, Text: text})
+	r.send(r.editQuestion(text))
+}
+
+// editQuestion edits the message showing the question: the tapped one when
+// the tap came from it, else the chat's prompt.
+func (r *renderer) editQuestion(text string) Outgoing {
+	if r.onQuestion() {
+		return Outgoing{Kind: OutEditText, MessageID: r.tapMsg, Text: text}
+	}
+	return Outgoing{Kind: OutEditText, ToPrompt: true, Text: text}
 }
 
 func (r *renderer) completed(c survey.Completed, recorded *survey.AnswerRecorded) {

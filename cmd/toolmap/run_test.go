@@ -494,6 +494,16 @@ func TestEndToEndReviewAndSpanish(t *testing.T) {
 	r.tap("⚽ Deporte o ejercicio")
 	// After a change from the review, the survey carries on where it was.
 	r.waitText("¿Cuántas personas")
+	// The review list stays a list: the question moved on below it.
+	review := 0
+	for _, m := range h.srv.BotMessages(u.ChatID()) {
+		if strings.Contains(m.Rendered, "Tus respuestas hasta ahora") {
+			review++
+		}
+	}
+	if review != 1 {
+		t.Errorf("the review message was replaced (%d left)", review)
+	}
 	h.stop()
 	sess, _, _ := h.openStore().Session(21)
 	if sess.Language != "es" || sess.Answers["group_kind"].Values[0] != "sport" {
