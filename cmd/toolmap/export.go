@@ -143,14 +143,20 @@ reading while it runs needs its admin endpoint, which is not there yet.`)
 	if _, err := os.Stat(*dbPath); err != nil {
 		return fmt.Errorf("no database to export: %w", err)
 	}
+	// A running bot holds the database: export through its admin endpoint.
+	via := func(ctx context.Context, w io.Writer, o exportOptions) (exportStats, error) {
+		cfg.Database = *dbPath
+		return exportViaAdmin(ctx, cfg.AdminSocket(), w, o)
+	}
 	db, err := store.Open(*dbPath, &store.Options{ReadOnly: true})
-	if errors.Is(err, store.ErrLocked) {
-		return fmt.Errorf("%w\nA running toolmap bot holds it; exporting from a running bot needs its admin endpoint, which this version does not have yet. Stop the bot, run the export, and start the bot again (nothing is lost while it is stopped)", err)
-	}
-	if err != nil {
+	switch {
+	case errors.Is(err, store.ErrLocked):
+		db = nil
+	case err != nil:
 		return err
+	default:
+		defer db.Close()
 	}
-	defer db.Close()
 
 	dir := filepath.Dir(*out)
 	o.Spool = tempSpool(dir)
@@ -163,6 +169,10 @@ reading while it runs needs its admin endpoint, which is not there yet.`)
 	var stats exportStats
 	err = writeFileAtomic(*out, func(w io.Writer) error {
 		var err error
+		if db == nil {
+			stats, err = via(ctx, w, o)
+			return err
+		}
 		stats, err = exportTo(ctx, db, w, o)
 		return err
 	})

@@ -661,8 +661,12 @@ func TestExportErrors(t *testing.T) {
 		db := openStore(t, f.db)
 		defer db.Close()
 		_, _, err := runCmd(t, "", "export", "--db", f.db, "--key-file", f.key, "--out", out)
-		if !errors.Is(err, store.ErrLocked) || !strings.Contains(err.Error(), "admin endpoint") {
+		// Locked, and no admin endpoint answering: a clear error, no file.
+		if err == nil || !strings.Contains(err.Error(), "admin endpoint") {
 			t.Errorf("locked: %v", err)
+		}
+		if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("a failed export left %s: %v", out, err)
 		}
 	})
 	t.Run("usage", func(t *testing.T) {

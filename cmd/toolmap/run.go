@@ -104,6 +104,7 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", &health{b: b, s: sender, db: db, poll: time.Duration(cfg.Telegram.PollTimeout)})
+	mux.Handle("POST /export", exportHandler{db: db, def: def})
 	adm, err := startAdmin(cfg.AdminSocket(), mux, log)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -643,5 +644,40 @@ func TestAdminHealth(t *testing.T) {
 	h.stop()
 	if _, err := os.Stat(h.cfg.AdminSocket()); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("socket left behind after stop: %v", err)
+	}
+}
+
+func TestExportWhileTheBotRuns(t *testing.T) {
+	h := newHarness(t, telegramtest.Options{})
+	r := h.respondent(51)
+	r.answerDefaultSurvey()
+	dir := t.TempDir()
+	key := filepath.Join(dir, "study.key")
+	if err := os.WriteFile(key, []byte(strings.Repeat("ab", 32)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "long.csv")
+	stdout, stderr, err := runCmd(t, "", "export", "--db", h.cfg.Database, "--key-file", key, "--format", "csv", "--out", out)
+	if err != nil {
+		t.Fatalf("export through the admin endpoint: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(stdout, "Exported 1 response") {
+		t.Errorf("stdout: %s", stdout)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	if err != nil || len(rows) < 2 || rows[0][0] != "respondent" {
+		t.Fatalf("export: %v\n%s", err, data)
+	}
+	for _, row := range rows[1:] {
+		if row[0] == "51" || len(row[0]) != 16 {
+			t.Fatalf("respondent %q is not a pseudonym", row[0])
+		}
+	}
+	if !strings.Contains(string(data), "nextcloud") {
+		t.Errorf("export lacks an answer:\n%s", data)
 	}
 }
