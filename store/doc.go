@@ -50,7 +50,7 @@
 //		// for each key, and tx.SetOffset(updateID + 1).
 //	})
 //
-// Layout (schema 2): bucket meta holds "schema"; sessions and
+// Layout (schema 3): bucket meta holds "schema"; sessions and
 // response_keys are keyed by the respondent id (8 bytes, big-endian);
 // responses by completion time (UnixNano) and respondent id, 16 bytes;
 // answer_log by respondent id and a sequence number, so one person's
@@ -59,7 +59,9 @@
 // ("offset": the 8-byte big-endian bits of an int64), seen (the dedup key →
 // UnixNano when first handled), outbox (an 8-byte big-endian sequence →
 // chat id, not-before UnixNano, attempts, then the payload) and chats (chat
-// id → prompt message id, then the state bytes).
+// id → prompt message id, then the state bytes). Schema 3 adds digests
+// (an ISO week such as "2026-W47" → the JSON record of that week's digest:
+// pending, sent with its message ids, failed or ambiguous).
 //
 // # Caveats
 //

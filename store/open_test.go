@@ -17,7 +17,7 @@ import (
 	"toolmap/store"
 )
 
-var allBuckets = []string{"answer_log", "chats", "counters", "meta", "outbox", "response_keys", "responses", "seen", "sessions", "updates"}
+var allBuckets = []string{"answer_log", "chats", "counters", "digests", "meta", "outbox", "response_keys", "responses", "seen", "sessions", "updates"}
 
 func bucketsAndSchema(t *testing.T, path string) ([]string, uint64) {
 	t.Helper()
@@ -142,7 +142,7 @@ func setSchema(t *testing.T, path string, v []byte) {
 func TestOpenNewerSchema(t *testing.T) {
 	db, path := mustCreate(t, nil)
 	mustClose(t, db)
-	setSchema(t, path, []byte{0, 0, 0, 0, 0, 0, 0, 3})
+	setSchema(t, path, []byte{0, 0, 0, 0, 0, 0, 0, 4})
 	before := readFile(t, path)
 
 	for _, ro := range []bool{false, true} {
@@ -150,7 +150,7 @@ func TestOpenNewerSchema(t *testing.T) {
 		if !errors.Is(err, store.ErrNewerSchema) {
 			t.Fatalf("read-only %v: got %v, want ErrNewerSchema", ro, err)
 		}
-		want := fmt.Sprintf("database %s has schema 3, newer than this toolmap (schema %d): upgrade toolmap", path, store.Schema)
+		want := fmt.Sprintf("database %s has schema 4, newer than this toolmap (schema %d): upgrade toolmap", path, store.Schema)
 		if got := err.Error(); got != want {
 			t.Errorf("message:\n got %q\nwant %q", got, want)
 		}

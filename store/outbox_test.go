@@ -90,9 +90,9 @@ func TestOpenMigratesSchema1(t *testing.T) {
 
 	c := contents(t, path)
 	want := map[string]uint64{
-		"meta": 1, "meta/schema": 2,
+		"meta": 1, "meta/schema": 3,
 		"sessions": 1, "responses": 1, "response_keys": 1, "answer_log": 4, // consented, role, tools, completed
-		"counters": 0, "updates": 1, "seen": 1, "outbox": 1, "chats": 0,
+		"counters": 0, "updates": 1, "seen": 1, "outbox": 1, "chats": 0, "digests": 0,
 	}
 	if diff := cmp.Diff(want, c); diff != "" {
 		t.Errorf("stored (-want +got):\n%s", diff)

@@ -39,11 +39,12 @@ type migration func(tx *bbolt.Tx) error
 var migrations = []migration{
 	0: migrate0to1,
 	1: migrate1to2,
+	2: createDigestBuckets,
 }
 
 // Schema is the schema version this toolmap reads and writes: the number of
 // migrations.
-const Schema = 2
+const Schema = 3
 
 // migrate0to1 turns a bare bbolt file (no meta bucket, or no schema key)
 // into schema 1 by creating the buckets. Buckets that exist are kept.
@@ -72,6 +73,7 @@ func migrate1to2(tx *bbolt.Tx) error {
 var schemaBuckets = [][]byte{
 	bucketMeta, bucketSessions, bucketResponses, bucketResponseKeys, bucketAnswerLog, bucketCounters,
 	bucketUpdates, bucketSeen, bucketOutbox, bucketChats,
+	bucketDigests,
 }
 
 // readSchema returns the schema version: 0 for a file without one.

@@ -83,7 +83,7 @@ func TestStepWithdrawn(t *testing.T) {
 			want := map[string]uint64{
 				"meta": 1, "meta/schema": store.Schema,
 				"sessions": 0, "responses": 0, "response_keys": 0, "answer_log": 0,
-				"counters": 0, "updates": 0, "seen": 0, "outbox": 0, "chats": 0,
+				"counters": 0, "updates": 0, "seen": 0, "outbox": 0, "chats": 0, "digests": 0,
 			}
 			if tt.declined > 0 {
 				want["counters"] = 1

@@ -32,6 +32,8 @@ type Config struct {
 	Bot BotConfig `yaml:"bot"`
 	// Admin is the local endpoint the command line uses while the bot runs.
 	Admin AdminConfig `yaml:"admin"`
+	// Digest is the weekly summary for coordinators.
+	Digest DigestConfig `yaml:"digest"`
 
 	file string
 }
@@ -94,7 +96,8 @@ func DefaultConfig() Config {
 			PollTimeout:    Duration(30 * time.Second),
 			RequestTimeout: Duration(45 * time.Second),
 		},
-		Bot: BotConfig{MaxText: 1000},
+		Bot:    BotConfig{MaxText: 1000},
+		Digest: DefaultDigestConfig(),
 	}
 }
 
@@ -150,6 +153,7 @@ func (c Config) check() error {
 	if c.Bot.MaxText < 1 || c.Bot.MaxText > 4000 {
 		errs = append(errs, "bot.max_text: must be between 1 and 4000")
 	}
+	errs = append(errs, c.Digest.problems()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("%s: %s", c.file, strings.Join(errs, "; "))
 	}
