@@ -175,19 +175,19 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 		backoff, conflicts = 0, 0
 		b.count(func(*LoopStats) { b.lastPoll = time.Now() })
-		for _, u := range updates {
-			if ctx.Err() != nil {
+		if len(updates) == 0 {
+			continue
+		}
+		n, err := b.handleBatch(updates)
+		if n > 0 {
+			offset = int64(updates[n-1].UpdateID) + 1
+		}
+		if err != nil {
+			// Not committed: poll again from the same offset, after a pause.
+			b.log.Error("update not handled", "update_id", updates[n].UpdateID, "err", err)
+			if !sleepCtx(ctx, time.Second) {
 				return nil
 			}
-			if err := b.HandleUpdate(u); err != nil {
-				// Not committed: poll again from the same offset, after a pause.
-				b.log.Error("update not handled", "update_id", u.UpdateID, "err", err)
-				if !sleepCtx(ctx, time.Second) {
-					return nil
-				}
-				break
-			}
-			offset = int64(u.UpdateID) + 1
 		}
 	}
 	return nil
@@ -251,6 +251,44 @@ var payloadPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 // commits the effect in one transaction and wakes the sender. A duplicate
 // changes nothing. It returns an error only when nothing was committed.
 func (b *Bot) HandleUpdate(u tgbotapi.Update) error {
+	_, err := b.handleBatch([]tgbotapi.Update{u})
+	return err
+}
+
+// handleBatch handles a poll's worth of updates, committed together (one
+// fsync), then wakes the sender and answers the taps. It returns how many
+// updates were committed: all of them unless err is set.
+func (b *Bot) handleBatch(us []tgbotapi.Update) (int, error) {
+	preps := make([]prepared, len(us))
+	items := make([]Pending, len(us))
+	for i, u := range us {
+		preps[i] = b.prepare(u)
+		items[i] = preps[i].p
+	}
+	start := time.Now()
+	applied, err := b.store.CommitBatch(items)
+	b.count(func(s *LoopStats) { s.Commits++; s.CommitTime += time.Since(start) })
+	for i, ok := range applied {
+		b.finish(preps[i], ok)
+	}
+	if len(applied) > 0 && b.waker != nil {
+		b.waker.Wake()
+	}
+	if err != nil {
+		return len(applied), fmt.Errorf("commit update %d: %w", us[len(applied)].UpdateID, err)
+	}
+	return len(applied), nil
+}
+
+// prepared is an update translated, ready to commit.
+type prepared struct {
+	p          Pending
+	callbackID string
+	toast      *string // set while the update is committed
+}
+
+// prepare works out what an update means; it stores nothing.
+func (b *Bot) prepare(u tgbotapi.Update) prepared {
 	b.count(func(s *LoopStats) { s.Updates++ })
 	upd := Update{ID: int64(u.UpdateID)}
 	now := b.opts.Now()
@@ -258,7 +296,7 @@ func (b *Bot) HandleUpdate(u tgbotapi.Update) error {
 		respondent survey.RespondentID
 		handler    func(survey.Session, ChatState) (Result, error)
 		callbackID string
-		toast      string
+		toast      = new(string)
 	)
 	switch {
 	case u.Message != nil:
@@ -287,7 +325,7 @@ func (b *Bot) HandleUpdate(u tgbotapi.Update) error {
 			break
 		}
 		respondent = survey.RespondentID(cq.From.ID)
-		handler = b.tap(cq, now, &toast)
+		handler = b.tap(cq, now, toast)
 	default:
 		b.count(func(s *LoopStats) { s.Ignored++ })
 	}
@@ -295,34 +333,26 @@ func (b *Bot) HandleUpdate(u tgbotapi.Update) error {
 		b.count(func(s *LoopStats) { s.Flooded++ })
 		handler = b.slowDown(int64(respondent), now)
 	}
-	fn := handler
-	if fn == nil {
-		fn = func(s survey.Session, c ChatState) (Result, error) { return Result{Session: s, Chat: c}, nil }
-		if respondent != 0 {
-			respondent = 0 // nothing of theirs to load or store
-		}
+	if handler == nil {
+		handler = func(s survey.Session, c ChatState) (Result, error) { return Result{Session: s, Chat: c}, nil }
+		respondent = 0 // nothing of theirs to load or store
 	}
-	start := time.Now()
-	applied, err := b.store.Commit(upd, respondent, fn)
-	b.count(func(s *LoopStats) { s.Commits++; s.CommitTime += time.Since(start) })
-	if err != nil {
-		return fmt.Errorf("commit update %d: %w", u.UpdateID, err)
-	}
+	return prepared{p: Pending{Update: upd, Respondent: respondent, Fn: handler}, callbackID: callbackID, toast: toast}
+}
+
+// finish does what follows a commit: counting, and answering a tap.
+func (b *Bot) finish(pr prepared, applied bool) {
 	if !applied {
 		b.count(func(s *LoopStats) { s.Duplicates++ })
-		toast = ""
+		return // a duplicate's query was answered the first time
 	}
-	if b.waker != nil {
-		b.waker.Wake()
-	}
-	if callbackID != "" && applied { // a duplicate's query was answered the first time
+	if pr.callbackID != "" {
 		select {
-		case b.answer <- callbackAnswer{id: callbackID, text: toast}:
+		case b.answer <- callbackAnswer{id: pr.callbackID, text: *pr.toast}:
 		default:
 			b.log.Warn("callback answers backed up", "class", "queue_full")
 		}
 	}
-	return nil
 }
 
 // step wraps a survey input as a Commit function: the engine's step and

@@ -77,6 +77,18 @@ func (m *memStore) Commit(u Update, id survey.RespondentID, fn func(survey.Sessi
 	return true, nil
 }
 
+func (m *memStore) CommitBatch(items []Pending) ([]bool, error) {
+	out := make([]bool, 0, len(items))
+	for _, it := range items {
+		ok, err := m.Commit(it.Update, it.Respondent, it.Fn)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, ok)
+	}
+	return out, nil
+}
+
 // fixture is a small survey built in Go.
 func fixture(t testing.TB) *survey.Definition {
 	t.Helper()

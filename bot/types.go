@@ -121,6 +121,14 @@ type ChatState struct {
 	SlowUntil   time.Time `json:"slow_until,omitzero"`   // told to slow down; quiet until then
 }
 
+// Pending is one update ready to commit: its keys, whose session it
+// touches, and the pure function computing its effect.
+type Pending struct {
+	Update     Update
+	Respondent survey.RespondentID
+	Fn         func(survey.Session, ChatState) (Result, error)
+}
+
 // Store is what the update loop needs of the database.
 type Store interface {
 	// Offset returns the offset the next getUpdates should use: the last
@@ -137,4 +145,9 @@ type Store interface {
 	// interest) fn gets zero values and only its Out, the keys and the
 	// offset are stored. An error from fn commits nothing.
 	Commit(u Update, respondent survey.RespondentID, fn func(survey.Session, ChatState) (Result, error)) (bool, error)
+	// CommitBatch commits updates in order, each exactly as Commit would,
+	// in as few transactions as it can (one fsync for a whole poll's worth
+	// of updates). It reports for each whether it was new. On an error,
+	// the updates before the one that failed are committed.
+	CommitBatch(items []Pending) ([]bool, error)
 }

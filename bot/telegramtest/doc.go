@@ -50,6 +50,15 @@
 // answerCallbackQuery. WaitFor blocks until a condition over the server
 // holds, waking on every state change, so tests never sleep.
 //
+// Programs that play thousands of users at once (toolmap demo) wait per
+// chat instead: ChatChanged returns a channel closed at the chat's next
+// change only, and View returns what the chat's user sees (the newest bot
+// message, the newest one with buttons, the newest callback query) and the
+// bot's reply latency to the user's newest update. Options.Lean keeps
+// memory flat for such runs: calls are counted, not recorded, and each
+// chat keeps only its last few messages; ForgetChats drops the chats
+// altogether once the users are done.
+//
 // # Limits and faults
 //
 // Flood limits are counted as Breaches (see Limits for the exact rules)

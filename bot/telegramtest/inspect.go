@@ -140,8 +140,18 @@ func (s *Server) record(r *request, status int, ae *apiError, fault string) {
 }
 
 func (s *Server) recordLocked(r *request, status int, ae *apiError, fault string) *Call {
+	s.st.ncalls++
+	byStatus := s.st.counts[r.method]
+	if byStatus == nil {
+		byStatus = map[int]int{}
+		s.st.counts[r.method] = byStatus
+	}
+	byStatus[status]++
+	if r.chatID != 0 {
+		s.chatCalled(r)
+	}
 	c := Call{
-		Seq:      len(s.st.calls) + 1,
+		Seq:      s.st.ncalls,
 		Method:   r.method,
 		ChatID:   r.chatID,
 		Params:   r.params,
@@ -160,8 +170,12 @@ func (s *Server) recordLocked(r *request, status int, ae *apiError, fault string
 		c.Description = ae.Description
 		c.RetryAfter = ae.RetryAfter
 	}
-	s.st.calls = append(s.st.calls, c)
 	s.notify()
+	if s.st.lean {
+		c.Params, c.Uploads = nil, nil
+		return &c // not kept
+	}
+	s.st.calls = append(s.st.calls, c)
 	return &s.st.calls[len(s.st.calls)-1]
 }
 
@@ -196,14 +210,17 @@ func (s *Server) Calls(method string) []Call {
 	return out
 }
 
-// CallCount returns how many calls of method ("" = any) were recorded.
+// CallCount returns how many calls of method ("" = any) were recorded
+// (counted, in Lean mode).
 func (s *Server) CallCount(method string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
-	for _, c := range s.st.calls {
-		if method == "" || strings.EqualFold(c.Method, method) {
-			n++
+	for m, byStatus := range s.st.counts {
+		if method == "" || strings.EqualFold(m, method) {
+			for _, k := range byStatus {
+				n += k
+			}
 		}
 	}
 	return n
@@ -231,7 +248,7 @@ func (st *state) snapshot(m *msgState) Message {
 	if m.fromBot {
 		out.FromID = st.bot.ID
 	}
-	out.Keyboard, out.ForceReply = parseMarkup(m.markup)
+	out.Keyboard, out.ForceReply = m.keyboard()
 	if m.file != nil {
 		f := *m.file
 		out.File = &f
@@ -307,6 +324,9 @@ func (s *Server) UnansweredCallbacks() []CallbackQuery {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []CallbackQuery
+	if s.st.lean {
+		return s.st.leanCallbacks()
+	}
 	for _, id := range s.st.cbOrder {
 		if cb := s.st.callbacks[id]; !cb.answered {
 			out = append(out, cb.info)
@@ -315,11 +335,15 @@ func (s *Server) UnansweredCallbacks() []CallbackQuery {
 	return out
 }
 
-// Callbacks returns all callback queries, oldest first.
+// Callbacks returns all callback queries, oldest first (in Lean mode, only
+// the unanswered ones).
 func (s *Server) Callbacks() []CallbackQuery {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []CallbackQuery
+	if s.st.lean {
+		return s.st.leanCallbacks()
+	}
 	for _, id := range s.st.cbOrder {
 		out = append(out, s.st.callbacks[id].info)
 	}

@@ -95,11 +95,20 @@ func (s *Server) Breaches() []Breach {
 	return slices.Clone(s.st.breaches)
 }
 
+// BreachCount returns how many breaches were counted: len(Breaches()),
+// except in Lean mode, which keeps only the first LeanBreaches of them.
+func (s *Server) BreachCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.breachTotal
+}
+
 // ClearBreaches forgets recorded breaches (not the rate state).
 func (s *Server) ClearBreaches() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.st.breaches = nil
+	s.st.breachTotal = 0
 }
 
 var countedMethods = map[string]bool{
@@ -145,8 +154,14 @@ func ceilSeconds(d time.Duration) int {
 }
 
 func (s *Server) breach(b Breach) {
-	s.st.breaches = append(s.st.breaches, b)
+	s.st.breachTotal++
+	if !s.st.lean || len(s.st.breaches) < LeanBreaches {
+		s.st.breaches = append(s.st.breaches, b)
+	}
 	s.notify()
+	if b.ChatID != 0 {
+		s.notifyChat(b.ChatID)
+	}
 }
 
 // checkRetryWindow answers calls made inside a 429 retry window (s.mu held).

@@ -88,7 +88,6 @@ func (s *Server) newBotMessage(c *chatState, r *request, kind string) (*msgState
 		fromBot:   true,
 		kind:      kind,
 		date:      s.now(),
-		params:    cloneValues(r.params),
 		protected: r.param("protect_content") == "true",
 	}
 	if v := r.param("reply_to_message_id"); v != "" {
@@ -104,6 +103,9 @@ func (s *Server) newBotMessage(c *chatState, r *request, kind string) (*msgState
 		return nil, ae
 	}
 	m.markup = markup
+	if !s.st.lean {
+		m.params = cloneValues(r.params)
+	}
 	return m, nil
 }
 
@@ -130,7 +132,7 @@ func hSendMessage(s *Server, r *request) (any, *apiError) {
 	if ae != nil {
 		return nil, ae
 	}
-	m.text, m.parseMode, m.rendered = text, r.param("parse_mode"), rendered
+	m.text, m.parseMode, m.rendered = strings.Clone(text), strings.Clone(r.param("parse_mode")), strings.Clone(rendered)
 	s.st.addMessage(c, m)
 	return s.st.wireMessage(m, true), nil
 }
@@ -208,7 +210,8 @@ func hEditMessageText(s *Server, r *request) (any, *apiError) {
 	if text == m.text && r.param("parse_mode") == m.parseMode && markup == currentInline(m) {
 		return nil, errNotModified
 	}
-	m.text, m.parseMode, m.rendered, m.markup = text, r.param("parse_mode"), rendered, markup
+	// Clones: a value may be a substring of the whole request body.
+	m.text, m.parseMode, m.rendered, m.markup = strings.Clone(text), strings.Clone(r.param("parse_mode")), strings.Clone(rendered), markup
 	s.touch(m)
 	return s.st.wireMessage(m, true), nil
 }
@@ -236,7 +239,7 @@ func hEditMessageCaption(s *Server, r *request) (any, *apiError) {
 	if caption == m.caption && r.param("parse_mode") == m.parseMode && markup == currentInline(m) {
 		return nil, errNotModified
 	}
-	m.caption, m.parseMode, m.rendered, m.markup = caption, r.param("parse_mode"), rendered, markup
+	m.caption, m.parseMode, m.rendered, m.markup = strings.Clone(caption), strings.Clone(r.param("parse_mode")), strings.Clone(rendered), markup
 	s.touch(m)
 	return s.st.wireMessage(m, true), nil
 }
@@ -283,6 +286,12 @@ func hAnswerCallbackQuery(s *Server, r *request) (any, *apiError) {
 	cb.answered = true
 	cb.info.Answered = true
 	cb.info.AnswerText = r.param("text")
+	if c := s.st.chat(cb.info.ChatID); c != nil && c.lastCB.ID == cb.info.ID {
+		c.lastCB = cb.info
+	}
+	if s.st.lean {
+		delete(s.st.callbacks, cb.info.ID)
+	}
 	return true, nil
 }
 
@@ -417,7 +426,7 @@ func hSendFile(field string) handler {
 		if ae != nil {
 			return nil, ae
 		}
-		m.caption, m.parseMode, m.rendered, m.file = caption, r.param("parse_mode"), rendered, f
+		m.caption, m.parseMode, m.rendered, m.file = strings.Clone(caption), strings.Clone(r.param("parse_mode")), strings.Clone(rendered), f
 		if field == "photo" {
 			w, h := 1, 1
 			if cfg, _, err := image.DecodeConfig(bytes.NewReader(f.Data)); err == nil {

@@ -64,7 +64,24 @@ type Options struct {
 	// pending one with 409 Conflict (Telegram's behaviour when two
 	// pollers run at once).
 	DisablePollConflict bool
+	// Lean keeps memory flat for load runs with thousands of chats: calls
+	// are counted per method and status (CallCount, StatusCounts) but not
+	// recorded (Calls and LastCall find nothing), updates are not kept
+	// after confirmation (Updates is empty; Redeliver and DuplicateAsNew
+	// cannot find them), each chat keeps only LeanMessages messages (the
+	// oldest without an inline keyboard goes first; a forgotten message
+	// cannot be edited, as if deleted), answered
+	// callback queries are forgotten (Callbacks lists only unanswered
+	// ones), messages keep no request Params, and only the first
+	// LeanBreaches breaches are kept (BreachCount counts them all).
+	Lean bool
 }
+
+// Lean mode bounds (see Options.Lean).
+const (
+	LeanMessages = 6
+	LeanBreaches = 100
+)
 
 // Server is a fake Telegram Bot API server listening on 127.0.0.1.
 // All methods are safe for concurrent use.
@@ -79,7 +96,8 @@ type Server struct {
 	closeOnce sync.Once
 
 	mu      sync.Mutex
-	changed chan struct{} // closed and replaced on every state change
+	changed chan struct{}           // closed and replaced on every state change
+	watch   map[int64]chan struct{} // per chat: closed at the chat's next change
 	st      state
 }
 
@@ -117,6 +135,7 @@ func NewServer(opts Options) *Server {
 		now:     opts.Now,
 		closed:  make(chan struct{}),
 		changed: make(chan struct{}),
+		watch:   map[int64]chan struct{}{},
 	}
 	s.st.init(opts)
 	s.hs = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
@@ -152,6 +171,12 @@ func (s *Server) BotUser() UserInfo {
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		close(s.closed)
+		s.mu.Lock()
+		for id, ch := range s.watch {
+			close(ch)
+			delete(s.watch, id)
+		}
+		s.mu.Unlock()
 		s.hs.Close()
 	})
 }

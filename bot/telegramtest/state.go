@@ -3,6 +3,7 @@ package telegramtest
 import (
 	"encoding/json"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,6 +41,11 @@ type state struct {
 	lim        limiter
 	retryUntil map[string]time.Time
 	breaches   []Breach
+
+	lean        bool
+	counts      map[string]map[int]int // method -> HTTP status -> calls
+	ncalls      int                    // calls recorded, lean or not
+	breachTotal int
 }
 
 func (st *state) init(o Options) {
@@ -54,6 +60,8 @@ func (st *state) init(o Options) {
 	st.members = map[[2]int64]string{}
 	st.retryUntil = map[string]time.Time{}
 	st.lim.init(o.Limits)
+	st.lean = o.Lean
+	st.counts = map[string]map[int]int{}
 }
 
 func (st *state) nextSeq() int { st.seq++; return st.seq }
@@ -64,6 +72,13 @@ type chatState struct {
 	msgs      []*msgState
 	byID      map[int]*msgState
 	blocked   bool
+
+	// For ChatView: the newest user update, the first call after it, and
+	// the newest callback query.
+	calls    int
+	updateAt time.Time
+	replyAt  time.Time
+	lastCB   CallbackQuery
 }
 
 type msgState struct {
@@ -87,6 +102,29 @@ type msgState struct {
 	params    url.Values
 	deleted   bool
 	protected bool
+
+	// parsed caches parseMarkup(parsedOf), for snapshots.
+	parsedOf string
+	parsed   [][]Button
+	force    bool
+	isParsed bool
+}
+
+// keyboard returns the message's inline keyboard (a copy) and whether it
+// asks for a reply, parsing the markup once per change.
+func (m *msgState) keyboard() ([][]Button, bool) {
+	if !m.isParsed || m.parsedOf != m.markup {
+		m.parsed, m.force = parseMarkup(m.markup)
+		m.parsedOf, m.isParsed = m.markup, true
+	}
+	if m.parsed == nil {
+		return nil, m.force
+	}
+	kb := make([][]Button, len(m.parsed))
+	for i, row := range m.parsed {
+		kb[i] = slices.Clone(row)
+	}
+	return kb, m.force
 }
 
 type queuedUpdate struct {
@@ -167,6 +205,16 @@ func (st *state) addMessage(c *chatState, m *msgState) {
 	c.nextMsgID++
 	c.msgs = append(c.msgs, m)
 	c.byID[m.id] = m
+	if st.lean && len(c.msgs) > LeanMessages {
+		// Forget the oldest message without an inline keyboard: one with
+		// buttons may still be edited (the bot's current question).
+		i := slices.IndexFunc(c.msgs, func(m *msgState) bool { return !isInline(m.markup) })
+		if i < 0 || i == len(c.msgs)-1 {
+			i = 0
+		}
+		delete(c.byID, c.msgs[i].id)
+		c.msgs = slices.Delete(c.msgs, i, i+1)
+	}
 }
 
 // --- wire encoding ---------------------------------------------------------
@@ -268,7 +316,9 @@ func (s *Server) enqueueLocked(kind string, payload any) int {
 	q := &queuedUpdate{id: s.st.nextUpdateID, kind: kind, payload: b, enqueued: s.now()}
 	s.st.nextUpdateID++
 	s.st.pending = append(s.st.pending, q)
-	s.st.history = append(s.st.history, q)
+	if !s.st.lean {
+		s.st.history = append(s.st.history, q)
+	}
 	s.notify()
 	return q.id
 }

@@ -139,6 +139,7 @@ func (u *User) send(m *msgState) Sent {
 		kind = "channel_post"
 	}
 	id := s.enqueueLocked(kind, s.st.wireMessage(m, true))
+	s.userActed(c)
 	return Sent{UpdateID: id, MessageID: m.id}
 }
 
@@ -312,10 +313,15 @@ func (s *Server) tapLocked(u *User, c *chatState, messageID int, data string) Se
 	}
 	now := s.now()
 	upd := s.enqueueLocked("callback_query", payload)
-	s.st.callbacks[id] = &callbackState{created: now, info: CallbackQuery{
+	cb := &callbackState{created: now, info: CallbackQuery{
 		ID: id, UpdateID: upd, UserID: u.id, ChatID: c.info.ID, MessageID: messageID, Data: data, Time: now,
 	}}
-	s.st.cbOrder = append(s.st.cbOrder, id)
+	s.st.callbacks[id] = cb
+	if !s.st.lean {
+		s.st.cbOrder = append(s.st.cbOrder, id)
+	}
+	c.lastCB = cb.info
+	s.userActed(c)
 	return Sent{UpdateID: upd, MessageID: messageID, CallbackQueryID: id}
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"sync"
 	"time"
 
 	"toolmap/bot"
@@ -19,6 +20,15 @@ import (
 type botStore struct {
 	db  *store.DB
 	now func() time.Time // when keys are marked seen
+
+	// decoded caches outbox items already decoded, by sequence number:
+	// the sender reads the queue again and again while items wait for
+	// their pacing slot, and decoding dominated its time. Items leave the
+	// cache when they leave the outbox (Done, Drop).
+	mu      sync.Mutex
+	decoded map[uint64]bot.Outgoing
+	acks    []ack         // deliveries not yet written
+	prompts map[int64]int // prompt message ids of those deliveries
 }
 
 var (
@@ -42,72 +52,107 @@ func (b *botStore) Offset() (int64, error) { return b.db.Offset() }
 func (b *botStore) Commit(u bot.Update, respondent survey.RespondentID, fn func(survey.Session, bot.ChatState) (bot.Result, error)) (bool, error) {
 	var handled bool
 	err := b.db.Update(func(tx *store.Tx) error {
-		handled = false
-		for _, k := range u.Keys {
-			if tx.Seen(k) {
-				return tx.SetOffset(u.ID + 1)
-			}
-		}
-		var (
-			before  survey.Session
-			hadSess bool
-			chat    bot.ChatState
-			rec     store.ChatRecord
-			hadRec  bool
-		)
-		if respondent != 0 {
-			var err error
-			if before, hadSess, err = tx.Session(respondent); err != nil {
-				return err
-			}
-			if rec, hadRec, chat, err = chatState(tx, int64(respondent)); err != nil {
-				return err
-			}
-		}
-		res, err := fn(before.Clone(), chat)
-		if err != nil {
-			return err
-		}
-		if respondent != 0 {
-			if hadSess || len(res.Events) > 0 || !reflect.ValueOf(res.Session).IsZero() {
-				if err := tx.ApplyStep(respondent, before, res.Session, res.Events); err != nil {
-					return err
-				}
-			}
-			if hadRec || res.Chat != (bot.ChatState{}) {
-				if rec.State, err = json.Marshal(res.Chat); err != nil {
-					return fmt.Errorf("encode the state of chat %d: %w", respondent, err)
-				}
-				if err := tx.PutChatRecord(int64(respondent), rec); err != nil {
-					return err
-				}
-			}
-		}
-		for _, o := range res.Out {
-			payload, err := json.Marshal(o)
-			if err != nil {
-				return fmt.Errorf("encode a message for chat %d: %w", o.ChatID, err)
-			}
-			if _, err := tx.Enqueue(o.ChatID, payload); err != nil {
-				return err
-			}
-		}
-		now := b.now()
-		for _, k := range u.Keys {
-			if err := tx.MarkSeen(k, now); err != nil {
-				return err
-			}
-		}
-		if err := tx.SetOffset(u.ID + 1); err != nil {
-			return err
-		}
-		handled = true
-		return nil
+		var err error
+		handled, err = b.commitOne(tx, bot.Pending{Update: u, Respondent: respondent, Fn: fn})
+		return err
 	})
 	if err != nil {
 		return false, err
 	}
 	return handled, nil
+}
+
+// CommitBatch commits several updates in one transaction, one fsync for
+// all, each exactly as Commit would. If the batch fails (one update's
+// function returned an error), the updates are committed one by one, so
+// that the others still go through and only the bad one reports its error.
+func (b *botStore) CommitBatch(items []bot.Pending) ([]bool, error) {
+	handled := make([]bool, len(items))
+	err := b.db.Update(func(tx *store.Tx) error {
+		for i, it := range items {
+			ok, err := b.commitOne(tx, it)
+			if err != nil {
+				return err
+			}
+			handled[i] = ok
+		}
+		return nil
+	})
+	if err == nil || len(items) == 1 {
+		return handled, err
+	}
+	for i, it := range items {
+		ok, err := b.Commit(it.Update, it.Respondent, it.Fn)
+		if err != nil {
+			return handled[:i], err
+		}
+		handled[i] = ok
+	}
+	return handled, nil
+}
+
+// commitOne applies one update inside tx.
+func (b *botStore) commitOne(tx *store.Tx, p bot.Pending) (bool, error) {
+	u, respondent, fn := p.Update, p.Respondent, p.Fn
+	for _, k := range u.Keys {
+		if tx.Seen(k) {
+			return false, tx.SetOffset(u.ID + 1)
+		}
+	}
+	var (
+		before  survey.Session
+		hadSess bool
+		chat    bot.ChatState
+		rec     store.ChatRecord
+		hadRec  bool
+	)
+	if respondent != 0 {
+		var err error
+		if before, hadSess, err = tx.Session(respondent); err != nil {
+			return false, err
+		}
+		if rec, hadRec, chat, err = chatState(tx, int64(respondent)); err != nil {
+			return false, err
+		}
+	}
+	res, err := fn(before.Clone(), chat)
+	if err != nil {
+		return false, err
+	}
+	if respondent != 0 {
+		if hadSess || len(res.Events) > 0 || !reflect.ValueOf(res.Session).IsZero() {
+			if err := tx.ApplyStep(respondent, before, res.Session, res.Events); err != nil {
+				return false, err
+			}
+		}
+		if hadRec || res.Chat != (bot.ChatState{}) {
+			if rec.State, err = json.Marshal(res.Chat); err != nil {
+				return false, fmt.Errorf("encode the state of chat %d: %w", respondent, err)
+			}
+			if err := tx.PutChatRecord(int64(respondent), rec); err != nil {
+				return false, err
+			}
+		}
+	}
+	for _, o := range res.Out {
+		payload, err := json.Marshal(o)
+		if err != nil {
+			return false, fmt.Errorf("encode a message for chat %d: %w", o.ChatID, err)
+		}
+		if _, err := tx.Enqueue(o.ChatID, payload); err != nil {
+			return false, err
+		}
+	}
+	now := b.now()
+	for _, k := range u.Keys {
+		if err := tx.MarkSeen(k, now); err != nil {
+			return false, err
+		}
+	}
+	if err := tx.SetOffset(u.ID + 1); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // chatState loads the record of a chat and decodes its state: zero values
@@ -129,33 +174,118 @@ func chatState(tx *store.Tx, chatID int64) (store.ChatRecord, bool, bot.ChatStat
 // Pending returns up to limit queued items in queue order. An item that
 // cannot be decoded is an error naming it; it stays queued.
 func (b *botStore) Pending(limit int) ([]bot.Queued, error) {
+	if err := b.flush(); err != nil {
+		return nil, err
+	}
 	items, err := b.db.Outbox(limit)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]bot.Queued, 0, len(items))
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.decoded == nil {
+		b.decoded = map[uint64]bot.Outgoing{}
+	}
 	for _, it := range items {
-		var o bot.Outgoing
-		if err := json.Unmarshal(it.Payload, &o); err != nil {
-			return nil, fmt.Errorf("decode outbox item %d: %w", it.Seq, err)
+		o, ok := b.decoded[it.Seq]
+		if !ok {
+			if err := json.Unmarshal(it.Payload, &o); err != nil {
+				return nil, fmt.Errorf("decode outbox item %d: %w", it.Seq, err)
+			}
+			b.decoded[it.Seq] = o
 		}
 		out = append(out, bot.Queued{Seq: it.Seq, Out: o, Attempts: it.Attempts, NotBefore: it.NotBefore})
 	}
 	return out, nil
 }
 
-// Done removes a delivered item and, for a prompt with a message id,
-// records that message as the chat's prompt, in one transaction.
+// forget drops an item that left the outbox from the decoded cache.
+func (b *botStore) forget(seq uint64) {
+	b.mu.Lock()
+	delete(b.decoded, seq)
+	b.mu.Unlock()
+}
+
+// Done records a delivered item. Deliveries are written in groups, one
+// transaction for up to ackBatch of them or at the sender's next read of
+// the queue, whichever comes first, instead of one fsync each: that is
+// what lets one sender keep up with thousands of respondents. A crash
+// before the write only means those messages are sent again after the
+// restart, which the delivery guarantee allows (a prompt may be repeated;
+// answers are never recorded twice). Until it is written, a delivered
+// prompt's message id is served from memory to PromptMessage.
 func (b *botStore) Done(q bot.Queued, messageID int) error {
+	b.mu.Lock()
+	delete(b.decoded, q.Seq)
+	b.acks = append(b.acks, ack{seq: q.Seq, chat: q.Out.ChatID, prompt: q.Out.Prompt, msg: messageID})
 	if q.Out.Prompt && messageID != 0 {
-		return b.db.OutboxDoneAsPrompt(q.Seq, q.Out.ChatID, messageID)
+		if b.prompts == nil {
+			b.prompts = map[int64]int{}
+		}
+		b.prompts[q.Out.ChatID] = messageID
 	}
-	return b.db.OutboxDone(q.Seq)
+	full := len(b.acks) >= ackBatch
+	b.mu.Unlock()
+	if full {
+		return b.flush()
+	}
+	return nil
+}
+
+// ackBatch is the most deliveries kept in memory before they are written.
+const ackBatch = 64
+
+// ack is a delivery not yet written.
+type ack struct {
+	seq    uint64
+	chat   int64
+	prompt bool
+	msg    int
+}
+
+// flush writes the deliveries kept in memory, in one transaction.
+func (b *botStore) flush() error {
+	b.mu.Lock()
+	acks := b.acks
+	b.acks = nil
+	b.mu.Unlock()
+	if len(acks) == 0 {
+		return nil
+	}
+	err := b.db.Update(func(tx *store.Tx) error {
+		for _, a := range acks {
+			if err := tx.OutboxDone(a.seq); err != nil {
+				return err
+			}
+			if a.prompt && a.msg != 0 {
+				if err := tx.SetPromptMessage(a.chat, a.msg); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err != nil {
+		b.acks = append(acks, b.acks...) // try again next time
+		return err
+	}
+	for _, a := range acks {
+		if a.prompt && a.msg != 0 && b.prompts[a.chat] == a.msg {
+			delete(b.prompts, a.chat)
+		}
+	}
+	return nil
 }
 
 // Retry counts one more failed attempt of the item (from the stored count,
 // not q's) and keeps it until notBefore.
 func (b *botStore) Retry(q bot.Queued, notBefore time.Time) error {
+	if err := b.flush(); err != nil {
+		return err
+	}
 	return b.db.Update(func(tx *store.Tx) error {
 		it, ok, err := tx.OutboxItem(q.Seq)
 		if err != nil {
@@ -171,6 +301,10 @@ func (b *botStore) Retry(q bot.Queued, notBefore time.Time) error {
 // Drop removes an item that can never be delivered; for bot.DropBlocked it
 // also marks the chat unreachable, in the same transaction.
 func (b *botStore) Drop(q bot.Queued, why bot.DropReason) error {
+	defer b.forget(q.Seq)
+	if err := b.flush(); err != nil {
+		return err
+	}
 	return b.db.Update(func(tx *store.Tx) error {
 		if err := tx.OutboxDone(q.Seq); err != nil {
 			return err
@@ -193,9 +327,19 @@ func (b *botStore) Drop(q bot.Queued, why bot.DropReason) error {
 // PromptMessage returns the id of the message showing the chat's current
 // question, or 0.
 func (b *botStore) PromptMessage(chatID int64) (int, error) {
+	b.mu.Lock()
+	id, ok := b.prompts[chatID]
+	b.mu.Unlock()
+	if ok {
+		return id, nil
+	}
 	rec, _, err := b.db.ChatRecord(chatID)
 	if err != nil {
 		return 0, err
 	}
 	return rec.PromptMessageID, nil
 }
+
+// Close writes the deliveries kept in memory; call it before closing the
+// database.
+func (b *botStore) Close() error { return b.flush() }

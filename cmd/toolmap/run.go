@@ -82,6 +82,11 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	log.Info("connected to Telegram", "bot", api.Self.UserName, "survey", def.String(), "database", db.Path())
 
 	st := newBotStore(db)
+	defer func() {
+		if err := st.Close(); err != nil {
+			log.Error("writing the last deliveries failed", "err", err)
+		}
+	}()
 	senderOpts := &bot.SenderOptions{Logger: log}
 	botOpts := &bot.Options{
 		Logger:       log,

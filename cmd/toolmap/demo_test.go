@@ -1,0 +1,132 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"toolmap/bot/telegramtest"
+	"toolmap/survey"
+)
+
+// demoLine returns the value of the report line starting with label.
+func demoLine(t *testing.T, out, label string) string {
+	t.Helper()
+	for line := range strings.Lines(out) {
+		if v, ok := strings.CutPrefix(line, label+":"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	t.Fatalf("no %q line in the output:\n%s", label, out)
+	return ""
+}
+
+// checkQuiet fails if the bot's log leaked into the output.
+func checkQuiet(t *testing.T, out, stderr string) {
+	t.Helper()
+	for _, s := range []string{out, stderr} {
+		if strings.Contains(s, "level=") || strings.Contains(s, telegramtest.DefaultToken) {
+			t.Errorf("log or token in the output:\n%s", s)
+		}
+	}
+}
+
+// With Telegram's limits enforced, five organisers finish without one
+// breach. The bot paces each chat at about a message a second, so this
+// takes some 25 s; it runs in parallel with the other demo tests.
+func TestDemoWithLimits(t *testing.T) {
+	t.Parallel()
+	out, stderr, err := runCmd(t, "", "demo", "--respondents", "5", "--seed", "1")
+	if err != nil {
+		t.Fatalf("demo: %v\nstderr: %s\nstdout:\n%s", err, stderr, out)
+	}
+	checkQuiet(t, out, stderr)
+	if got := demoLine(t, out, "completed surveys"); got != "5 of 5" {
+		t.Errorf("completed surveys: %s\n%s", got, out)
+	}
+	if got := demoLine(t, out, "limit breaches"); got != "0" {
+		t.Errorf("limit breaches: %s\n%s", got, out)
+	}
+	if got := demoLine(t, out, "sustained send rate"); !strings.Contains(got, "of Telegram's 30/s") {
+		t.Errorf("sustained send rate: %s", got)
+	}
+	if !strings.Contains(demoLine(t, out, "database"), "removed") {
+		t.Errorf("the temporary database is not reported removed:\n%s", out)
+	}
+}
+
+func TestDemoUnlimited(t *testing.T) {
+	t.Parallel()
+	start := time.Now()
+	out, stderr, err := runCmd(t, "", "demo", "--respondents", "50", "--unlimited", "--seed", "7")
+	if err != nil {
+		t.Fatalf("demo: %v\nstderr: %s\nstdout:\n%s", err, stderr, out)
+	}
+	checkQuiet(t, out, stderr)
+	if got := demoLine(t, out, "completed surveys"); got != "50 of 50" {
+		t.Errorf("completed surveys: %s\n%s", got, out)
+	}
+	for _, label := range []string{"updates processed", "messages + edits", "  per completed survey", "  per tap", "reply latency", "resident memory", "429s seen"} {
+		demoLine(t, out, label)
+	}
+	if !regexp.MustCompile(`^p50 [0-9.]+ [mµ]?s, p99 [0-9.]+ [mµ]?s`).MatchString(demoLine(t, out, "reply latency")) {
+		t.Errorf("reply latency: %s", demoLine(t, out, "reply latency"))
+	}
+	t.Logf("50 organisers in %v:\n%s", time.Since(start).Round(time.Millisecond), out)
+}
+
+// --partway leaves the surveys in progress, and --db keeps the database
+// (with the log beside it).
+func TestDemoPartwayKeepsTheDatabase(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "demo.db")
+	out, stderr, err := runCmd(t, "", "demo", "--respondents", "8", "--unlimited", "--partway", "--db", db)
+	if err != nil {
+		t.Fatalf("demo: %v\nstderr: %s\nstdout:\n%s", err, stderr, out)
+	}
+	checkQuiet(t, out, stderr)
+	if got := demoLine(t, out, "part-way surveys"); !strings.HasPrefix(got, "8 of 8") {
+		t.Errorf("part-way: %s", got)
+	}
+	if got := demoLine(t, out, "database"); !strings.HasPrefix(got, db+" (kept") {
+		t.Errorf("database: %s", got)
+	}
+	logData, err := os.ReadFile(db + ".log")
+	if err != nil || !strings.Contains(string(logData), "connected to Telegram") || strings.Contains(string(logData), telegramtest.DefaultToken) {
+		t.Errorf("log: %v\n%s", err, logData)
+	}
+	s := openStore(t, db)
+	for i := range 8 {
+		sess, ok, err := s.Session(survey.RespondentID(100_000 + i))
+		if err != nil || !ok || sess.Status != survey.StatusActive || sess.Cursor.Item == "" {
+			t.Errorf("respondent %d: %+v %v %v", i, sess.Cursor, ok, err)
+		}
+		if _, done := sess.Answers["activities"]; !done {
+			t.Errorf("respondent %d has not answered the activities", i)
+		}
+	}
+}
+
+func TestDemoRejectsBadFlags(t *testing.T) {
+	for _, args := range [][]string{{"demo", "--respondents", "0"}, {"demo", "extra"}} {
+		if _, _, err := runCmd(t, "", args...); exitCode(err) != 2 {
+			t.Errorf("%v: %v, want exit status 2", args, err)
+		}
+	}
+	out, _, err := runCmd(t, "", "demo", "-h")
+	if !errors.Is(err, flag.ErrHelp) || !strings.Contains(out, "--respondents") && !strings.Contains(out, "-respondents") || strings.Contains(out, "cpuprofile") {
+		t.Errorf("help: %v\n%s", err, out)
+	}
+}
+
+func TestHiddenProfileFlags(t *testing.T) {
+	rest, cpu, mem := hiddenProfileFlags([]string{"--respondents", "3", "--cpuprofile", "c.prof", "-memprofile=m.prof", "--unlimited"})
+	if strings.Join(rest, " ") != "--respondents 3 --unlimited" || cpu != "c.prof" || mem != "m.prof" {
+		t.Errorf("rest %q, cpu %q, mem %q", rest, cpu, mem)
+	}
+}
