@@ -502,3 +502,35 @@ func TestBotStorePendingUndecodable(t *testing.T) {
 		t.Errorf("OutboxLen = %d, %v; want 2 (nothing deleted)", n, err)
 	}
 }
+
+func TestBotStoreDeliveriesAreWrittenInGroups(t *testing.T) {
+	def := bsDef(t)
+	bs, path := bsCreate(t)
+	mustCommit(t, bs, bot.Update{ID: 1, Keys: []string{"m:7:1"}}, 7, bsStep(def, 7, survey.Input{Kind: survey.InputStart}))
+	q := pending(t, bs)
+	if len(q) != 1 || !q[0].Out.Prompt {
+		t.Fatalf("outbox = %+v", q)
+	}
+	if err := bs.Done(q[0], 501); err != nil {
+		t.Fatal(err)
+	}
+	// Not written yet: still in the database, but the prompt id is known.
+	if n, err := bs.db.OutboxLen(); err != nil || n != 1 {
+		t.Fatalf("outbox length before the write = %d, %v; want 1", n, err)
+	}
+	if got, err := bs.PromptMessage(7); err != nil || got != 501 {
+		t.Fatalf("PromptMessage before the write = %d, %v", got, err)
+	}
+	// Close writes what is held.
+	if err := bs.Close(); err != nil {
+		t.Fatal(err)
+	}
+	bsClose(t, bs.db)
+	bs = newBotStore(bsOpen(t, path))
+	if n, err := bs.db.OutboxLen(); err != nil || n != 0 {
+		t.Fatalf("outbox length after Close = %d, %v; want 0", n, err)
+	}
+	if got, err := bs.PromptMessage(7); err != nil || got != 501 {
+		t.Fatalf("PromptMessage after reopening = %d, %v", got, err)
+	}
+}
