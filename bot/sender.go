@@ -29,6 +29,12 @@ type SenderOptions struct {
 	GroupPerMinute   int           // messages per rolling minute per group or channel [20]
 	MaxBackoff       time.Duration // cap of the retry backoff after transient errors [1 min]
 
+	// Workers is how many requests may be in flight at once, each for a
+	// different chat [8]. Telegram answers in tens of milliseconds, more
+	// from far away, so one request at a time could not reach its 30
+	// messages a second.
+	Workers int
+
 	// Unlimited turns pacing off (for load tests against the fake server).
 	// retry_after, NotBefore and backoff are still honoured.
 	Unlimited bool
@@ -88,6 +94,21 @@ type Sender struct {
 	pausedUntil  time.Time            // all chats, after a streak of transient failures
 	storeFails   int                  // Pending failures in a row
 	lastSweep    time.Time
+	results      chan flight      // answers of requests in flight
+	inflight     map[int64]uint64 // chat -> the item whose request is in flight
+	queues       []*chatQueue     // the batch in hand, by chat
+	ackAt        time.Time        // when a failed outbox write is due again
+	served       int              // requests started from the batch
+	stale        bool             // something changed since the batch was read
+	more         bool             // the batch did not hold the whole queue
+	idle         bool             // flushed since the last request started
+}
+
+// Flusher is an Outbox that keeps some writes in memory (say, deliveries,
+// to write many in one transaction). The Sender calls Flush whenever it
+// falls idle, so none waits long.
+type Flusher interface {
+	Flush() error
 }
 
 // chatPace is what the Sender remembers of one chat.
@@ -142,6 +163,9 @@ func NewSender(api *tgbotapi.BotAPI, ob Outbox, opts *SenderOptions) *Sender {
 	if o.MaxBackoff <= 0 {
 		o.MaxBackoff = time.Minute
 	}
+	if o.Workers <= 0 {
+		o.Workers = 8
+	}
 	n := max(1, int(math.Floor(o.GlobalPerSecond)))
 	return &Sender{
 		api: api, ob: ob, o: o, log: o.Logger,
@@ -152,6 +176,8 @@ func NewSender(api *tgbotapi.BotAPI, ob Outbox, opts *SenderOptions) *Sender {
 		chats:        map[int64]*chatPace{},
 		acks:         map[uint64]senderAck{},
 		limit:        senderBatch,
+		results:      make(chan flight, o.Workers),
+		inflight:     map[int64]uint64{},
 	}
 }
 
@@ -183,11 +209,15 @@ func (s *Sender) count(f func(*SenderStats)) {
 }
 
 // Run sends outbox items until ctx is done, then returns nil once the
-// request in flight (if any) has finished and its outcome is recorded.
+// requests in flight have finished and their outcomes are recorded.
 // Outbox and Bot API errors are logged and retried, never returned; the
 // only error is a second concurrent Run. When nothing may be sent, Run
-// sleeps until Wake, ctx, or the earliest NotBefore, retry_after or
-// rate-limit slot.
+// sleeps until Wake, ctx, a request's answer, or the earliest NotBefore,
+// retry_after or rate-limit slot.
+//
+// All decisions and every outbox call are made on Run's goroutine; only
+// the HTTP requests run beside it, at most Workers at once and at most one
+// per chat, so each chat's items still go strictly in queue order.
 func (s *Sender) Run(ctx context.Context) error {
 	if !s.running.CompareAndSwap(false, true) {
 		return errors.New("bot: Sender.Run is already running")
@@ -195,15 +225,14 @@ func (s *Sender) Run(ctx context.Context) error {
 	defer s.running.Store(false)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	s.queues, s.served, s.stale, s.more = nil, 0, false, false
 	for ctx.Err() == nil {
-		next, again := s.step(ctx)
-		if again {
-			continue
-		}
+		next := s.pump(ctx)
 		var tc <-chan time.Time
 		if !next.IsZero() {
 			d := next.Sub(s.o.Now())
 			if d <= 0 {
+				s.stale = true
 				continue
 			}
 			timer.Reset(d)
@@ -212,10 +241,18 @@ func (s *Sender) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 		case <-s.wake:
+			s.stale = true
+		case f := <-s.results:
+			s.finish(ctx, f)
 		case <-tc:
+			s.stale = true
 		}
 		timer.Stop()
 	}
+	for len(s.inflight) > 0 {
+		s.finish(ctx, <-s.results)
+	}
+	s.queues = nil
 	return nil
 }
 
@@ -226,16 +263,83 @@ type chatQueue struct {
 	urgent bool // holds a non-bulk item
 }
 
-// step reads a batch and serves it, one request at a time, while it stays
-// current. It returns again=true to be called again at once, or the time to
-// wake up (zero: only on Wake).
-func (s *Sender) step(ctx context.Context) (next time.Time, again bool) {
+// flight is a request in flight and, once back, its outcome.
+type flight struct {
+	q      Queued
+	method string
+	resp   *tgbotapi.APIResponse
+	err    error
+	done   time.Time
+}
+
+// pump starts requests while it may, reading the outbox when the batch in
+// hand is used up or out of date. It returns when nothing more may start
+// now, with the time to wake up (zero: only on Wake or an answer).
+//
+// The batch is read again after senderPerBatch requests, or when nothing
+// in it may be sent, and only if something happened since it was read
+// (stale: Wake, an answer that left a chat's items in doubt, a timer) or
+// it did not hold the whole queue (more). Reading after every request
+// (each commit wakes the sender) cost a queue read and a delivery write
+// per message, and capped throughput at a few hundred messages a second.
+func (s *Sender) pump(ctx context.Context) time.Time {
+	force := s.queues == nil
+	for ctx.Err() == nil {
+		now := s.o.Now()
+		var pick *chatQueue
+		var next time.Time
+		var anyReady bool
+		if !force {
+			pick, next, anyReady = s.choose(s.queues, now)
+		}
+		exhausted := pick == nil || s.served >= senderPerBatch
+		if force || (exhausted && (s.stale || (s.more && s.served > 0))) {
+			force = false
+			if retryAt, ok := s.read(ctx, now); !ok {
+				return retryAt
+			}
+			continue
+		}
+		if pick == nil {
+			if !anyReady && s.more && len(s.inflight) == 0 && s.limit < senderMaxBatch {
+				s.limit *= 2 // everything here waits: look further down the queue
+				force = true
+				continue
+			}
+			if !s.ackAt.IsZero() && !s.ackAt.After(now) {
+				s.stale = true // settle the outcomes the outbox missed
+				force = true
+				continue
+			}
+			if len(s.inflight) == 0 && !s.idle {
+				s.idle = true
+				if f, ok := s.ob.(Flusher); ok {
+					if err := f.Flush(); err != nil {
+						s.log.LogAttrs(ctx, slog.LevelError, "outbox write failed", slog.String("class", "store"), slog.Any("err", err))
+					}
+				}
+			}
+			return earliest(next, s.ackAt)
+		}
+		if len(s.inflight) >= s.o.Workers {
+			return time.Time{} // an answer frees a worker
+		}
+		s.served++
+		s.idle = false
+		s.start(ctx, pick)
+	}
+	return time.Time{}
+}
+
+// read replaces the batch with the head of the outbox. ok is false when
+// the outbox could not be read; retryAt is then when to try again.
+func (s *Sender) read(ctx context.Context, now time.Time) (retryAt time.Time, ok bool) {
 	items, err := s.ob.Pending(s.limit)
-	now := s.o.Now()
 	if err != nil {
 		s.storeFails++
 		s.log.LogAttrs(ctx, slog.LevelError, "outbox read failed",
 			slog.String("class", "store"), slog.Int("attempt", s.storeFails), slog.Any("err", err))
+		s.queues, s.served, s.stale = []*chatQueue{}, 0, true
 		return now.Add(s.backoff(s.storeFails - 1)), false
 	}
 	s.storeFails = 0
@@ -247,32 +351,9 @@ func (s *Sender) step(ctx context.Context) (next time.Time, again bool) {
 		s.forgetAcks(items)
 	}
 	s.sweep(now)
-
-	queues, ackAt := s.group(ctx, items, now)
-	pick, next, anyReady := s.choose(queues, now)
-	next = earliest(next, ackAt)
-	if pick == nil {
-		if !anyReady && full && s.limit < senderMaxBatch {
-			s.limit *= 2 // everything here waits: look further down the queue
-			return time.Time{}, true
-		}
-		return next, false
-	}
-	// Serve more of this batch while each request only consumes its chat's
-	// head, up to senderPerBatch requests. Items queued meanwhile wait for
-	// the next read of the queue: re-reading after every request (each
-	// commit wakes the sender) cost a queue read and a delivery write per
-	// message, and capped throughput at a few hundred messages a second.
-	for n := 1; ; n++ {
-		if !s.deliver(ctx, pick) || n == senderPerBatch || ctx.Err() != nil {
-			return time.Time{}, true
-		}
-		pick.items = pick.items[1:]
-		pick.urgent = hasUrgent(pick.items)
-		if pick, _, _ = s.choose(queues, s.o.Now()); pick == nil {
-			return time.Time{}, true
-		}
-	}
+	s.queues, s.ackAt = s.group(ctx, items, now)
+	s.served, s.stale, s.more = 0, false, full
+	return time.Time{}, true
 }
 
 func hasUrgent(items []Queued) bool {
@@ -295,6 +376,9 @@ func (s *Sender) group(ctx context.Context, items []Queued, now time.Time) (queu
 				ackAt = earliest(ackAt, s.acks[q.Seq].retryAt)
 			}
 			continue
+		}
+		if seq, busy := s.inflight[q.Out.ChatID]; busy && seq == q.Seq {
+			continue // its answer is on the way
 		}
 		i, ok := idx[q.Out.ChatID]
 		if !ok {
@@ -388,6 +472,9 @@ func (s *Sender) choose(queues []*chatQueue, now time.Time) (pick *chatQueue, ne
 		if len(cq.items) == 0 {
 			continue
 		}
+		if _, busy := s.inflight[cq.chatID]; busy {
+			continue // one request per chat at a time keeps its order
+		}
 		head := cq.items[0]
 		at := head.NotBefore
 		if p := s.chats[cq.chatID]; p != nil {
@@ -415,12 +502,18 @@ func (s *Sender) choose(queues []*chatQueue, now time.Time) (pick *chatQueue, ne
 	return pick, next, anyReady
 }
 
-// globalSlot is when one more request fits the global window.
+// globalSlot is when one more request fits the global window. Requests
+// in flight count as if they arrived now: each may still be counted by
+// Telegram at any moment until its answer comes back.
 func (s *Sender) globalSlot() time.Time {
-	if s.o.Unlimited || len(s.global) < s.globalN {
+	k := s.globalN - len(s.inflight)
+	switch {
+	case s.o.Unlimited || len(s.global) < k:
 		return time.Time{}
+	case k <= 0:
+		return s.o.Now().Add(s.globalWindow) // an answer comes first, and wakes Run
 	}
-	return s.global[len(s.global)-s.globalN].Add(s.globalWindow)
+	return s.global[len(s.global)-k].Add(s.globalWindow)
 }
 
 // chatSlot is when one more request fits the chat's limit.
@@ -517,11 +610,12 @@ func (s *Sender) forgetAcks(items []Queued) {
 	}
 }
 
-// deliver makes the request for the head of cq and records the outcome. It
-// reports whether that consumed exactly the head (delivered or dropped),
-// leaving the rest of the batch valid.
-func (s *Sender) deliver(ctx context.Context, cq *chatQueue) (headOnly bool) {
+// start takes the head of cq and starts its request, or settles it at
+// once when it needs none (an edit without a target) or cannot be built.
+func (s *Sender) start(ctx context.Context, cq *chatQueue) {
 	q := cq.items[0]
+	cq.items = cq.items[1:]
+	cq.urgent = hasUrgent(cq.items)
 	out := q.Out
 	var req tgbotapi.Chattable
 	switch out.Kind {
@@ -545,13 +639,14 @@ func (s *Sender) deliver(ctx context.Context, cq *chatQueue) (headOnly bool) {
 				until := s.o.Now().Add(s.backoff(q.Attempts))
 				s.pace(out.ChatID).pausedUntil = until
 				s.retry(ctx, q, until)
-				return false
+				s.unsure(cq)
+				return
 			}
 			target = id
 		}
 		if target == 0 {
 			s.drop(ctx, q, DropNoTarget, "no_target")
-			return true
+			return
 		}
 		if out.Kind == OutEditText {
 			e := tgbotapi.NewEditMessageText(out.ChatID, target, out.Text)
@@ -565,12 +660,37 @@ func (s *Sender) deliver(ctx context.Context, cq *chatQueue) (headOnly bool) {
 		}
 	default:
 		s.drop(ctx, q, DropBadRequest, "unknown_kind")
-		return true
+		return
 	}
 
 	method := senderMethod(out.Kind)
-	resp, err := s.api.Request(req)
-	done := s.o.Now()
+	s.inflight[out.ChatID] = q.Seq
+	go func() {
+		resp, err := s.api.Request(req)
+		s.results <- flight{q: q, method: method, resp: resp, err: err, done: s.o.Now()}
+	}()
+}
+
+// unsure forgets the rest of cq's items in this batch: after a failure
+// their state is read again from the outbox.
+func (s *Sender) unsure(cq *chatQueue) {
+	if cq != nil {
+		cq.items, cq.urgent = nil, false
+	}
+	s.stale = true
+}
+
+// finish records the outcome of a request that came back.
+func (s *Sender) finish(ctx context.Context, f flight) {
+	q, out, method, resp, err, done := f.q, f.q.Out, f.method, f.resp, f.err, f.done
+	delete(s.inflight, out.ChatID)
+	var cq *chatQueue
+	for _, c := range s.queues {
+		if c.chatID == out.ChatID {
+			cq = c
+			break
+		}
+	}
 	s.account(out.ChatID, done)
 	s.count(func(st *SenderStats) { st.ByMethod[method]++ })
 	attrs := func(class string, extra ...slog.Attr) []slog.Attr {
@@ -597,14 +717,12 @@ func (s *Sender) deliver(ctx context.Context, cq *chatQueue) (headOnly bool) {
 		}
 		s.log.LogAttrs(ctx, slog.LevelDebug, "delivered", attrs("ok")...)
 		s.settle(ctx, q, senderAck{msgID: msgID})
-		return true
 
 	case errors.As(err, &te) && te.Code == 400 && strings.Contains(te.Message, "message is not modified"):
 		s.streak = 0
 		s.count(func(st *SenderStats) { st.NotModified++ })
 		s.log.LogAttrs(ctx, slog.LevelDebug, "delivered", attrs("not_modified")...)
 		s.settle(ctx, q, senderAck{})
-		return true
 
 	case te != nil && te.Code == 429:
 		s.streak = 0
@@ -618,23 +736,25 @@ func (s *Sender) deliver(ctx context.Context, cq *chatQueue) (headOnly bool) {
 		p.pausedUntil = latest(p.pausedUntil, until)
 		s.log.LogAttrs(ctx, slog.LevelWarn, "rate limited: chat paused", attrs("429", slog.Duration("retry_after", wait))...)
 		s.retry(ctx, q, until)
-		return false
+		s.unsure(cq)
 
 	case te != nil && te.Code == 403:
 		s.streak = 0
 		s.count(func(st *SenderStats) { st.Blocked++ })
 		s.log.LogAttrs(ctx, slog.LevelInfo, "chat unreachable: dropping its items",
-			attrs("403", slog.String("reason", apiReason(te.Message)), slog.Int("items", len(cq.items)))...)
-		for _, other := range cq.items {
-			s.drop(ctx, other, DropBlocked, "")
+			attrs("403", slog.String("reason", apiReason(te.Message)))...)
+		s.drop(ctx, q, DropBlocked, "")
+		if cq != nil {
+			for _, other := range cq.items {
+				s.drop(ctx, other, DropBlocked, "")
+			}
 		}
-		return false
+		s.unsure(cq)
 
 	case te != nil && te.Code == 400:
 		s.streak = 0
 		s.log.LogAttrs(ctx, slog.LevelWarn, "bad request: dropped", attrs("400", slog.String("reason", apiReason(te.Message)))...)
 		s.drop(ctx, q, DropBadRequest, "")
-		return true
 
 	default: // 409, 5xx and other codes, HTML error pages, transport errors, timeouts
 		class := transientClass(err, te)
@@ -657,7 +777,7 @@ func (s *Sender) deliver(ctx context.Context, cq *chatQueue) (headOnly bool) {
 		}
 		s.log.LogAttrs(ctx, level, "request failed: will retry", attrs(class, extra...)...)
 		s.retry(ctx, q, until)
-		return false
+		s.unsure(cq)
 	}
 }
 
@@ -678,6 +798,7 @@ func (s *Sender) settle(ctx context.Context, q Queued, a senderAck) bool {
 	a.fails++
 	a.retryAt = s.o.Now().Add(s.backoff(a.fails - 1))
 	s.acks[q.Seq] = a
+	s.ackAt = earliest(s.ackAt, a.retryAt)
 	s.log.LogAttrs(ctx, slog.LevelError, "outbox write failed", slog.Int64("chat_id", q.Out.ChatID),
 		slog.String("class", "store"), slog.Int("attempt", a.fails), slog.Any("err", err))
 	return false

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -715,7 +717,9 @@ func TestSenderPacingWithEnforcedLimits(t *testing.T) {
 }
 
 func TestSenderBulkWaitsForLiveTraffic(t *testing.T) {
-	r := newSenderRig(t, telegramtest.Options{}, sndFast)
+	one := sndFast
+	one.Workers = 1 // one request at a time: the order is the priority order
+	r := newSenderRig(t, telegramtest.Options{}, one)
 	for _, id := range []int64{10, 11, 12, 13} {
 		r.srv.User(id)
 	}
@@ -823,5 +827,126 @@ func BenchmarkSenderUnlimited(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 	if st := r.snd.Stats(); st.Sent != int64(b.N) {
 		b.Errorf("sent %d of %d", st.Sent, b.N)
+	}
+}
+
+// TestSenderOverlapsChatsKeepsEachChatInOrder: requests to different chats
+// are in flight together (a round trip to Telegram takes tens of
+// milliseconds, so one at a time could not reach 30 a second), never two
+// for the same chat, and each chat's messages arrive in queue order.
+func TestSenderOverlapsChatsKeepsEachChatInOrder(t *testing.T) {
+	const workers, chats, each = 4, 6, 5
+	var mu sync.Mutex
+	inFlight := map[string]int{} // chat_id -> requests in flight
+	total, peak := 0, 0
+	release := make(chan struct{})
+	var once sync.Once
+	var twice []string
+	barrier := func(next http.RoundTripper) http.RoundTripper {
+		return senderRoundTripper(func(req *http.Request) (*http.Response, error) {
+			if !strings.HasSuffix(req.URL.Path, "/sendMessage") {
+				return next.RoundTrip(req)
+			}
+			body, err := io.ReadAll(req.Body)
+			if err != nil {
+				return nil, err
+			}
+			req.Body = io.NopCloser(bytes.NewReader(body))
+			form, err := url.ParseQuery(string(body))
+			if err != nil {
+				return nil, err
+			}
+			chat := form.Get("chat_id")
+			mu.Lock()
+			inFlight[chat]++
+			if inFlight[chat] > 1 {
+				twice = append(twice, chat)
+			}
+			total++
+			peak = max(peak, total)
+			if total == workers {
+				once.Do(func() { close(release) }) // the first requests wait for each other
+			}
+			mu.Unlock()
+			select {
+			case <-release:
+			case <-req.Context().Done():
+			}
+			resp, err := next.RoundTrip(req)
+			mu.Lock()
+			inFlight[chat]--
+			total--
+			mu.Unlock()
+			return resp, err
+		})
+	}
+	opts := sndFast
+	opts.Workers = workers
+	r := newSenderRig(t, telegramtest.Options{}, opts, barrier)
+	var outs []Outgoing
+	for i := range each {
+		for c := range chats {
+			outs = append(outs, sndSend(int64(c+1), fmt.Sprintf("m%d", i)))
+		}
+	}
+	for c := range chats {
+		r.srv.User(int64(c + 1))
+	}
+	r.add(outs...)
+	r.start(t)
+	r.ob.waitEmpty(t, senderCtx(t))
+	mu.Lock()
+	defer mu.Unlock()
+	if peak != workers {
+		t.Errorf("at most %d requests were in flight at once, want %d", peak, workers)
+	}
+	if len(twice) > 0 {
+		t.Errorf("two requests in flight at once for chats %v", twice)
+	}
+	for c := range chats {
+		var want []sndMsg
+		for i := range each {
+			want = append(want, sndMsg{fmt.Sprintf("m%d", i), nil})
+		}
+		if diff := cmp.Diff(want, sndShown(r.srv, int64(c+1))); diff != "" {
+			t.Errorf("chat %d (-want +got):\n%s", c+1, diff)
+		}
+	}
+}
+
+// flushingOutbox counts Flush calls.
+type flushingOutbox struct {
+	*senderOutbox
+	flushes chan struct{}
+}
+
+func (f flushingOutbox) Flush() error {
+	f.flushes <- struct{}{}
+	return nil
+}
+
+// TestSenderFlushesWhenIdle: an Outbox that keeps writes in memory is
+// flushed once the sender has nothing left to do.
+func TestSenderFlushesWhenIdle(t *testing.T) {
+	r := newSenderRig(t, telegramtest.Options{}, sndFast)
+	ob := flushingOutbox{r.ob, make(chan struct{}, 16)}
+	r.snd = NewSender(r.snd.api, ob, &sndFast)
+	r.srv.User(1)
+	r.start(t)
+	ctx := senderCtx(t)
+	select { // idle from the start
+	case <-ob.flushes:
+	case <-ctx.Done():
+		t.Fatal("no Flush when idle")
+	}
+	r.add(sndSend(1, "a"), sndSend(1, "b"))
+	r.ob.waitEmpty(t, ctx)
+	select {
+	case <-ob.flushes:
+	case <-ctx.Done():
+		t.Fatal("no Flush after the queue drained")
+	}
+	if n := r.srv.CallCount("sendMessage"); n != 2 {
+		t.Errorf("%d sends, want 2", n)
 	}
 }

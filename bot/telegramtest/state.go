@@ -78,6 +78,7 @@ type chatState struct {
 	calls    int
 	updateAt time.Time
 	replyAt  time.Time
+	shownAt  time.Time
 	lastCB   CallbackQuery
 }
 

@@ -48,14 +48,23 @@ func (s *Server) chatCalled(r *request) {
 		if !c.updateAt.IsZero() && c.replyAt.IsZero() && !r.start.Before(c.updateAt) && !late {
 			c.replyAt = r.start
 		}
+		if !c.updateAt.IsZero() && c.shownAt.IsZero() && !r.start.Before(c.updateAt) && changesScreen[r.method] {
+			c.shownAt = r.start
+		}
 	}
 	s.notifyChat(r.chatID)
+}
+
+// changesScreen lists the methods that change what a user sees in a chat.
+var changesScreen = map[string]bool{
+	"sendMessage": true, "sendPhoto": true, "sendDocument": true,
+	"editMessageText": true, "editMessageReplyMarkup": true, "editMessageCaption": true, "deleteMessage": true,
 }
 
 // userActed notes that a user enqueued an update in c (s.mu held).
 func (s *Server) userActed(c *chatState) {
 	c.updateAt = s.now()
-	c.replyAt = time.Time{}
+	c.replyAt, c.shownAt = time.Time{}, time.Time{}
 	s.notifyChat(c.info.ID)
 }
 
@@ -75,6 +84,12 @@ type ChatView struct {
 	// an older callback query), zero while there is none.
 	// ReplyAt-UpdateAt is the bot's reply latency for that update.
 	UpdateAt, ReplyAt time.Time
+	// ShownAt is the arrival of the first call at or after UpdateAt that
+	// changes what the user sees in the chat (a message sent, edited or
+	// deleted; not a callback answer's toast), zero while there is none.
+	// For a tap, ShownAt-UpdateAt is how long the user waits for the next
+	// question or the tick.
+	ShownAt time.Time
 	// Callback is the chat's newest callback query, with its answer.
 	Callback CallbackQuery
 }
@@ -88,7 +103,7 @@ func (s *Server) View(chatID int64) ChatView {
 	if c == nil {
 		return ChatView{}
 	}
-	v := ChatView{Calls: c.calls, UpdateAt: c.updateAt, ReplyAt: c.replyAt, Callback: c.lastCB}
+	v := ChatView{Calls: c.calls, UpdateAt: c.updateAt, ReplyAt: c.replyAt, ShownAt: c.shownAt, Callback: c.lastCB}
 	for i := len(c.msgs) - 1; i >= 0; i-- {
 		m := c.msgs[i]
 		if !m.fromBot || m.deleted {

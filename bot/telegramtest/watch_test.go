@@ -90,6 +90,16 @@ func TestViewShowsPromptAndReplyLatency(t *testing.T) {
 	if !v.Callback.Answered || v.Callback.AnswerText != "Saved" || v.ReplyAt.Sub(v.UpdateAt) != 2*time.Millisecond {
 		t.Fatalf("after the answer: %+v", v)
 	}
+	if !v.ShownAt.IsZero() {
+		t.Fatalf("a callback answer changed the screen: ShownAt %v", v.ShownAt)
+	}
+	clock.Advance(3 * time.Millisecond)
+	if _, err := bot.Request(tgbotapi.NewEditMessageText(7, prompt.MessageID, "Next question")); err != nil {
+		t.Fatal(err)
+	}
+	if v := srv.View(7); v.ShownAt.Sub(v.UpdateAt) != 5*time.Millisecond || v.ReplyAt.Sub(v.UpdateAt) != 2*time.Millisecond {
+		t.Fatalf("after the edit: shown after %v, replied after %v; want 5ms and 2ms", v.ShownAt.Sub(v.UpdateAt), v.ReplyAt.Sub(v.UpdateAt))
+	}
 }
 
 func TestLeanKeepsLittle(t *testing.T) {

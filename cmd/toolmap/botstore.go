@@ -27,8 +27,13 @@ type botStore struct {
 	// cache when they leave the outbox (Done, Drop).
 	mu      sync.Mutex
 	decoded map[uint64]bot.Outgoing
-	acks    []ack         // deliveries not yet written
-	prompts map[int64]int // prompt message ids of those deliveries
+	acks    []ack           // deliveries not yet written
+	acked   map[uint64]bool // their sequence numbers
+	written map[uint64]bool // deliveries written since the last Pending began
+	ackedAt time.Time       // when the oldest of them was delivered
+	prompts map[int64]int   // prompt message ids of those deliveries
+
+	afterRead func() // tests: runs between Pending's read and its filtering
 }
 
 var (
@@ -68,7 +73,12 @@ func (b *botStore) Commit(u bot.Update, respondent survey.RespondentID, fn func(
 // that the others still go through and only the bad one reports its error.
 func (b *botStore) CommitBatch(items []bot.Pending) ([]bool, error) {
 	handled := make([]bool, len(items))
+	acks := b.takeAcks()
 	err := b.db.Update(func(tx *store.Tx) error {
+		// Deliveries ride along: the fsync is paid anyway.
+		if err := writeAcks(tx, acks); err != nil {
+			return err
+		}
 		for i, it := range items {
 			ok, err := b.commitOne(tx, it)
 			if err != nil {
@@ -78,6 +88,7 @@ func (b *botStore) CommitBatch(items []bot.Pending) ([]bool, error) {
 		}
 		return nil
 	})
+	b.settleAcks(acks, err == nil)
 	if err == nil || len(items) == 1 {
 		return handled, err
 	}
@@ -171,15 +182,33 @@ func chatState(tx *store.Tx, chatID int64) (store.ChatRecord, bool, bot.ChatStat
 	return rec, ok, st, nil
 }
 
-// Pending returns up to limit queued items in queue order. An item that
-// cannot be decoded is an error naming it; it stays queued.
+// Pending returns up to limit queued items in queue order, leaving out
+// those delivered but not yet written. An item that cannot be decoded is
+// an error naming it; it stays queued.
 func (b *botStore) Pending(limit int) ([]bot.Queued, error) {
-	if err := b.flush(); err != nil {
-		return nil, err
+	b.mu.Lock()
+	stale := len(b.acks) > 0 && b.now().Sub(b.ackedAt) >= ackMaxAge
+	// A delivery written from now on may still show in the read below,
+	// which can start before the write commits: written keeps it out.
+	// Those written before are not in the read.
+	b.written = nil
+	skip := len(b.acked)
+	b.mu.Unlock()
+	if stale {
+		if err := b.flush(); err != nil {
+			return nil, err
+		}
+		skip = 0
 	}
-	items, err := b.db.Outbox(limit)
+	if limit <= 0 {
+		skip = 0 // all of them
+	}
+	items, err := b.db.Outbox(limit + skip)
 	if err != nil {
 		return nil, err
+	}
+	if b.afterRead != nil {
+		b.afterRead()
 	}
 	out := make([]bot.Queued, 0, len(items))
 	b.mu.Lock()
@@ -188,6 +217,9 @@ func (b *botStore) Pending(limit int) ([]bot.Queued, error) {
 		b.decoded = map[uint64]bot.Outgoing{}
 	}
 	for _, it := range items {
+		if b.acked[it.Seq] || b.written[it.Seq] || (limit > 0 && len(out) == limit) {
+			continue
+		}
 		o, ok := b.decoded[it.Seq]
 		if !ok {
 			if err := json.Unmarshal(it.Payload, &o); err != nil {
@@ -207,18 +239,28 @@ func (b *botStore) forget(seq uint64) {
 	b.mu.Unlock()
 }
 
-// Done records a delivered item. Deliveries are written in groups, one
-// transaction for up to ackBatch of them or at the sender's next read of
-// the queue, whichever comes first, instead of one fsync each: that is
-// what lets one sender keep up with thousands of respondents. A crash
-// before the write only means those messages are sent again after the
-// restart, which the delivery guarantee allows (a prompt may be repeated;
-// answers are never recorded twice). Until it is written, a delivered
-// prompt's message id is served from memory to PromptMessage.
+// Done records a delivered item. Deliveries are kept in memory and
+// written in groups: with the update loop's next commit (whose fsync is
+// paid anyway), when ackBatch of them are waiting, when the sender falls
+// idle (Flush), or when the oldest has waited ackMaxAge, instead of one
+// fsync each, or one on every read of the queue (which also made each
+// reply wait for a second fsync behind the update's). A crash before the
+// write only means those messages are sent again after the restart, which
+// the delivery guarantee allows (a prompt may be repeated; answers are
+// never recorded twice). Until it is written, a delivered item is left
+// out of Pending and a delivered prompt's message id is served from
+// memory to PromptMessage.
 func (b *botStore) Done(q bot.Queued, messageID int) error {
 	b.mu.Lock()
 	delete(b.decoded, q.Seq)
+	if len(b.acks) == 0 {
+		b.ackedAt = b.now()
+	}
 	b.acks = append(b.acks, ack{seq: q.Seq, chat: q.Out.ChatID, prompt: q.Out.Prompt, msg: messageID})
+	if b.acked == nil {
+		b.acked = map[uint64]bool{}
+	}
+	b.acked[q.Seq] = true
 	if q.Out.Prompt && messageID != 0 {
 		if b.prompts == nil {
 			b.prompts = map[int64]int{}
@@ -233,8 +275,10 @@ func (b *botStore) Done(q bot.Queued, messageID int) error {
 	return nil
 }
 
-// ackBatch is the most deliveries kept in memory before they are written.
-const ackBatch = 64
+const (
+	ackBatch  = 64          // the most deliveries kept in memory before they are written
+	ackMaxAge = time.Second // the longest a delivery waits to be written while the sender is busy
+)
 
 // ack is a delivery not yet written.
 type ack struct {
@@ -244,37 +288,68 @@ type ack struct {
 	msg    int
 }
 
+// Flush writes the deliveries kept in memory, in one transaction. The
+// sender calls it when it falls idle.
+func (b *botStore) Flush() error { return b.flush() }
+
 // flush writes the deliveries kept in memory, in one transaction.
 func (b *botStore) flush() error {
-	b.mu.Lock()
-	acks := b.acks
-	b.acks = nil
-	b.mu.Unlock()
+	acks := b.takeAcks()
 	if len(acks) == 0 {
 		return nil
 	}
-	err := b.db.Update(func(tx *store.Tx) error {
-		for _, a := range acks {
-			if err := tx.OutboxDone(a.seq); err != nil {
-				return err
-			}
-			if a.prompt && a.msg != 0 {
-				if err := tx.SetPromptMessage(a.chat, a.msg); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
+	err := b.db.Update(func(tx *store.Tx) error { return writeAcks(tx, acks) })
+	b.settleAcks(acks, err == nil)
+	return err
+}
+
+// takeAcks takes the deliveries kept in memory, to be written; settleAcks
+// must follow.
+func (b *botStore) takeAcks() []ack {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if err != nil {
+	acks := b.acks
+	b.acks = nil
+	return acks
+}
+
+// settleAcks ends takeAcks: written acks are forgotten, the others are
+// kept for the next write.
+func (b *botStore) settleAcks(acks []ack, written bool) {
+	if len(acks) == 0 {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !written {
 		b.acks = append(acks, b.acks...) // try again next time
-		return err
+		return
+	}
+	if b.written == nil {
+		b.written = map[uint64]bool{}
 	}
 	for _, a := range acks {
+		delete(b.acked, a.seq)
+		b.written[a.seq] = true
 		if a.prompt && a.msg != 0 && b.prompts[a.chat] == a.msg {
 			delete(b.prompts, a.chat)
+		}
+	}
+	if len(b.acks) > 0 {
+		b.ackedAt = b.now()
+	}
+}
+
+// writeAcks writes deliveries in tx.
+func writeAcks(tx *store.Tx, acks []ack) error {
+	for _, a := range acks {
+		if err := tx.OutboxDone(a.seq); err != nil {
+			return err
+		}
+		if a.prompt && a.msg != 0 {
+			if err := tx.SetPromptMessage(a.chat, a.msg); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -383,6 +384,9 @@ func TestBotStoreDonePrompt(t *testing.T) {
 		c.SlowUntil = bsNow
 		return bot.Result{Session: s, Chat: c}, nil
 	})
+	if err := bs.Close(); err != nil { // writes the deliveries kept in memory
+		t.Fatal(err)
+	}
 	bsClose(t, bs.db)
 	bs = newBotStore(bsOpen(t, path))
 	if got, err := bs.PromptMessage(7); err != nil || got != 501 {
@@ -473,6 +477,9 @@ func TestBotStorePendingAfterReopen(t *testing.T) {
 	if got, err := bs.Pending(2); err != nil || !cmp.Equal(got, want[:2]) {
 		t.Errorf("Pending(2) = %+v, %v", got, err)
 	}
+	if err := bs.Close(); err != nil {
+		t.Fatal(err)
+	}
 	bsClose(t, bs.db)
 	bs = newBotStore(bsOpen(t, path))
 	if diff := cmp.Diff(want, pending(t, bs)); diff != "" {
@@ -532,5 +539,84 @@ func TestBotStoreDeliveriesAreWrittenInGroups(t *testing.T) {
 	}
 	if got, err := bs.PromptMessage(7); err != nil || got != 501 {
 		t.Fatalf("PromptMessage after reopening = %d, %v", got, err)
+	}
+}
+
+// TestBotStoreDeliveriesRideAlong: a delivery is left out of Pending at
+// once, is written by the update loop's next batch commit without a
+// transaction of its own, and otherwise by Flush.
+func TestBotStoreDeliveriesRideAlong(t *testing.T) {
+	bs, _ := bsCreate(t)
+	for i := range 3 {
+		o := bot.Outgoing{Kind: bot.OutSend, ChatID: 10, Text: fmt.Sprint("m", i)}
+		mustCommit(t, bs, bot.Update{ID: int64(i + 1)}, 0, func(s survey.Session, c bot.ChatState) (bot.Result, error) {
+			return bot.Result{Out: []bot.Outgoing{o}}, nil
+		})
+	}
+	q := pending(t, bs)
+	if err := bs.Done(q[0], 0); err != nil {
+		t.Fatal(err)
+	}
+	stored := func() int {
+		t.Helper()
+		n, err := bs.db.OutboxLen()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if got := pending(t, bs); len(got) != 2 || got[0].Seq != q[1].Seq {
+		t.Fatalf("Pending after Done = %+v, want the other two", got)
+	}
+	if n := stored(); n != 3 {
+		t.Fatalf("%d items stored right after Done, want 3 (written later)", n)
+	}
+	if _, err := bs.CommitBatch([]bot.Pending{{Update: bot.Update{ID: 9}, Fn: func(s survey.Session, c bot.ChatState) (bot.Result, error) {
+		return bot.Result{}, nil
+	}}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := stored(); n != 2 {
+		t.Errorf("%d items stored after a batch commit, want 2: the delivery rides along", n)
+	}
+	if err := bs.Done(q[1], 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := bs.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if n := stored(); n != 1 {
+		t.Errorf("%d items stored after Flush, want 1", n)
+	}
+}
+
+// TestBotStorePendingNeverReturnsADelivery: a delivery written by a batch
+// commit while Pending reads the queue (from a snapshot older than that
+// commit) is still left out, so it is never sent twice.
+func TestBotStorePendingNeverReturnsADelivery(t *testing.T) {
+	bs, _ := bsCreate(t)
+	for i := range 2 {
+		o := bot.Outgoing{Kind: bot.OutSend, ChatID: 10, Text: fmt.Sprint("m", i)}
+		mustCommit(t, bs, bot.Update{ID: int64(i + 1)}, 0, func(s survey.Session, c bot.ChatState) (bot.Result, error) {
+			return bot.Result{Out: []bot.Outgoing{o}}, nil
+		})
+	}
+	q := pending(t, bs)
+	if err := bs.Done(q[0], 0); err != nil {
+		t.Fatal(err)
+	}
+	bs.afterRead = func() {
+		bs.afterRead = nil
+		if _, err := bs.CommitBatch([]bot.Pending{{Update: bot.Update{ID: 9}, Fn: func(s survey.Session, c bot.ChatState) (bot.Result, error) {
+			return bot.Result{}, nil
+		}}}); err != nil {
+			t.Error(err)
+		}
+	}
+	if got := pending(t, bs); len(got) != 1 || got[0].Seq != q[1].Seq {
+		t.Errorf("Pending = %+v, want only item %d", got, q[1].Seq)
+	}
+	if got := pending(t, bs); len(got) != 1 || got[0].Seq != q[1].Seq {
+		t.Errorf("Pending again = %+v, want only item %d", got, q[1].Seq)
 	}
 }
