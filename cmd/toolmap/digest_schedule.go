@@ -105,6 +105,8 @@ type digestSchedule struct {
 	grace  time.Duration
 	log    *slog.Logger
 	cron   *cron.Cron
+	// caughtUp is closed when the start-up catch-up is over.
+	caughtUp chan struct{}
 }
 
 func newDigestSchedule(p *digestPoster, dc DigestConfig, loc *time.Location, log *slog.Logger) (*digestSchedule, error) {
@@ -115,7 +117,8 @@ func newDigestSchedule(p *digestPoster, dc DigestConfig, loc *time.Location, log
 	l := cronLogger{log}
 	c := cron.New(cron.WithLocation(loc), cron.WithLogger(l),
 		cron.WithChain(cron.Recover(l), cron.SkipIfStillRunning(l)))
-	return &digestSchedule{poster: p, sched: sched, loc: loc, grace: time.Duration(dc.Grace), log: log, cron: c}, nil
+	return &digestSchedule{poster: p, sched: sched, loc: loc, grace: time.Duration(dc.Grace), log: log, cron: c,
+		caughtUp: make(chan struct{})}, nil
 }
 
 // slotPeriod is the period the digest posted at slot covers: the last
@@ -165,9 +168,8 @@ func (s *digestSchedule) Start(ctx context.Context) (stop func()) {
 	job := func(slot func() time.Time) cron.Job {
 		return cron.NewChain(cron.Recover(cronLogger{s.log})).Then(cron.FuncJob(func() { s.RunSlot(ctx, slot()) }))
 	}
-	done := make(chan struct{})
 	go func() {
-		defer close(done)
+		defer close(s.caughtUp)
 		if slot, ok := missedSlot(s.sched, s.poster.now(), s.grace, s.loc); ok {
 			s.log.Info("catching up a digest slot missed while stopped", "slot", slot, "period", slotPeriod(slot, s.loc).String())
 			job(func() time.Time { return slot }).Run()
@@ -178,7 +180,7 @@ func (s *digestSchedule) Start(ctx context.Context) (stop func()) {
 	return func() {
 		cancel()
 		<-s.cron.Stop().Done()
-		<-done
+		<-s.caughtUp
 	}
 }
 
