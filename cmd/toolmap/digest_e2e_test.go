@@ -46,7 +46,10 @@ func digestBot(t *testing.T, now time.Time, before func(*harness)) (*harness, in
 		h.env = map[string]string{StudyKeyEnv: hex.EncodeToString([]byte("a study key of thirty-two bytes!"))}
 		h.hooks = func(hk *serveHooks) {
 			hk.now = func() time.Time { return now }
-			hk.digest = func(w *digestWiring) { *dw = w }
+			hk.digest = func(w *digestWiring) {
+				w.poster.gap = 0
+				*dw = w
+			}
 		}
 		if before != nil {
 			before(h)

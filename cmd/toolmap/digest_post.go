@@ -72,6 +72,9 @@ type digestPoster struct {
 	now     func() time.Time
 	mu      sync.Mutex
 	channel ChatRef
+	// gap is the pause between the parts of a post: about one message a
+	// second in a chat (TELEGRAM.md §2). Tests shorten it.
+	gap time.Duration
 }
 
 func newDigestPoster(db *store.DB, api *tgbotapi.BotAPI, def *survey.Definition, cfg Config, waker bot.Waker, log *slog.Logger, now func() time.Time) *digestPoster {
@@ -83,7 +86,7 @@ func newDigestPoster(db *store.DB, api *tgbotapi.BotAPI, def *survey.Definition,
 		now = time.Now
 	}
 	return &digestPoster{db: db, api: api, def: def, dc: cfg.Digest, loc: loc, admins: cfg.Admin.Users,
-		waker: waker, log: log, now: now, channel: cfg.Digest.Channel}
+		waker: waker, log: log, now: now, channel: cfg.Digest.Channel, gap: time.Second}
 }
 
 // render builds period's digest: its messages and chart (nil when there
@@ -209,7 +212,12 @@ func (p *digestPoster) send(ctx context.Context, period report.Period) (ids []in
 		sends = append(sends, tgbotapi.MessageConfig{BaseChat: p.baseChat(), Text: part,
 			ParseMode: tgbotapi.ModeHTML, DisableWebPagePreview: true})
 	}
-	for _, c := range sends {
+	for i, c := range sends {
+		if i > 0 {
+			// Not cut short by ctx: a post once begun is finished, so
+			// that it is not left half posted.
+			time.Sleep(p.gap)
+		}
 		m, err := p.api.Send(c)
 		if err != nil {
 			state, class := classifySendError(err)
