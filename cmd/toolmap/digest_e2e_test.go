@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -350,5 +352,38 @@ func TestDigestStartupCheck(t *testing.T) {
 				t.Errorf("serve: %v", err)
 			}
 		})
+	}
+}
+
+// TestDigestPostDirect: with the bot stopped, "toolmap digest --post"
+// opens the database and posts through Telegram itself, once.
+func TestDigestPostDirect(t *testing.T) {
+	srv := telegramtest.NewServer(telegramtest.Options{})
+	t.Cleanup(srv.Close)
+	ch := srv.Channel(1, "Coordinators", e2eChannel)
+	srv.SetMemberStatus(ch.ID(), srv.BotUser().ID, "administrator")
+	path := typicalDB(t)
+	cfgPath := filepath.Join(t.TempDir(), "toolmap.yaml")
+	body := "database: " + path + "\ntelegram:\n  api_url: " + srv.URL + "\ndigest:\n  timezone: Europe/London\n  channel: \"" + e2eChannel + "\"\n"
+	if err := os.WriteFile(cfgPath, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(TokenEnv, srv.Token())
+	out, stderr, err := runCmd(t, "", "digest", "--post", "--config", cfgPath, "--period", "2026-W47")
+	if err != nil || !strings.Contains(out, "The digest for 2026-W47 was posted") {
+		t.Fatalf("digest --post: %v\n%s\n%s", err, out, stderr)
+	}
+	msgs := srv.BotMessages(ch.ID())
+	if len(msgs) < 2 || msgs[0].Kind != "photo" || !strings.Contains(msgs[1].Rendered, "Week 47") {
+		t.Fatalf("channel: %+v", msgs)
+	}
+	out, _, err = runCmd(t, "", "digest", "--post", "--config", cfgPath, "--period", "2026-W47")
+	if err != nil || !strings.Contains(out, "posted before") || len(srv.BotMessages(ch.ID())) != len(msgs) {
+		t.Errorf("second --post: %v %q, %d messages", err, out, len(srv.BotMessages(ch.ID())))
+	}
+	// Without a channel, nothing to post to.
+	_, _, err = runCmd(t, "", "digest", "--post", "--db", path)
+	if err == nil || !strings.Contains(err.Error(), "digest.channel") {
+		t.Errorf("no channel: %v", err)
 	}
 }
