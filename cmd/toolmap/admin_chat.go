@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"io"
 	"log/slog"
 	"os"
 	"slices"
@@ -171,6 +172,9 @@ func (a *chatAdmin) resend(ctx context.Context, chatID int64, arg string) error 
 	return nil
 }
 
+// maxChatUpload is the largest document a bot may send (TELEGRAM.md §2).
+const maxChatUpload = 50 << 20
+
 // export sends the pseudonymised ZIP as a protected document.
 func (a *chatAdmin) export(ctx context.Context, chatID int64) error {
 	if a.studyKey == nil {
@@ -192,7 +196,15 @@ func (a *chatAdmin) export(ctx context.Context, chatID int64) error {
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
-	if _, err := f.Seek(0, 0); err != nil {
+	size, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return err
+	}
+	if size > maxChatUpload {
+		a.reply(chatID, fmt.Sprintf("⚠️ The export is %d MB, over Telegram's 50 MB limit for bots. Export on the server with <code>toolmap export</code> instead.", size>>20))
+		return nil
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
 	name := "toolmap-export-" + now.Format("2006-01-02") + ".zip"
