@@ -41,6 +41,11 @@ func digestBot(t *testing.T, now time.Time, before func(*harness)) (*harness, in
 		c := h.srv.Channel(1, "Coordinators", e2eChannel)
 		ch = c.ID()
 		h.srv.SetMemberStatus(ch, h.srv.BotUser().ID, "administrator")
+		// The people exist (have a private chat with the bot) before it
+		// starts: a bot cannot write to someone who never opened its chat.
+		for _, id := range []int64{e2eAdmin, e2eResearcher, e2eStranger} {
+			h.srv.User(id)
+		}
 		h.cfg.Digest.Channel = e2eChannel
 		h.cfg.Digest.Timezone = "Europe/London"
 		h.cfg.Admin.Users = []int64{e2eAdmin}
