@@ -392,3 +392,24 @@ func TestDigestPostDirect(t *testing.T) {
 		t.Errorf("no channel: %v", err)
 	}
 }
+
+// TestServeChecksDigestLanguage: a digest language the survey does not
+// speak stops the start, naming the key.
+func TestServeChecksDigestLanguage(t *testing.T) {
+	srv := telegramtest.NewServer(telegramtest.Options{})
+	t.Cleanup(srv.Close)
+	cfg := DefaultConfig()
+	cfg.Database = filepath.Join(t.TempDir(), "toolmap.db")
+	cfg.Telegram.APIURL = srv.URL
+	cfg.Digest.Language = "fr"
+	getenv := func(k string) string {
+		if k == TokenEnv {
+			return srv.Token()
+		}
+		return ""
+	}
+	err := serve(t.Context(), cfg, getenv, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	if err == nil || !strings.Contains(err.Error(), `digest.language`) || !strings.Contains(err.Error(), `"fr"`) {
+		t.Errorf("err = %v", err)
+	}
+}

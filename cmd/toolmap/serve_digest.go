@@ -37,6 +37,9 @@ func newDigestWiring(ctx context.Context, cfg Config, db *store.DB, api *tgbotap
 	postAPI := *api
 	postAPI.Client = bot.NewHTTPClient(context.WithoutCancel(ctx), time.Duration(cfg.Telegram.RequestTimeout))
 	w := &digestWiring{cfg: cfg, log: log}
+	if err := cfg.Digest.checkLanguage(def); err != nil {
+		return nil, err
+	}
 	loc, err := time.LoadLocation(cfg.Digest.Timezone)
 	if err != nil {
 		return nil, err // checked with the config
