@@ -28,6 +28,8 @@ type Options struct {
 	// allowed above it. Defaults 2 and 10.
 	FloodRate  float64
 	FloodBurst int
+	// Admin carries out privileged commands (admin.go); nil: none.
+	Admin Admin
 }
 
 // Waker is told when new messages are queued: the Sender.
@@ -43,6 +45,7 @@ type Bot struct {
 	log    *slog.Logger
 	flood  *floodGate
 	answer chan callbackAnswer
+	admin  chan AdminCommand
 	wg     sync.WaitGroup
 
 	statsMu  sync.Mutex
@@ -90,6 +93,7 @@ func New(api *tgbotapi.BotAPI, def *survey.Definition, st Store, waker Waker, op
 		api: api, def: def, store: st, waker: waker, opts: o, log: o.Logger,
 		flood:  newFloodGate(o.FloodRate, o.FloodBurst),
 		answer: make(chan callbackAnswer, 1024),
+		admin:  make(chan AdminCommand, 64),
 	}
 }
 
@@ -129,6 +133,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	const answerers = 4
 	for range answerers {
 		b.wg.Go(func() { b.answerCallbacks(ctx) })
+	}
+	if b.opts.Admin != nil {
+		b.wg.Go(func() { b.runAdmin(ctx) })
 	}
 	defer b.wg.Wait()
 
@@ -284,7 +291,8 @@ func (b *Bot) handleBatch(us []tgbotapi.Update) (int, error) {
 type prepared struct {
 	p          Pending
 	callbackID string
-	toast      *string // set while the update is committed
+	toast      *string       // set while the update is committed
+	admin      *AdminCommand // a privileged command to carry out once committed
 }
 
 // prepare works out what an update means; it stores nothing.
@@ -297,6 +305,7 @@ func (b *Bot) prepare(u tgbotapi.Update) prepared {
 		handler    func(survey.Session, ChatState) (Result, error)
 		callbackID string
 		toast      = new(string)
+		adminCmd   *AdminCommand
 	)
 	switch {
 	case u.Message != nil:
@@ -315,6 +324,10 @@ func (b *Bot) prepare(u tgbotapi.Update) prepared {
 			break
 		}
 		respondent = survey.RespondentID(m.From.ID)
+		if h, cmd, ok := b.privileged(m); ok {
+			handler, adminCmd = h, cmd
+			break
+		}
 		handler = b.message(m, now)
 	case u.CallbackQuery != nil:
 		cq := u.CallbackQuery
@@ -331,13 +344,13 @@ func (b *Bot) prepare(u tgbotapi.Update) prepared {
 	}
 	if respondent != 0 && handler != nil && !b.flood.allow(int64(respondent), now) {
 		b.count(func(s *LoopStats) { s.Flooded++ })
-		handler = b.slowDown(int64(respondent), now)
+		handler, adminCmd = b.slowDown(int64(respondent), now), nil
 	}
 	if handler == nil {
 		handler = func(s survey.Session, c ChatState) (Result, error) { return Result{Session: s, Chat: c}, nil }
 		respondent = 0 // nothing of theirs to load or store
 	}
-	return prepared{p: Pending{Update: upd, Respondent: respondent, Fn: handler}, callbackID: callbackID, toast: toast}
+	return prepared{p: Pending{Update: upd, Respondent: respondent, Fn: handler}, callbackID: callbackID, toast: toast, admin: adminCmd}
 }
 
 // finish does what follows a commit: counting, and answering a tap.
@@ -351,6 +364,13 @@ func (b *Bot) finish(pr prepared, applied bool) {
 		case b.answer <- callbackAnswer{id: pr.callbackID, text: *pr.toast}:
 		default:
 			b.log.Warn("callback answers backed up", "class", "queue_full")
+		}
+	}
+	if pr.admin != nil {
+		select {
+		case b.admin <- *pr.admin:
+		default:
+			b.log.Warn("admin commands backed up", "class", "queue_full", "user_id", pr.admin.UserID)
 		}
 	}
 }

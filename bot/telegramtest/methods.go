@@ -386,6 +386,9 @@ func hGetChatMember(s *Server, r *request) (any, *apiError) {
 	switch status {
 	case "creator", "administrator":
 		out["is_anonymous"] = false
+		if status == "administrator" && c.info.Type == "channel" {
+			out["can_post_messages"] = true // what adding an admin grants by default
+		}
 	case "kicked", "restricted":
 		out["until_date"] = 0
 	}

@@ -61,6 +61,11 @@ type AdminConfig struct {
 	// Socket is the Unix socket of the admin endpoint; default: the
 	// database file's name with ".sock" added.
 	Socket string `yaml:"socket"`
+	// Users are the Telegram user ids of the admins: /digest, /stats,
+	// /digest_resend, and alerts about the digest (see digest_post.go).
+	Users []int64 `yaml:"users"`
+	// Researchers are the Telegram user ids allowed /export.
+	Researchers []int64 `yaml:"researchers"`
 }
 
 // AdminSocket returns the admin endpoint's socket path.
@@ -154,6 +159,7 @@ func (c Config) check() error {
 		errs = append(errs, "bot.max_text: must be between 1 and 4000")
 	}
 	errs = append(errs, c.Digest.problems()...)
+	errs = append(errs, c.Admin.problems()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("%s: %s", c.file, strings.Join(errs, "; "))
 	}

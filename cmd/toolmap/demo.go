@@ -28,7 +28,7 @@ import (
 func init() {
 	register(command{
 		name:    "demo",
-		args:    "[--respondents N] [--unlimited] [--think D] [--partway] [--seed S] [--db FILE] [--survey FILE]",
+		args:    "[--respondents N] [--unlimited] [--think D] [--partway] [--seed S] [--db FILE] [--survey FILE] [--out DIR]",
 		summary: "run the bot against a fake Telegram with simulated respondents, and measure it",
 		run:     runDemo,
 	})
@@ -74,7 +74,12 @@ progress bar is drawn on standard error when it is a terminal.
 The database is a temporary file, removed at the end, unless --db names
 one to keep. The bot's log goes to a file beside it (FILE.log with --db)
 and never to the output. Exit status 1 means some survey did not finish
-or, with limits on, a limit was breached.`
+or, with limits on, a limit was breached.
+
+Last, it posts this week's digest to a fake coordinators' channel and
+prints it, and leaves the digest's chart (PNG) and a pseudonymised export
+(ZIP of CSV, JSON Lines, XLSX and codebook) in --out, by default a new
+temporary directory that is kept; it prints where.`
 
 var demoStarting sync.Mutex
 
@@ -86,6 +91,7 @@ type demoOptions struct {
 	db          string
 	survey      string
 	think       time.Duration
+	out         string // where the chart and export are left
 	cpuProfile  string // hidden: --cpuprofile FILE
 	memProfile  string // hidden: --memprofile FILE
 }
@@ -100,6 +106,7 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	fs.StringVar(&o.db, "db", "", "keep the database in `FILE` (default: a temporary file, removed at the end)")
 	fs.StringVar(&o.survey, "survey", "", "survey definition `FILE` (default: the built-in survey)")
 	fs.DurationVar(&o.think, "think", 0, "each organiser pauses about `D` (between D/2 and 3D/2) before each action, as a person reading would; 0: none")
+	fs.StringVar(&o.out, "out", "", "leave the digest's chart and an export in `DIR` (default: a new temporary directory, kept)")
 	args, o.cpuProfile, o.memProfile = hiddenProfileFlags(args)
 	if err := parseFlags(fs, e, args); err != nil {
 		return err
@@ -298,6 +305,10 @@ func demo(ctx context.Context, e env, o demoOptions) (err error) {
 		return ctx.Err()
 	}
 	ok := d.report(e.stdout, elapsed, loop, sent, mem, dbPath, logPath)
+	if err := demoEnding(ctx, e.stdout, srv, def, dbPath, o.out, log); err != nil {
+		fmt.Fprintf(e.stderr, "toolmap demo: the digest and export at the end failed: %v\n", err)
+		ok = false
+	}
 	d.mu.Lock()
 	for i, f := range d.failures {
 		if i == 5 {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"errors"
 	"flag"
 	"os"
@@ -41,7 +42,8 @@ func checkQuiet(t *testing.T, out, stderr string) {
 // takes some 25 s; it runs in parallel with the other demo tests.
 func TestDemoWithLimits(t *testing.T) {
 	t.Parallel()
-	out, stderr, err := runCmd(t, "", "demo", "--respondents", "5", "--seed", "1")
+	dir := t.TempDir()
+	out, stderr, err := runCmd(t, "", "demo", "--respondents", "5", "--seed", "1", "--out", dir)
 	if err != nil {
 		t.Fatalf("demo: %v\nstderr: %s\nstdout:\n%s", err, stderr, out)
 	}
@@ -58,14 +60,34 @@ func TestDemoWithLimits(t *testing.T) {
 	if !strings.Contains(demoLine(t, out, "database"), "removed") {
 		t.Errorf("the temporary database is not reported removed:\n%s", out)
 	}
+	// It ends with a digest in the fake channel, and leaves its chart and
+	// an export that opens.
+	if !strings.Contains(out, "posted to the fake channel @toolmap_demo") || !strings.Contains(out, "Finished this week: 5 groups") {
+		t.Errorf("no digest at the end:\n%s", out)
+	}
+	zipPath := filepath.Join(dir, "toolmap-export.zip")
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil || !strings.Contains(out, zipPath) {
+		t.Fatalf("export: %v", err)
+	}
+	defer zr.Close()
+	if len(zr.File) < 4 {
+		t.Errorf("export holds %d files", len(zr.File))
+	}
 }
 
 func TestDemoUnlimited(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
-	out, stderr, err := runCmd(t, "", "demo", "--respondents", "50", "--unlimited", "--seed", "7")
+	dir := t.TempDir()
+	out, stderr, err := runCmd(t, "", "demo", "--respondents", "50", "--unlimited", "--seed", "7", "--out", dir)
 	if err != nil {
 		t.Fatalf("demo: %v\nstderr: %s\nstdout:\n%s", err, stderr, out)
+	}
+	// 50 groups name tools often enough for the digest's chart.
+	charts, _ := filepath.Glob(filepath.Join(dir, "digest-*.png"))
+	if len(charts) != 1 || !strings.Contains(out, "[chart: "+charts[0]) {
+		t.Errorf("chart: %v\n%s", charts, out)
 	}
 	checkQuiet(t, out, stderr)
 	if got := demoLine(t, out, "completed surveys"); got != "50 of 50" {
@@ -85,7 +107,7 @@ func TestDemoUnlimited(t *testing.T) {
 func TestDemoPartwayKeepsTheDatabase(t *testing.T) {
 	t.Parallel()
 	db := filepath.Join(t.TempDir(), "demo.db")
-	out, stderr, err := runCmd(t, "", "demo", "--respondents", "8", "--unlimited", "--partway", "--db", db)
+	out, stderr, err := runCmd(t, "", "demo", "--respondents", "8", "--unlimited", "--partway", "--db", db, "--out", t.TempDir())
 	if err != nil {
 		t.Fatalf("demo: %v\nstderr: %s\nstdout:\n%s", err, stderr, out)
 	}

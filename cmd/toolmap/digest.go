@@ -5,10 +5,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
 	_ "time/tzdata" // digest.timezone must load on a server image without zoneinfo
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"toolmap/bot"
 	"toolmap/store"
@@ -19,8 +22,8 @@ import (
 func init() {
 	register(command{
 		name:    "digest",
-		args:    "--preview [--period 2026-W47] [--chart FILE.png] [--db FILE | --config FILE] [--survey FILE] [--lang CODE] [--tz ZONE] [--min-count N]",
-		summary: "preview the weekly digest for coordinators, with its chart",
+		args:    "--preview | --post [--period 2026-W47] [--chart FILE.png] [--db FILE | --config FILE] [--survey FILE] [--lang CODE] [--tz ZONE] [--min-count N]",
+		summary: "preview the weekly digest for coordinators, with its chart, or post it to the channel",
 		run:     runDigest,
 	})
 }
@@ -37,11 +40,24 @@ type DigestConfig struct {
 	// as "fewer than N", and a week with fewer responses shows no
 	// breakdown. Default 5.
 	MinCount int `yaml:"min_count"`
+	// Channel is where the digest is posted: "@name" or a "-100…" id.
+	// Empty: nothing is posted (previews still work).
+	Channel ChatRef `yaml:"channel"`
+	// Schedule is when the digest of the week that just ended is posted,
+	// in cron syntax, in Timezone. Default Monday 09:00.
+	Schedule CronSpec `yaml:"schedule"`
+	// Grace is how late a slot missed while the bot was down may still be
+	// posted at start-up. Default 24 h.
+	Grace Duration `yaml:"grace"`
 }
+
+// DefaultDigestSchedule is Monday at 09:00.
+const DefaultDigestSchedule = "0 9 * * 1"
 
 // DefaultDigestConfig is the digest section used when the file has none.
 func DefaultDigestConfig() DigestConfig {
-	return DigestConfig{Timezone: "UTC", MinCount: report.DefaultMinCount}
+	return DigestConfig{Timezone: "UTC", MinCount: report.DefaultMinCount,
+		Schedule: DefaultDigestSchedule, Grace: Duration(24 * time.Hour)}
 }
 
 // problems lists the settings that cannot work, as "digest.key: problem".
@@ -81,10 +97,17 @@ responses shows no breakdown at all.
 posted) and, with --chart, writes its chart as a PNG. Nothing is posted.
 The week is an ISO week in digest.timezone; the default is the current one.
 
-The bot must be stopped: previewing through a running bot (its admin
-endpoint) and posting with --post come later.`)
-	preview := fs.Bool("preview", false, "print the digest instead of posting it (required for now)")
-	periodFlag := fs.String("period", "", "the ISO week `WEEK`, such as 2026-W47 (default: the current week)")
+--post posts the digest to digest.channel now (the bot posts it by itself
+on digest.schedule), unless that week's digest was posted before, or may
+have been (then /digest_resend WEEK in the bot's chat re-posts it). The
+default week is the last whole one, as the schedule posts.
+
+Both work while the bot runs (through its admin endpoint, which then posts
+with its own settings) and when it is stopped (opening the database; --post
+then needs --config and the bot token, as "toolmap run" does).`)
+	preview := fs.Bool("preview", false, "print the digest instead of posting it")
+	post := fs.Bool("post", false, "post the digest to the channel now")
+	periodFlag := fs.String("period", "", "the ISO week `WEEK`, such as 2026-W47 (default: the current week; with --post the last whole week)")
 	chartPath := fs.String("chart", "", "write the chart to `FILE` (PNG)")
 	dbPath := fs.String("db", "", "database `FILE` (default: from --config, else toolmap.db)")
 	configPath := fs.String("config", "", "read the database, survey and digest settings from this config `FILE`")
@@ -102,8 +125,11 @@ endpoint) and posting with --post come later.`)
 	if fs.NArg() > 0 {
 		return usageErr("unexpected argument %q", fs.Arg(0))
 	}
-	if !*preview {
-		return usageErr("give --preview: posting from the command line (--post) comes later")
+	if *preview == *post {
+		return usageErr("give either --preview or --post")
+	}
+	if *post && *chartPath != "" {
+		return usageErr("--chart goes with --preview")
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -143,6 +169,9 @@ endpoint) and posting with --post come later.`)
 	}
 	loc, _ := time.LoadLocation(dc.Timezone) // checked by problems
 	period := report.PeriodOf(time.Now(), loc)
+	if *post {
+		period = slotPeriod(time.Now(), loc)
+	}
 	if *periodFlag != "" {
 		if period, err = report.ParsePeriod(*periodFlag); err != nil {
 			return usageErr("--period: %v", err)
@@ -152,20 +181,33 @@ endpoint) and posting with --post come later.`)
 	if _, err := os.Stat(*dbPath); err != nil {
 		return fmt.Errorf("no database to read the digest from: %w", err)
 	}
+	cfg.Database = *dbPath
+	if *post {
+		cfg.Digest = dc
+		return postDigestNow(ctx, e, cfg, def, period)
+	}
+	var (
+		d   bot.Digest
+		png []byte
+	)
 	db, err := store.Open(*dbPath, &store.Options{ReadOnly: true})
-	if errors.Is(err, store.ErrLocked) {
-		return fmt.Errorf("%w\nA running toolmap bot holds it. Previewing the digest through the running bot (its admin endpoint) comes in a later version; for now, stop the bot, preview, and start it again (nothing is lost while it is stopped)", err)
-	}
-	if err != nil {
+	switch {
+	case errors.Is(err, store.ErrLocked):
+		// A running bot holds it: preview through its admin endpoint.
+		var pv digestPreview
+		req := digestRequest{Period: period.String(), Language: dc.Language, Timezone: dc.Timezone, MinCount: dc.MinCount}
+		if err := digestViaAdmin(ctx, cfg.AdminSocket(), req, &pv); err != nil {
+			return err
+		}
+		d, png = bot.Digest{Parts: pv.Parts, Caption: pv.Caption}, pv.Chart
+	case err != nil:
 		return err
+	default:
+		defer db.Close()
+		if d, png, err = renderDigest(db, def, dc, loc, period); err != nil {
+			return err
+		}
 	}
-	defer db.Close()
-
-	r, err := buildDigestReport(db, def, period, &report.Options{Location: loc, MinCount: dc.MinCount})
-	if err != nil {
-		return err
-	}
-	d := bot.RenderDigest(def, r, &bot.DigestOptions{Language: dc.Language})
 	for i, part := range d.Parts {
 		if len(d.Parts) > 1 {
 			fmt.Fprintf(e.stdout, "──── message %d of %d ────\n", i+1, len(d.Parts))
@@ -173,10 +215,7 @@ endpoint) and posting with --post come later.`)
 		fmt.Fprintln(e.stdout, part)
 	}
 	if *chartPath != "" {
-		png, err := bot.DigestChart(def, r, dc.Language)
 		switch {
-		case err != nil:
-			return err
 		case png == nil:
 			fmt.Fprintf(e.stderr, "No chart for %s: too few groups finished that week to show one.\n", period)
 		default:
@@ -223,4 +262,51 @@ func buildDigestReport(db digestDB, def *survey.Definition, p report.Period, opt
 		return report.Report{}, err
 	}
 	return b.Report(report.Counts{Total: total, Started: started}), nil
+}
+
+// postDigestNow posts period's digest: through the running bot when it
+// holds the database, else directly, connecting to Telegram with the bot's
+// token.
+func postDigestNow(ctx context.Context, e env, cfg Config, def *survey.Definition, period report.Period) error {
+	var out postOutcome
+	db, err := store.Open(cfg.Database, nil)
+	switch {
+	case errors.Is(err, store.ErrLocked):
+		if err := digestViaAdmin(ctx, cfg.AdminSocket(), digestRequest{Period: period.String(), Post: true}, &out); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	default:
+		defer db.Close()
+		if cfg.Digest.Channel == "" {
+			return errors.New("no channel to post to: set digest.channel in the config (and give --config)")
+		}
+		token, err := cfg.Token(os.Getenv)
+		if err != nil {
+			return err
+		}
+		client := bot.NewHTTPClient(ctx, time.Duration(cfg.Telegram.RequestTimeout))
+		endpoint := strings.TrimRight(cfg.Telegram.APIURL, "/") + "/bot%s/%s"
+		api, err := tgbotapi.NewBotAPIWithClient(token, endpoint, client)
+		if err != nil {
+			return fmt.Errorf("connect to Telegram: %w", bot.Redact(err, token))
+		}
+		if err := checkChannel(api, cfg.Digest.Channel); err != nil {
+			return err
+		}
+		log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		p := newDigestPoster(db, api, def, cfg, nil, log, nil)
+		if out, err = p.Post(ctx, period, false); err != nil {
+			return err
+		}
+		if out.Outcome == outcomeAmbiguous {
+			fmt.Fprintln(e.stderr, "The admins' alert waits in the outbox until the bot runs again.")
+		}
+	}
+	fmt.Fprintln(e.stdout, out.String())
+	if out.Outcome == outcomeFailed || out.Outcome == outcomeAmbiguous {
+		return exitError{1}
+	}
+	return nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -139,14 +138,15 @@ flyer: 5 · other links: fewer than 5
 	}
 }
 
-// TestDigestPreviewWhileRunning: the database is locked by a running bot;
-// the message says what to do.
-func TestDigestPreviewWhileRunning(t *testing.T) {
+// TestDigestPreviewLockedNoEndpoint: the database is locked by another
+// process that serves no admin endpoint; the message says so. (Previewing
+// through a running bot is TestDigestEndToEnd's.)
+func TestDigestPreviewLockedNoEndpoint(t *testing.T) {
 	path := typicalDB(t)
 	db := openStore(t, path)
 	defer db.Close()
 	_, _, err := runCmd(t, "", "digest", "--preview", "--db", path)
-	if !errors.Is(err, store.ErrLocked) || !strings.Contains(err.Error(), "running bot") || !strings.Contains(err.Error(), "later version") {
+	if err == nil || !strings.Contains(err.Error(), "running bot's admin endpoint") {
 		t.Errorf("err = %v", err)
 	}
 }
@@ -158,7 +158,8 @@ func TestDigestUsage(t *testing.T) {
 		args   []string
 		stderr string
 	}{
-		{"no preview", []string{"digest", "--db", path}, "give --preview"},
+		{"no preview", []string{"digest", "--db", path}, "give either --preview or --post"},
+		{"both", []string{"digest", "--db", path, "--preview", "--post"}, "give either --preview or --post"},
 		{"bad period", []string{"digest", "--preview", "--db", path, "--period", "2025-W53"}, "not an ISO week"},
 		{"bad zone", []string{"digest", "--preview", "--db", path, "--tz", "Mars/Olympus"}, "digest.timezone"},
 		{"bad threshold", []string{"digest", "--preview", "--db", path, "--min-count", "-1"}, "digest.min_count"},
@@ -188,7 +189,7 @@ func TestDigestConfigSection(t *testing.T) {
 	if err := dec.Decode(&got); err != nil {
 		t.Fatal(err)
 	}
-	want := DigestConfig{Timezone: "Europe/London", Language: "es", MinCount: 5}
+	want := DigestConfig{Timezone: "Europe/London", Language: "es", MinCount: 5, Schedule: DefaultDigestSchedule, Grace: Duration(24 * time.Hour)}
 	if got.Digest != want {
 		t.Errorf("digest = %+v, want %+v", got.Digest, want)
 	}

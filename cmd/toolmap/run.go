@@ -52,6 +52,8 @@ itself. Create the bot and get its token from @BotFather (see README.md).`)
 type serveHooks struct {
 	started func(b *bot.Bot, s *bot.Sender)        // called once the bot is polling
 	tune    func(*bot.SenderOptions, *bot.Options) // adjusts options before the start
+	now     func() time.Time                       // the digest's clock; default time.Now
+	digest  func(*digestWiring)                    // called with the digest's parts before the start
 }
 
 // serve runs the bot until ctx is done.
@@ -80,6 +82,11 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	}
 	api.Debug = false
 	log.Info("connected to Telegram", "bot", api.Self.UserName, "survey", def.String(), "database", db.Path())
+	if cfg.Digest.Channel != "" {
+		if err := checkChannel(api, cfg.Digest.Channel); err != nil {
+			return err
+		}
+	}
 
 	st := newBotStore(db)
 	defer func() {
@@ -102,14 +109,25 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	senderAPI := *api
 	senderAPI.Client = bot.NewHTTPClient(context.WithoutCancel(ctx), 15*time.Second)
 	sender := bot.NewSender(&senderAPI, st, senderOpts)
+	var clock func() time.Time
+	if hooks != nil {
+		clock = hooks.now
+	}
+	dw, err := newDigestWiring(ctx, cfg, db, api, def, sender, getenv, log, clock)
+	if err != nil {
+		return err
+	}
+	botOpts.Admin = dw.admin
 	b := bot.New(api, def, st, sender, botOpts)
 	if err := b.SetCommands(); err != nil {
 		log.Warn("could not set the command menu", "err", err)
 	}
+	dw.setCommands(b)
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", &health{b: b, s: sender, db: db, poll: time.Duration(cfg.Telegram.PollTimeout)})
 	mux.Handle("POST /export", exportHandler{db: db, def: def})
+	mux.Handle("POST /digest", dw.handler)
 	adm, err := startAdmin(cfg.AdminSocket(), mux, log)
 	if err != nil {
 		return err
@@ -126,11 +144,16 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	})
 	pruneSeenOnce(db, log)
 	wg.Go(func() { pruneSeen(runCtx, db, log) })
+	if hooks != nil && hooks.digest != nil {
+		hooks.digest(dw)
+	}
+	stopDigest := dw.start(runCtx)
 	if hooks != nil && hooks.started != nil {
 		hooks.started(b, sender)
 	}
 	err = b.Run(runCtx)
 	stop()
+	stopDigest()
 	wg.Wait()
 	log.Info("stopped", "updates", b.Stats().Updates)
 	return errors.Join(err, senderErr)

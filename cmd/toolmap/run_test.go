@@ -35,6 +35,10 @@ type harness struct {
 	sender *bot.Sender
 	// realPace keeps the sender's production pacing.
 	realPace bool
+	// hooks, if set, adds to the serve hooks at each start.
+	hooks func(*serveHooks)
+	// env holds environment variables the bot sees besides the token.
+	env map[string]string
 }
 
 type syncBuffer struct {
@@ -59,6 +63,13 @@ func (s *syncBuffer) String() string {
 // Telegram would, so that tests tapping without pause run quickly.
 func newHarness(t *testing.T, opts telegramtest.Options) *harness {
 	t.Helper()
+	return newHarnessWith(t, opts, nil)
+}
+
+// newHarnessWith is newHarness with setup run before the start, to change
+// the config and hooks.
+func newHarnessWith(t *testing.T, opts telegramtest.Options, setup func(*harness)) *harness {
+	t.Helper()
 	srv := telegramtest.NewServer(opts)
 	t.Cleanup(srv.Close)
 	cfg := DefaultConfig()
@@ -67,6 +78,9 @@ func newHarness(t *testing.T, opts telegramtest.Options) *harness {
 	cfg.Telegram.PollTimeout = Duration(2 * time.Second)
 	cfg.Telegram.RequestTimeout = Duration(5 * time.Second)
 	h := &harness{t: t, srv: srv, cfg: cfg, logs: &syncBuffer{}, realPace: opts.Limits.Enforce}
+	if setup != nil {
+		setup(h)
+	}
 	h.start()
 	t.Cleanup(func() {
 		h.stop()
@@ -89,22 +103,24 @@ func (h *harness) start() {
 		if k == TokenEnv {
 			return h.srv.Token()
 		}
-		return ""
+		return h.env[k]
 	}
-	go func() {
-		h.done <- serve(ctx, h.cfg, getenv, log, &serveHooks{
-			started: func(b *bot.Bot, s *bot.Sender) {
-				h.bot, h.sender = b, s
-				close(started)
-			},
-			tune: func(so *bot.SenderOptions, bo *bot.Options) {
-				if !h.realPace {
-					so.PrivatePerSecond, so.PrivateBurst = 1000, 1000
-					bo.FloodRate, bo.FloodBurst = 1000, 1000
-				}
-			},
-		})
-	}()
+	hooks := &serveHooks{
+		started: func(b *bot.Bot, s *bot.Sender) {
+			h.bot, h.sender = b, s
+			close(started)
+		},
+		tune: func(so *bot.SenderOptions, bo *bot.Options) {
+			if !h.realPace {
+				so.PrivatePerSecond, so.PrivateBurst = 1000, 1000
+				bo.FloodRate, bo.FloodBurst = 1000, 1000
+			}
+		},
+	}
+	if h.hooks != nil {
+		h.hooks(hooks)
+	}
+	go func() { h.done <- serve(ctx, h.cfg, getenv, log, hooks) }()
 	select {
 	case <-started:
 	case err := <-h.done:
