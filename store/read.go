@@ -88,6 +88,10 @@ func (db *DB) AnswerLog(fn func(LogEntry) error) error {
 				return db.corrupt(fmt.Sprintf("answer-log entry %d", binary.BigEndian.Uint64(k[8:])), err)
 			}
 			e.Seq = binary.BigEndian.Uint64(k[8:])
+			e.Respondent = survey.RespondentID(binary.BigEndian.Uint64(k[:8]))
+			if e.Cursor == "" && e.Answer != nil {
+				e.Cursor = e.Answer.Key()
+			}
 			return fn(e)
 		})
 	})

@@ -461,3 +461,43 @@ func TestStepCompletionAfterWithdrawal(t *testing.T) {
 		t.Errorf("the response is not at the first completion time: %v", got)
 	}
 }
+
+// TestAnswerLogCompactEntries: an entry stores neither the respondent (in
+// its key) nor the cursor (in its answer), and entries written the old way,
+// with both, read the same.
+func TestAnswerLogCompactEntries(t *testing.T) {
+	def, clk := testDef(t), newClock()
+	db, path := mustCreate(t, clk)
+	run(t, db, def, clk, 77, start, agree, choose("dev"))
+	before := answerLog(t, db)
+	mustClose(t, db)
+
+	raw := rawBolt(t, path, false)
+	err := raw.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket([]byte("answer_log"))
+		return b.ForEach(func(k, v []byte) error {
+			if strings.Contains(string(v), `"respondent"`) || strings.Contains(string(v), `"cursor"`) {
+				t.Errorf("entry %x stores %s", k, v)
+			}
+			// Rewrite it the old way.
+			old := strings.Replace(string(v), "{", `{"respondent":77,`, 1)
+			if strings.Contains(old, `"kind":"set"`) {
+				old = strings.Replace(old, `"kind":"set"`, `"kind":"set","cursor":"role"`, 1)
+			}
+			return b.Put(k, []byte(old))
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = mustOpen(t, path, nil)
+	if diff := cmp.Diff(before, answerLog(t, db)); diff != "" {
+		t.Errorf("old-style entries read differently (-new +old):\n%s", diff)
+	}
+	if len(before) != 2 || before[1].Respondent != 77 || before[1].Cursor != "role" {
+		t.Errorf("answer log = %+v", before)
+	}
+}

@@ -25,12 +25,12 @@ const (
 // LogEntry is one entry of the append-only answer log.
 type LogEntry struct {
 	Seq        uint64              `json:"-"` // position in the whole log, from the key
-	Respondent survey.RespondentID `json:"respondent"`
+	Respondent survey.RespondentID `json:"respondent,omitempty"` // from the key; older entries repeat it
 	At         time.Time           `json:"at"` // when it was committed, by Options.Now
 	Survey     string              `json:"survey"`
 	Version    int                 `json:"version"` // the survey version the session ran under
 	Kind       LogKind             `json:"kind"`
-	Cursor     string              `json:"cursor,omitempty"`  // the answer's Cursor.Key
+	Cursor     string              `json:"cursor,omitempty"`  // the answer's Cursor.Key; stored only without an Answer
 	Answer     *survey.Answer      `json:"answer,omitempty"`  // set and dropped
 	Consent    int                 `json:"consent,omitempty"` // consented: the notice version
 }
@@ -222,7 +222,14 @@ func (tx *Tx) appendLog(e LogEntry) error {
 	if err != nil {
 		return fmt.Errorf("append to the answer log: %w", err)
 	}
-	data, err := json.Marshal(e)
+	// The key holds the respondent, and the answer its cursor: left out,
+	// they cut a fifth of each entry (AnswerLog puts them back).
+	stored := e
+	stored.Respondent = 0
+	if e.Answer != nil && e.Cursor == e.Answer.Key() {
+		stored.Cursor = ""
+	}
+	data, err := json.Marshal(stored)
 	if err != nil {
 		return fmt.Errorf("encode an answer-log entry of respondent %d: %w", e.Respondent, err)
 	}

@@ -290,7 +290,7 @@ func demo(ctx context.Context, e env, o demoOptions) (err error) {
 	// Measure the bot, not the fake server: drop the chats it keeps.
 	fakeHeap := heapInuse()
 	srv.ForgetChats()
-	mem := readMemory()
+	mem := readMemory(dbPath)
 	mem.fakeHeap = fakeHeap - min(fakeHeap, mem.heapInuse)
 	if o.memProfile != "" {
 		if f, err := os.Create(o.memProfile); err == nil {
@@ -379,6 +379,7 @@ type memory struct {
 	anon, file int64 // kB: VmRSS = RssAnon + RssFile (the database's mapped pages) + RssShmem
 	heapInuse  uint64
 	fakeHeap   uint64 // the fake server's chats, dropped before measuring
+	db, dbSize int64  // kB: the database file's resident mapped pages, and its size; -1 if unknown
 }
 
 func heapInuse() uint64 {
@@ -388,13 +389,17 @@ func heapInuse() uint64 {
 	return ms.HeapInuse
 }
 
-func readMemory() memory {
+func readMemory(dbPath string) memory {
 	// Return the garbage of the run (the organisers' goroutines, spent
 	// buffers) to the system first: what stays is what is live.
 	debug.FreeOSMemory()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	m := memory{hwm: -1, rss: -1, anon: -1, file: -1, heapInuse: ms.HeapInuse}
+	m := memory{hwm: -1, rss: -1, anon: -1, file: -1, heapInuse: ms.HeapInuse, db: -1, dbSize: -1}
+	m.db = mappedRss(dbPath)
+	if fi, err := os.Stat(dbPath); err == nil {
+		m.dbSize = fi.Size() / 1024
+	}
 	data, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return m
@@ -424,6 +429,37 @@ func readMemory() memory {
 		}
 	}
 	return m
+}
+
+// mappedRss sums the resident kB of this process's mappings of path,
+// from /proc/self/smaps; -1 if unknown.
+func mappedRss(path string) int64 {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return -1
+	}
+	data, err := os.ReadFile("/proc/self/smaps")
+	if err != nil {
+		return -1
+	}
+	var total int64 = -1
+	in := false
+	for line := range strings.Lines(string(data)) {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if strings.Contains(f[0], "-") && len(f) >= 5 { // a mapping's header line
+			in = len(f) >= 6 && f[len(f)-1] == abs
+			continue
+		}
+		if in && f[0] == "Rss:" && len(f) >= 2 {
+			if n, err := strconv.ParseInt(f[1], 10, 64); err == nil {
+				total = max(total, 0) + n
+			}
+		}
+	}
+	return total
 }
 
 func mb(kb int64) string {
@@ -485,6 +521,8 @@ func (d *demoRun) report(w io.Writer, elapsed time.Duration, loop bot.LoopStats,
 	fmt.Fprintf(w, "resident memory:        VmHWM %s (peak of the whole process: bot, fake Telegram and organisers)\n", mb(mem.hwm))
 	fmt.Fprintf(w, "  at the end:           VmRSS %s (anonymous %s, mapped files: program and database %s), Go heap in use %s, after dropping the fake server's chats (%s of heap)\n",
 		mb(mem.rss), mb(mem.anon), mb(mem.file), mb(int64(mem.heapInuse/1024)), mb(int64(mem.fakeHeap/1024)))
+	fmt.Fprintf(w, "  database:             %s resident of a %s file (its pages mapped by bbolt; the kernel drops them first when memory is short)\n",
+		mb(mem.db), mb(mem.dbSize))
 	if o.unlimited {
 		fmt.Fprintf(w, "limit breaches:         %d (limits not enforced)\n", breaches)
 	} else {
