@@ -24,9 +24,9 @@ const (
 
 // LogEntry is one entry of the append-only answer log.
 type LogEntry struct {
-	Seq        uint64              `json:"-"` // position in the whole log, from the key
+	Seq        uint64              `json:"-"`                    // position in the whole log, from the key
 	Respondent survey.RespondentID `json:"respondent,omitempty"` // from the key; older entries repeat it
-	At         time.Time           `json:"at"` // when it was committed, by Options.Now
+	At         time.Time           `json:"at"`                   // when it was committed, by Options.Now
 	Survey     string              `json:"survey"`
 	Version    int                 `json:"version"` // the survey version the session ran under
 	Kind       LogKind             `json:"kind"`
