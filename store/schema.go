@@ -95,7 +95,7 @@ func (db *DB) readSchema(tx *bbolt.Tx) (uint64, error) {
 // prepare checks the schema version and migrates an older one.
 func (db *DB) prepare() error {
 	var schema uint64
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
+	err := db.view(func(tx *bbolt.Tx) error {
 		var err error
 		schema, err = db.readSchema(tx)
 		return err
@@ -112,11 +112,11 @@ func (db *DB) prepare() error {
 	case schema < Schema && db.readOnly:
 		return fmt.Errorf("database %s has schema %d, older than this toolmap (schema %d): open it once without read-only to upgrade it", db.path, schema, Schema)
 	case schema < Schema:
-		if err := db.bolt.Update(db.migrate); err != nil {
+		if err := db.update(db.migrate); err != nil {
 			return err
 		}
 	}
-	return db.bolt.View(func(tx *bbolt.Tx) error {
+	return db.view(func(tx *bbolt.Tx) error {
 		for _, name := range schemaBuckets {
 			if tx.Bucket(name) == nil {
 				return db.corrupt("the schema", fmt.Errorf("bucket %s is missing", name))
