@@ -43,6 +43,7 @@ type Bot struct {
 	log    *slog.Logger
 	flood  *floodGate
 	answer chan callbackAnswer
+	docs   chan document // files to send off the loop (/mydata)
 	wg     sync.WaitGroup
 
 	statsMu  sync.Mutex
@@ -90,6 +91,7 @@ func New(api *tgbotapi.BotAPI, def *survey.Definition, st Store, waker Waker, op
 		api: api, def: def, store: st, waker: waker, opts: o, log: o.Logger,
 		flood:  newFloodGate(o.FloodRate, o.FloodBurst),
 		answer: make(chan callbackAnswer, 1024),
+		docs:   make(chan document, 64),
 	}
 }
 
@@ -130,6 +132,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	for range answerers {
 		b.wg.Go(func() { b.answerCallbacks(ctx) })
 	}
+	b.wg.Go(func() { b.sendDocuments(ctx) })
 	defer b.wg.Wait()
 
 	offset, err := b.store.Offset()
@@ -284,7 +287,8 @@ func (b *Bot) handleBatch(us []tgbotapi.Update) (int, error) {
 type prepared struct {
 	p          Pending
 	callbackID string
-	toast      *string // set while the update is committed
+	toast      *string    // set while the update is committed
+	doc        **document // likewise: a file to send after the commit
 }
 
 // prepare works out what an update means; it stores nothing.
@@ -297,6 +301,7 @@ func (b *Bot) prepare(u tgbotapi.Update) prepared {
 		handler    func(survey.Session, ChatState) (Result, error)
 		callbackID string
 		toast      = new(string)
+		doc        = new(*document)
 	)
 	switch {
 	case u.Message != nil:
@@ -315,7 +320,9 @@ func (b *Bot) prepare(u tgbotapi.Update) prepared {
 			break
 		}
 		respondent = survey.RespondentID(m.From.ID)
-		handler = b.message(m, now)
+		if handler = b.respondentCommand(m, doc); handler == nil {
+			handler = b.message(m, now)
+		}
 	case u.CallbackQuery != nil:
 		cq := u.CallbackQuery
 		callbackID = cq.ID
@@ -325,7 +332,11 @@ func (b *Bot) prepare(u tgbotapi.Update) prepared {
 			break
 		}
 		respondent = survey.RespondentID(cq.From.ID)
-		handler = b.tap(cq, now, toast)
+		if cq.Data == dataDeleteYes || cq.Data == dataDeleteNo {
+			handler = b.deleteTap(cq, toast)
+		} else {
+			handler = b.tap(cq, now, toast)
+		}
 	default:
 		b.count(func(s *LoopStats) { s.Ignored++ })
 	}
@@ -337,7 +348,7 @@ func (b *Bot) prepare(u tgbotapi.Update) prepared {
 		handler = func(s survey.Session, c ChatState) (Result, error) { return Result{Session: s, Chat: c}, nil }
 		respondent = 0 // nothing of theirs to load or store
 	}
-	return prepared{p: Pending{Update: upd, Respondent: respondent, Fn: handler}, callbackID: callbackID, toast: toast}
+	return prepared{p: Pending{Update: upd, Respondent: respondent, Fn: handler}, callbackID: callbackID, toast: toast, doc: doc}
 }
 
 // finish does what follows a commit: counting, and answering a tap.
@@ -351,6 +362,13 @@ func (b *Bot) finish(pr prepared, applied bool) {
 		case b.answer <- callbackAnswer{id: pr.callbackID, text: *pr.toast}:
 		default:
 			b.log.Warn("callback answers backed up", "class", "queue_full")
+		}
+	}
+	if pr.doc != nil && *pr.doc != nil {
+		select {
+		case b.docs <- **pr.doc:
+		default:
+			b.log.Warn("documents backed up", "class", "queue_full")
 		}
 	}
 }

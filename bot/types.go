@@ -112,6 +112,10 @@ type Result struct {
 	Events  []survey.Event // the engine's events (answer log, responses)
 	Out     []Outgoing     // messages to queue
 	Chat    ChatState      // the chat's new state
+	// Forget deletes everything stored about the respondent (session,
+	// response, answer log, chat record, messages queued to the chat)
+	// before Out is queued; Session, Events and Chat are then ignored.
+	Forget bool
 }
 
 // ChatState is what the bot remembers about a private chat beyond the

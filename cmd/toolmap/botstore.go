@@ -119,7 +119,12 @@ func (b *botStore) commitOne(tx *store.Tx, p bot.Pending) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if respondent != 0 {
+	if respondent != 0 && res.Forget {
+		if _, err := tx.Forget(respondent); err != nil {
+			return false, err
+		}
+		b.forgetChat(int64(respondent))
+	} else if respondent != 0 {
 		if hadSess || len(res.Events) > 0 || !reflect.ValueOf(res.Session).IsZero() {
 			if err := tx.ApplyStep(respondent, before, res.Session, res.Events); err != nil {
 				return false, err
@@ -200,6 +205,20 @@ func (b *botStore) Pending(limit int) ([]bot.Queued, error) {
 	return out, nil
 }
 
+// forgetChat drops a chat's items from the decoded cache and its prompt
+// from memory: Forget removed them from the outbox. (If the transaction
+// then fails, they are decoded again on the next read.)
+func (b *botStore) forgetChat(chatID int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for seq, o := range b.decoded {
+		if o.ChatID == chatID {
+			delete(b.decoded, seq)
+		}
+	}
+	delete(b.prompts, chatID)
+}
+
 // forget drops an item that left the outbox from the decoded cache.
 func (b *botStore) forget(seq uint64) {
 	b.mu.Lock()
@@ -259,6 +278,14 @@ func (b *botStore) flush() error {
 				return err
 			}
 			if a.prompt && a.msg != 0 {
+				// A chat with no session was forgotten (/delete) while
+				// the message was on its way: keep no record of it.
+				if _, ok, err := tx.Session(survey.RespondentID(a.chat)); err != nil || !ok {
+					if err != nil {
+						return err
+					}
+					continue
+				}
 				if err := tx.SetPromptMessage(a.chat, a.msg); err != nil {
 					return err
 				}
@@ -312,9 +339,14 @@ func (b *botStore) Drop(q bot.Queued, why bot.DropReason) error {
 		if why != bot.DropBlocked {
 			return nil
 		}
-		rec, _, st, err := chatState(tx, q.Out.ChatID)
+		rec, hadRec, st, err := chatState(tx, q.Out.ChatID)
 		if err != nil {
 			return err
+		}
+		if _, ok, err := tx.Session(survey.RespondentID(q.Out.ChatID)); err != nil {
+			return err
+		} else if !ok && !hadRec {
+			return nil // forgotten (/delete) while the message was on its way
 		}
 		st.Unreachable = true
 		if rec.State, err = json.Marshal(st); err != nil {

@@ -34,6 +34,8 @@ type Config struct {
 	Admin AdminConfig `yaml:"admin"`
 	// Digest is the weekly summary for coordinators.
 	Digest DigestConfig `yaml:"digest"`
+	// Retention is what happens to deleted and old records.
+	Retention RetentionConfig `yaml:"retention"`
 
 	file string
 }
@@ -96,8 +98,9 @@ func DefaultConfig() Config {
 			PollTimeout:    Duration(30 * time.Second),
 			RequestTimeout: Duration(45 * time.Second),
 		},
-		Bot:    BotConfig{MaxText: 1000},
-		Digest: DefaultDigestConfig(),
+		Bot:       BotConfig{MaxText: 1000},
+		Digest:    DefaultDigestConfig(),
+		Retention: DefaultRetentionConfig(),
 	}
 }
 
@@ -154,6 +157,7 @@ func (c Config) check() error {
 		errs = append(errs, "bot.max_text: must be between 1 and 4000")
 	}
 	errs = append(errs, c.Digest.problems()...)
+	errs = append(errs, c.Retention.problems()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("%s: %s", c.file, strings.Join(errs, "; "))
 	}

@@ -110,6 +110,9 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", &health{b: b, s: sender, db: db, poll: time.Duration(cfg.Telegram.PollTimeout)})
 	mux.Handle("POST /export", exportHandler{db: db, def: def})
+	var compactMu sync.Mutex
+	mux.Handle("POST /compact", compactHandler{db: db, log: log, mu: &compactMu})
+	mux.Handle("POST /forget", compactHandler{db: db, log: log, mu: &compactMu})
 	adm, err := startAdmin(cfg.AdminSocket(), mux, log)
 	if err != nil {
 		return err
@@ -126,6 +129,8 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	})
 	pruneSeenOnce(db, log)
 	wg.Go(func() { pruneSeen(runCtx, db, log) })
+	compactOnce(db, &compactMu, log)
+	wg.Go(func() { compactOnSchedule(runCtx, db, time.Duration(cfg.Retention.CompactEvery), &compactMu, log) })
 	if hooks != nil && hooks.started != nil {
 		hooks.started(b, sender)
 	}
