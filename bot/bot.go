@@ -332,9 +332,12 @@ func (b *Bot) prepare(u tgbotapi.Update) prepared {
 			break
 		}
 		respondent = survey.RespondentID(cq.From.ID)
-		if cq.Data == dataDeleteYes || cq.Data == dataDeleteNo {
+		switch cq.Data {
+		case dataDeleteYes, dataDeleteNo:
 			handler = b.deleteTap(cq, toast)
-		} else {
+		case dataStopReminders:
+			handler = b.stopReminders(cq, toast)
+		default:
 			handler = b.tap(cq, now, toast)
 		}
 	default:

@@ -123,6 +123,11 @@ type Result struct {
 type ChatState struct {
 	Unreachable bool      `json:"unreachable,omitempty"` // 403: blocked or deactivated
 	SlowUntil   time.Time `json:"slow_until,omitzero"`   // told to slow down; quiet until then
+	// Reminders: how many were queued, the last one when, and whether
+	// the respondent asked for no more.
+	Reminded    int       `json:"reminded,omitempty"`
+	RemindedAt  time.Time `json:"reminded_at,omitzero"`
+	NoReminders bool      `json:"no_reminders,omitempty"`
 }
 
 // Pending is one update ready to commit: its keys, whose session it

@@ -95,6 +95,12 @@ var builtinMessages = map[string]Text{
 	"delete_kept":       {"en": "Nothing was deleted.", "es": "No se ha borrado nada."},
 	"deleted":           {"en": "Done: everything stored about you has been deleted. Copies in older backups go when those backups expire. Send /start if you ever want to answer again.", "es": "Hecho: hemos borrado todo lo que guardábamos de ti. Las copias en las copias de seguridad anteriores desaparecen cuando estas caducan. Envía /start si algún día quieres volver a responder."},
 	"deleted_toast":     {"en": "Deleted", "es": "Borrado"},
+
+	// Reminders.
+	"reminder":          {"en": "Hello again! You started our survey about the tools your group uses, and your answers so far are saved. Would you like to carry on? It takes a few minutes.", "es": "¡Hola de nuevo! Empezaste nuestra encuesta sobre las herramientas que usa tu grupo y tus respuestas están guardadas. ¿Quieres seguir? Son unos minutos."},
+	"reminder_continue": {"en": "▶ Continue", "es": "▶ Seguir"},
+	"reminder_stop":     {"en": "Stop reminding me", "es": "No me lo recuerdes más"},
+	"reminders_stopped": {"en": "OK, no more reminders. Your answers are saved: send /start whenever you like.", "es": "De acuerdo, no más recordatorios. Tus respuestas están guardadas: envía /start cuando quieras."},
 }
 
 func messageKeys() []string {

@@ -36,6 +36,8 @@ type Config struct {
 	Digest DigestConfig `yaml:"digest"`
 	// Retention is what happens to deleted and old records.
 	Retention RetentionConfig `yaml:"retention"`
+	// Reminders nudge respondents who started but did not finish.
+	Reminders RemindersConfig `yaml:"reminders"`
 
 	file string
 }
@@ -101,6 +103,7 @@ func DefaultConfig() Config {
 		Bot:       BotConfig{MaxText: 1000},
 		Digest:    DefaultDigestConfig(),
 		Retention: DefaultRetentionConfig(),
+		Reminders: DefaultRemindersConfig(),
 	}
 }
 
@@ -158,6 +161,7 @@ func (c Config) check() error {
 	}
 	errs = append(errs, c.Digest.problems()...)
 	errs = append(errs, c.Retention.problems()...)
+	errs = append(errs, c.Reminders.problems(c.Digest.Timezone)...)
 	if len(errs) > 0 {
 		return fmt.Errorf("%s: %s", c.file, strings.Join(errs, "; "))
 	}

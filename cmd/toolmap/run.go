@@ -50,13 +50,18 @@ itself. Create the bot and get its token from @BotFather (see README.md).`)
 
 // serveHooks lets tests and the demo see inside a running bot.
 type serveHooks struct {
-	started func(b *bot.Bot, s *bot.Sender)        // called once the bot is polling
-	tune    func(*bot.SenderOptions, *bot.Options) // adjusts options before the start
+	started func(b *bot.Bot, s *bot.Sender)               // called once the bot is polling
+	remind  func(remind func(now time.Time) (int, error)) // given the reminder job, to run it at a chosen time
+	tune    func(*bot.SenderOptions, *bot.Options)        // adjusts options before the start
 }
 
 // serve runs the bot until ctx is done.
 func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slog.Logger, hooks *serveHooks) error {
 	def, err := loadSurvey(cfg.Survey)
+	if err != nil {
+		return err
+	}
+	policy, err := cfg.Reminders.policy(cfg.Digest.Timezone)
 	if err != nil {
 		return err
 	}
@@ -131,6 +136,17 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	wg.Go(func() { pruneSeen(runCtx, db, log) })
 	compactOnce(db, &compactMu, log)
 	wg.Go(func() { compactOnSchedule(runCtx, db, time.Duration(cfg.Retention.CompactEvery), &compactMu, log) })
+	remind := func(now time.Time) (int, error) {
+		n, err := remindDue(db, def, policy, time.Duration(cfg.Reminders.Spread), now)
+		if n > 0 {
+			sender.Wake()
+		}
+		return n, err
+	}
+	wg.Go(func() { remindOnSchedule(runCtx, time.Duration(cfg.Reminders.CheckEvery), remind, log) })
+	if hooks != nil && hooks.remind != nil {
+		hooks.remind(remind)
+	}
 	if hooks != nil && hooks.started != nil {
 		hooks.started(b, sender)
 	}
