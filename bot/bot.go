@@ -28,6 +28,10 @@ type Options struct {
 	// allowed above it. Defaults 2 and 10.
 	FloodRate  float64
 	FloodBurst int
+	// Peers, when set, adds a "groups like yours…" message after each
+	// completion, showing only counts of at least MinCount (default 5).
+	Peers    Peers
+	MinCount int
 }
 
 // Waker is told when new messages are queued: the Sender.
@@ -86,6 +90,9 @@ func New(api *tgbotapi.BotAPI, def *survey.Definition, st Store, waker Waker, op
 	}
 	if o.FloodBurst <= 0 {
 		o.FloodBurst = 10
+	}
+	if o.MinCount <= 0 {
+		o.MinCount = 5
 	}
 	return &Bot{
 		api: api, def: def, store: st, waker: waker, opts: o, log: o.Logger,
@@ -392,6 +399,7 @@ func (b *Bot) step(chatID int64, in survey.Input, now time.Time, langHint string
 		if extra != nil {
 			extra(r)
 		}
+		r.peers, r.minCount = b.opts.Peers, b.opts.MinCount
 		r.render(events)
 		if toast != nil {
 			*toast = r.toast

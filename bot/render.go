@@ -21,6 +21,10 @@ type renderer struct {
 	viaTap bool
 	tapMsg int
 
+	// peers, when set, adds "groups like yours…" to the thanks.
+	peers    Peers
+	minCount int
+
 	out     []Outgoing
 	toast   string
 	notices []string
@@ -269,6 +273,9 @@ func (r *renderer) completed(c survey.Completed, recorded *survey.AnswerRecorded
 	var b strings.Builder
 	b.WriteString(esc(c.Thanks))
 	b.WriteString(r.takeNotices())
+	if c.Recorded && r.peers != nil {
+		b.WriteString("\n\n" + r.giveBack(r.peers, r.minCount))
+	}
 	if len(c.Summary) > 0 {
 		b.WriteString("\n\n<b>" + esc(r.msg("summary_title")) + "</b>\n")
 		b.WriteString(summaryHTML(c.Summary))

@@ -93,10 +93,16 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 		}
 	}()
 	senderOpts := &bot.SenderOptions{Logger: log}
+	peers := &peerCounts{}
+	if err := peers.refresh(db); err != nil {
+		return err
+	}
 	botOpts := &bot.Options{
 		Logger:       log,
 		PollTimeout:  time.Duration(cfg.Telegram.PollTimeout),
 		MaxTextRunes: cfg.Bot.MaxText,
+		Peers:        peers,
+		MinCount:     cfg.Digest.MinCount,
 	}
 	if hooks != nil && hooks.tune != nil {
 		hooks.tune(senderOpts, botOpts)
@@ -143,6 +149,7 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 		}
 		return n, err
 	}
+	wg.Go(func() { refreshPeers(runCtx, peers, db, log) })
 	wg.Go(func() { remindOnSchedule(runCtx, time.Duration(cfg.Reminders.CheckEvery), remind, log) })
 	if hooks != nil && hooks.remind != nil {
 		hooks.remind(remind)
