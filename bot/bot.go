@@ -32,6 +32,9 @@ type Options struct {
 	// completion, showing only counts of at least MinCount (default 5).
 	Peers    Peers
 	MinCount int
+	// RetentionDays, when above 0, is told in /privacy: after how long a
+	// respondent's Telegram id is dropped.
+	RetentionDays int
 }
 
 // Waker is told when new messages are queued: the Sender.

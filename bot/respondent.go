@@ -215,6 +215,15 @@ func (b *Bot) respondentCommand(m *tgbotapi.Message, doc **document) func(survey
 		return b.myData(m.Chat.ID, m.From.LanguageCode, doc)
 	case "delete":
 		return b.deleteConfirm(m.Chat.ID, m.From.LanguageCode)
+	case "privacy":
+		chatID := m.Chat.ID
+		return b.reply(func(s survey.Session, lang string) []Outgoing {
+			text := b.def.Msg(lang, "privacy")
+			if d := b.opts.RetentionDays; d > 0 {
+				text += "\n" + b.def.Msg(lang, "privacy_retention", "days", strconv.Itoa(d))
+			}
+			return []Outgoing{{Kind: OutSend, ChatID: chatID, Text: esc(text)}}
+		}, m.From.LanguageCode)
 	}
 	return nil
 }

@@ -42,6 +42,11 @@ type RetentionConfig struct {
 	// that deleted records (/delete, toolmap forget) leave the file. It
 	// also compacts at start-up. Zero turns the schedule off.
 	CompactEvery Duration `yaml:"compact_every"`
+	// Days, when above 0, is how long a finished respondent's Telegram id
+	// is kept: after it, their answers stay under a random surrogate id
+	// and everything naming their chat goes; sessions not finished by
+	// then are deleted. Applied at start-up and daily; told in /privacy.
+	Days int `yaml:"days"`
 }
 
 // DefaultRetentionConfig is the retention section used when the file has
@@ -51,10 +56,46 @@ func DefaultRetentionConfig() RetentionConfig {
 }
 
 func (c RetentionConfig) problems() []string {
+	var out []string
 	if c.CompactEvery != 0 && c.CompactEvery < Duration(time.Minute) {
-		return []string{"retention.compact_every: must be at least 1m, or 0 to turn it off"}
+		out = append(out, "retention.compact_every: must be at least 1m, or 0 to turn it off")
 	}
-	return nil
+	if c.Days < 0 || c.Days > 36500 {
+		out = append(out, "retention.days: must be between 0 (keep until the study ends) and 36500")
+	}
+	return out
+}
+
+// retainOnce applies retention.days at now.
+func retainOnce(db *store.DB, days int, now time.Time, log *slog.Logger) {
+	if days <= 0 {
+		return
+	}
+	st, err := db.Retain(now.Add(-time.Duration(days) * 24 * time.Hour))
+	if err != nil {
+		log.Error("applying retention failed", "err", err)
+		return
+	}
+	if st.Anonymised > 0 || st.Purged > 0 {
+		log.Info("applied retention", "ids_dropped", st.Anonymised, "unfinished_deleted", st.Purged)
+	}
+}
+
+// retainDaily applies retention.days every day until ctx is done.
+func retainDaily(ctx context.Context, db *store.DB, days int, log *slog.Logger) {
+	if days <= 0 {
+		return
+	}
+	t := time.NewTicker(24 * time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			retainOnce(db, days, now, log)
+		}
+	}
 }
 
 // dbFlags adds --db and --config and returns a function giving the

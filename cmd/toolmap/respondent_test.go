@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/hex"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -186,3 +187,62 @@ func TestCompactCommandRefusesALockedDatabase(t *testing.T) {
 		t.Errorf("compact of a held database: %v", err)
 	}
 }
+
+// TestEndToEndRetention: /privacy tells retention.days; the start-up
+// retention drops the Telegram id of a finisher older than it (here: a
+// retention run a year ahead) and their answers stay under a surrogate.
+func TestEndToEndRetention(t *testing.T) {
+	h := newHarness(t, telegramtest.Options{})
+	h.stop()
+	h.cfg.Retention.Days = 90
+	h.start()
+	a, b := h.respondent(71), h.respondent(72)
+	a.answerWith("", "kept without my id")
+	b.u.Start("")
+	b.tap("✅ I agree")
+	b.say("/privacy")
+	m := b.waitText("After 90 days your Telegram id is removed")
+	if !strings.Contains(m.Rendered, "What we store") {
+		t.Errorf("/privacy:\n%s", m.Rendered)
+	}
+	h.stop()
+	db, err := store.Open(h.cfg.Database, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	retainOnce(db, 90, time.Now().Add(365*24*time.Hour), slogDiscard())
+	if _, ok, _ := db.Session(71); ok {
+		t.Error("the finisher is still kept under their Telegram id")
+	}
+	if _, ok, _ := db.Session(72); ok {
+		t.Error("the unfinished session is still kept")
+	}
+	var kept []survey.RespondentID
+	if err := db.Responses(time.Time{}, time.Time{}, func(id survey.RespondentID, s survey.Session) error {
+		for _, a := range s.Answers {
+			if a.Text == "kept without my id" {
+				kept = append(kept, id)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(kept) != 1 || !store.Anonymous(kept[0]) {
+		t.Errorf("responses after retention: %v, want one under a surrogate id", kept)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Without retention.days, /privacy says nothing of it.
+	h.cfg.Retention.Days = 0
+	h.start()
+	c := h.respondent(73)
+	c.say("/privacy")
+	m = c.waitText("What we store")
+	if strings.Contains(m.Rendered, "days your Telegram id") {
+		t.Errorf("/privacy tells a retention that is off:\n%s", m.Rendered)
+	}
+}
+
+func slogDiscard() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -98,11 +98,12 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 		return err
 	}
 	botOpts := &bot.Options{
-		Logger:       log,
-		PollTimeout:  time.Duration(cfg.Telegram.PollTimeout),
-		MaxTextRunes: cfg.Bot.MaxText,
-		Peers:        peers,
-		MinCount:     cfg.Digest.MinCount,
+		Logger:        log,
+		PollTimeout:   time.Duration(cfg.Telegram.PollTimeout),
+		MaxTextRunes:  cfg.Bot.MaxText,
+		Peers:         peers,
+		MinCount:      cfg.Digest.MinCount,
+		RetentionDays: cfg.Retention.Days,
 	}
 	if hooks != nil && hooks.tune != nil {
 		hooks.tune(senderOpts, botOpts)
@@ -140,6 +141,8 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	})
 	pruneSeenOnce(db, log)
 	wg.Go(func() { pruneSeen(runCtx, db, log) })
+	retainOnce(db, cfg.Retention.Days, time.Now(), log)
+	wg.Go(func() { retainDaily(runCtx, db, cfg.Retention.Days, log) })
 	compactOnce(db, &compactMu, log)
 	wg.Go(func() { compactOnSchedule(runCtx, db, time.Duration(cfg.Retention.CompactEvery), &compactMu, log) })
 	remind := func(now time.Time) (int, error) {
