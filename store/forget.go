@@ -18,17 +18,19 @@ type Forgotten struct {
 	Outbox            int // queued messages to their chat
 	Seen              int // handled-message keys of their chat
 	Chat              bool
+	Referral          bool // their personal referral code
 }
 
 // Any reports whether anything was deleted.
 func (f Forgotten) Any() bool {
-	return f.Session || f.Response || f.LogEntries > 0 || f.Outbox > 0 || f.Seen > 0 || f.Chat
+	return f.Session || f.Response || f.LogEntries > 0 || f.Outbox > 0 || f.Seen > 0 || f.Chat || f.Referral
 }
 
 // Forget deletes every record keyed to a respondent, whose private chat
 // has the same id: the session, the response and its key, the answer-log
 // entries, the messages queued to the chat, the keys of the chat's handled
-// messages and the chat record. Aggregates that name no one (counters,
+// messages, the chat record and their personal referral code (so their
+// link no longer traces to anyone). Aggregates that name no one (counters,
 // digest records) stay. The deleted bytes remain in free pages of the file
 // until Compact rewrites it.
 func (tx *Tx) Forget(id survey.RespondentID) (Forgotten, error) {
@@ -82,6 +84,9 @@ func (tx *Tx) Forget(id survey.RespondentID) (Forgotten, error) {
 		}
 	}
 	f.Outbox = len(queued)
+	if f.Referral, err = tx.moveReferral(id, 0); err != nil {
+		return fail("referral code", err)
+	}
 	chats := tx.tx.Bucket(bucketChats)
 	if chats.Get(k) != nil {
 		f.Chat = true

@@ -203,6 +203,9 @@ func (tx *Tx) anonymise(id survey.RespondentID) error {
 			return fail("answer log", err)
 		}
 	}
+	if _, err := tx.moveReferral(id, nid); err != nil {
+		return fail("referral code", err)
+	}
 	// What names the chat goes: its record, queued messages, handled keys.
 	if _, err := deletePrefix(tx.tx.Bucket(bucketSeen), []byte("m:"+strconv.FormatInt(int64(id), 10)+":")); err != nil {
 		return fail("handled-message keys", err)

@@ -40,11 +40,12 @@ var migrations = []migration{
 	0: migrate0to1,
 	1: migrate1to2,
 	2: createDigestBuckets,
+	3: migrate3to4,
 }
 
 // Schema is the schema version this toolmap reads and writes: the number of
 // migrations.
-const Schema = 3
+const Schema = 4
 
 // migrate0to1 turns a bare bbolt file (no meta bucket, or no schema key)
 // into schema 1 by creating the buckets. Buckets that exist are kept.
@@ -74,6 +75,7 @@ var schemaBuckets = [][]byte{
 	bucketMeta, bucketSessions, bucketResponses, bucketResponseKeys, bucketAnswerLog, bucketCounters,
 	bucketUpdates, bucketSeen, bucketOutbox, bucketChats,
 	bucketDigests,
+	bucketReferrals, bucketReferralOf,
 }
 
 // readSchema returns the schema version: 0 for a file without one.
