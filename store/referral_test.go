@@ -97,4 +97,3 @@ func TestReferrals(t *testing.T) {
 		t.Errorf("after retention r-five traces to %d %v %v, want the surrogate", id, ok, err)
 	}
 }
-
