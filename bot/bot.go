@@ -35,6 +35,10 @@ type Options struct {
 	// RetentionDays, when above 0, is told in /privacy: after how long a
 	// respondent's Telegram id is dropped.
 	RetentionDays int
+	// ReferralLink, when set, gives a respondent's personal link to pass
+	// on, offered in the thanks message ("" offers none). It must be pure:
+	// the store records the code in the same commit (see Store).
+	ReferralLink func(survey.RespondentID) string
 }
 
 // Waker is told when new messages are queued: the Sender.
@@ -403,6 +407,9 @@ func (b *Bot) step(chatID int64, in survey.Input, now time.Time, langHint string
 			extra(r)
 		}
 		r.peers, r.minCount = b.opts.Peers, b.opts.MinCount
+		if b.opts.ReferralLink != nil {
+			r.referral = b.opts.ReferralLink(survey.RespondentID(chatID))
+		}
 		r.render(events)
 		if toast != nil {
 			*toast = r.toast

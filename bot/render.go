@@ -24,6 +24,7 @@ type renderer struct {
 	// peers, when set, adds "groups like yours…" to the thanks.
 	peers    Peers
 	minCount int
+	referral string // the respondent's personal link, offered in the thanks
 
 	out     []Outgoing
 	toast   string
@@ -275,6 +276,9 @@ func (r *renderer) completed(c survey.Completed, recorded *survey.AnswerRecorded
 	b.WriteString(r.takeNotices())
 	if c.Recorded && r.peers != nil {
 		b.WriteString("\n\n" + r.giveBack(r.peers, r.minCount))
+	}
+	if c.Recorded && r.referral != "" {
+		b.WriteString("\n\n" + esc(r.msg("referral_offer", "link", r.referral)))
 	}
 	if len(c.Summary) > 0 {
 		b.WriteString("\n\n<b>" + esc(r.msg("summary_title")) + "</b>\n")

@@ -101,6 +101,7 @@ var builtinMessages = map[string]Text{
 	"reminder_continue": {"en": "▶ Continue", "es": "▶ Seguir"},
 	"reminder_stop":     {"en": "Stop reminding me", "es": "No me lo recuerdes más"},
 	"privacy_retention": {"en": "After {days} days your Telegram id is removed: finished answers stay under a code that cannot be linked back to you, and unfinished ones are deleted.", "es": "A los {days} días se borra tu identificador de Telegram: las respuestas terminadas se quedan con un código que no se puede relacionar contigo y las no terminadas se borran."},
+	"referral_offer":    {"en": "Know another group that should answer? Pass them your personal link: {link}", "es": "¿Conoces otro grupo que debería responder? Pásale tu enlace personal: {link}"},
 	"giveback_title":    {"en": "Groups like yours…", "es": "Grupos como el tuyo…"},
 	"giveback_intro":    {"en": "The tools named most for the things you do, by all the groups that answered (only counts of {n} or more are shown):", "es": "Las herramientas más nombradas para lo que hacéis, por todos los grupos que han respondido (solo se muestran cifras de {n} o más):"},
 	"giveback_none":     {"en": "Not enough groups have answered yet to compare (we never show a number under {n}). The digest will tell once more have.", "es": "Todavía no han respondido suficientes grupos para comparar (nunca mostramos cifras menores que {n}). El resumen lo contará cuando haya más."},

@@ -20,6 +20,9 @@ import (
 type botStore struct {
 	db  *store.DB
 	now func() time.Time // when keys are marked seen
+	// referralCode, when set, gives the personal referral code recorded
+	// for a respondent when they finish (the code in their link).
+	referralCode func(survey.RespondentID) string
 
 	// decoded caches outbox items already decoded, by sequence number:
 	// the sender reads the queue again and again while items wait for
@@ -129,6 +132,11 @@ func (b *botStore) commitOne(tx *store.Tx, p bot.Pending) (bool, error) {
 			if err := tx.ApplyStep(respondent, before, res.Session, res.Events); err != nil {
 				return false, err
 			}
+			if b.referralCode != nil && completed(res.Events) {
+				if err := tx.PutReferral(respondent, b.referralCode(respondent)); err != nil {
+					return false, err
+				}
+			}
 		}
 		if hadRec || res.Chat != (bot.ChatState{}) {
 			if rec.State, err = json.Marshal(res.Chat); err != nil {
@@ -158,6 +166,16 @@ func (b *botStore) commitOne(tx *store.Tx, p bot.Pending) (bool, error) {
 		return false, err
 	}
 	return true, nil
+}
+
+// completed reports whether events record a completion.
+func completed(events []survey.Event) bool {
+	for _, ev := range events {
+		if c, ok := ev.(survey.Completed); ok && c.Recorded {
+			return true
+		}
+	}
+	return false
 }
 
 // chatState loads the record of a chat and decodes its state: zero values

@@ -52,6 +52,9 @@ type TelegramConfig struct {
 	PollTimeout Duration `yaml:"poll_timeout"`
 	// RequestTimeout bounds every HTTP request; it must exceed PollTimeout.
 	RequestTimeout Duration `yaml:"request_timeout"`
+	// Username is the bot's username, for "toolmap link" without asking
+	// Telegram; the running bot always asks (getMe).
+	Username string `yaml:"username"`
 }
 
 // BotConfig is the bot section.

@@ -86,7 +86,13 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	api.Debug = false
 	log.Info("connected to Telegram", "bot", api.Self.UserName, "survey", def.String(), "database", db.Path())
 
+	secret, err := db.ReferralSecret()
+	if err != nil {
+		return err
+	}
+	refs := referrals{secret: secret, username: api.Self.UserName}
 	st := newBotStore(db)
+	st.referralCode = refs.code
 	defer func() {
 		if err := st.Close(); err != nil {
 			log.Error("writing the last deliveries failed", "err", err)
@@ -104,6 +110,7 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 		Peers:         peers,
 		MinCount:      cfg.Digest.MinCount,
 		RetentionDays: cfg.Retention.Days,
+		ReferralLink:  refs.link,
 	}
 	if hooks != nil && hooks.tune != nil {
 		hooks.tune(senderOpts, botOpts)
