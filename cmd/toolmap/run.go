@@ -50,9 +50,15 @@ itself. Create the bot and get its token from @BotFather (see README.md).`)
 
 // serveHooks lets tests and the demo see inside a running bot.
 type serveHooks struct {
-	started func(b *bot.Bot, s *bot.Sender)               // called once the bot is polling
-	remind  func(remind func(now time.Time) (int, error)) // given the reminder job, to run it at a chosen time
-	tune    func(*bot.SenderOptions, *bot.Options)        // adjusts options before the start
+	started func(b *bot.Bot, s *bot.Sender)        // called once the bot is polling
+	jobs    func(serveJobs)                        // given the periodic jobs, to run them at a chosen time
+	tune    func(*bot.SenderOptions, *bot.Options) // adjusts options before the start
+}
+
+// serveJobs are the running bot's periodic jobs, for tests and the demo.
+type serveJobs struct {
+	remind       func(now time.Time) (int, error) // queue the reminders due at now
+	refreshPeers func() error                     // rebuild the give-back counts
 }
 
 // serve runs the bot until ctx is done.
@@ -161,8 +167,8 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	}
 	wg.Go(func() { refreshPeers(runCtx, peers, db, log) })
 	wg.Go(func() { remindOnSchedule(runCtx, time.Duration(cfg.Reminders.CheckEvery), remind, log) })
-	if hooks != nil && hooks.remind != nil {
-		hooks.remind(remind)
+	if hooks != nil && hooks.jobs != nil {
+		hooks.jobs(serveJobs{remind: remind, refreshPeers: func() error { return peers.refresh(db) }})
 	}
 	if hooks != nil && hooks.started != nil {
 		hooks.started(b, sender)

@@ -98,7 +98,7 @@ func (h *harness) start() {
 				h.bot, h.sender = b, s
 				close(started)
 			},
-			remind: func(f func(time.Time) (int, error)) { h.remind = f },
+			jobs: func(j serveJobs) { h.remind = j.remind },
 			tune: func(so *bot.SenderOptions, bo *bot.Options) {
 				if !h.realPace {
 					so.PrivatePerSecond, so.PrivateBurst = 1000, 1000
