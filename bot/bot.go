@@ -30,6 +30,17 @@ type Options struct {
 	FloodBurst int
 	// Admin carries out privileged commands (admin.go); nil: none.
 	Admin Admin
+	// Peers, when set, adds a "groups like yours…" message after each
+	// completion, showing only counts of at least MinCount (default 5).
+	Peers    Peers
+	MinCount int
+	// RetentionDays, when above 0, is told in /privacy: after how long a
+	// respondent's Telegram id is dropped.
+	RetentionDays int
+	// ReferralLink, when set, gives a respondent's personal link to pass
+	// on, offered in the thanks message ("" offers none). It must be pure:
+	// the store records the code in the same commit (see Store).
+	ReferralLink func(survey.RespondentID) string
 }
 
 // Waker is told when new messages are queued: the Sender.
@@ -46,6 +57,7 @@ type Bot struct {
 	flood  *floodGate
 	answer chan callbackAnswer
 	admin  chan AdminCommand
+	docs   chan document // files to send off the loop (/mydata)
 	wg     sync.WaitGroup
 
 	statsMu  sync.Mutex
@@ -89,11 +101,15 @@ func New(api *tgbotapi.BotAPI, def *survey.Definition, st Store, waker Waker, op
 	if o.FloodBurst <= 0 {
 		o.FloodBurst = 10
 	}
+	if o.MinCount <= 0 {
+		o.MinCount = 5
+	}
 	return &Bot{
 		api: api, def: def, store: st, waker: waker, opts: o, log: o.Logger,
 		flood:  newFloodGate(o.FloodRate, o.FloodBurst),
 		answer: make(chan callbackAnswer, 1024),
 		admin:  make(chan AdminCommand, 64),
+		docs:   make(chan document, 64),
 	}
 }
 
@@ -137,6 +153,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	if b.opts.Admin != nil {
 		b.wg.Go(func() { b.runAdmin(ctx) })
 	}
+	b.wg.Go(func() { b.sendDocuments(ctx) })
 	defer b.wg.Wait()
 
 	offset, err := b.store.Offset()
@@ -293,6 +310,7 @@ type prepared struct {
 	callbackID string
 	toast      *string       // set while the update is committed
 	admin      *AdminCommand // a privileged command to carry out once committed
+	doc        **document    // likewise: a file to send after the commit
 }
 
 // prepare works out what an update means; it stores nothing.
@@ -306,6 +324,7 @@ func (b *Bot) prepare(u tgbotapi.Update) prepared {
 		callbackID string
 		toast      = new(string)
 		adminCmd   *AdminCommand
+		doc        = new(*document)
 	)
 	switch {
 	case u.Message != nil:
@@ -328,7 +347,9 @@ func (b *Bot) prepare(u tgbotapi.Update) prepared {
 			handler, adminCmd = h, cmd
 			break
 		}
-		handler = b.message(m, now)
+		if handler = b.respondentCommand(m, doc); handler == nil {
+			handler = b.message(m, now)
+		}
 	case u.CallbackQuery != nil:
 		cq := u.CallbackQuery
 		callbackID = cq.ID
@@ -338,7 +359,14 @@ func (b *Bot) prepare(u tgbotapi.Update) prepared {
 			break
 		}
 		respondent = survey.RespondentID(cq.From.ID)
-		handler = b.tap(cq, now, toast)
+		switch cq.Data {
+		case dataDeleteYes, dataDeleteNo:
+			handler = b.deleteTap(cq, toast)
+		case dataStopReminders:
+			handler = b.stopReminders(cq, toast)
+		default:
+			handler = b.tap(cq, now, toast)
+		}
 	default:
 		b.count(func(s *LoopStats) { s.Ignored++ })
 	}
@@ -350,7 +378,7 @@ func (b *Bot) prepare(u tgbotapi.Update) prepared {
 		handler = func(s survey.Session, c ChatState) (Result, error) { return Result{Session: s, Chat: c}, nil }
 		respondent = 0 // nothing of theirs to load or store
 	}
-	return prepared{p: Pending{Update: upd, Respondent: respondent, Fn: handler}, callbackID: callbackID, toast: toast, admin: adminCmd}
+	return prepared{p: Pending{Update: upd, Respondent: respondent, Fn: handler}, callbackID: callbackID, toast: toast, admin: adminCmd, doc: doc}
 }
 
 // finish does what follows a commit: counting, and answering a tap.
@@ -373,6 +401,13 @@ func (b *Bot) finish(pr prepared, applied bool) {
 			b.log.Warn("admin commands backed up", "class", "queue_full", "user_id", pr.admin.UserID)
 		}
 	}
+	if pr.doc != nil && *pr.doc != nil {
+		select {
+		case b.docs <- **pr.doc:
+		default:
+			b.log.Warn("documents backed up", "class", "queue_full")
+		}
+	}
 }
 
 // step wraps a survey input as a Commit function: the engine's step and
@@ -390,6 +425,10 @@ func (b *Bot) step(chatID int64, in survey.Input, now time.Time, langHint string
 			viaTap: tapMsg != 0, tapMsg: tapMsg}
 		if extra != nil {
 			extra(r)
+		}
+		r.peers, r.minCount = b.opts.Peers, b.opts.MinCount
+		if b.opts.ReferralLink != nil {
+			r.referral = b.opts.ReferralLink(survey.RespondentID(chatID))
 		}
 		r.render(events)
 		if toast != nil {

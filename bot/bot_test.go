@@ -54,7 +54,11 @@ func (m *memStore) Commit(u Update, id survey.RespondentID, fn func(survey.Sessi
 	if err != nil {
 		return false, err
 	}
-	if id != 0 {
+	switch {
+	case id != 0 && res.Forget:
+		delete(m.sessions, id)
+		delete(m.chats, id)
+	case id != 0:
 		m.sessions[id], m.chats[id] = res.Session, res.Chat
 		m.events = append(m.events, res.Events...)
 	}
@@ -303,7 +307,7 @@ func FuzzUpdates(f *testing.F) {
 		opts := []string{"", "choir", "union", survey.OtherID, "events", "money", "whatsapp", "email", "paper", "es", "zz"}
 		kinds := []survey.InputKind{survey.InputAgree, survey.InputDecline, survey.InputChoose, survey.InputToggle, survey.InputDone,
 			survey.InputBack, survey.InputSkip, survey.InputMore, survey.InputJump, survey.InputRestart, survey.InputLanguage}
-		texts := []string{"/start", "/start x", "/back", "/skip", "/review", "/restart", "/language", "/privacy", "/help", "/nope",
+		texts := []string{"/start", "/start x", "/back", "/skip", "/review", "/restart", "/language", "/privacy", "/help", "/nope", "/mydata", "/delete",
 			"hello", "Choir", "12", "", "<i>", strings.Repeat("é", 1200)}
 		users := []*tgbotapi.User{alice, {ID: 2002, LanguageCode: "en"}, {ID: 3003, IsBot: true}}
 		for range n {
@@ -318,8 +322,11 @@ func FuzzUpdates(f *testing.F) {
 				upd = u.message(chat, from, texts[rng.IntN(len(texts))])
 			case 1:
 				data := survey.Tap{Kind: kinds[rng.IntN(len(kinds))], Version: v + rng.IntN(2), At: cursors[rng.IntN(len(cursors))], Option: opts[rng.IntN(len(opts))]}.Encode()
-				if rng.IntN(8) == 0 {
+				switch rng.IntN(12) {
+				case 0:
 					data = fmt.Sprint(rng.Uint64())
+				case 1:
+					data = []string{dataDeleteYes, dataDeleteNo, dataStopReminders, "del:", "rem:"}[rng.IntN(5)]
 				}
 				upd = u.tap(chat, from, rng.IntN(5)+1, data)
 			default:

@@ -19,6 +19,8 @@ var respondentCommands = []struct{ name, en, es string }{
 	{"restart", "Start again from the first question", "Empezar de nuevo"},
 	{"language", "Change language", "Cambiar de idioma"},
 	{"privacy", "What we store and why", "Qué guardamos y por qué"},
+	{"mydata", "See everything stored about you", "Ver todo lo que guardamos de ti"},
+	{"delete", "Delete everything stored about you", "Borrar todo lo que guardamos de ti"},
 	{"help", "How this works", "Cómo funciona"},
 }
 

@@ -21,6 +21,11 @@ type renderer struct {
 	viaTap bool
 	tapMsg int
 
+	// peers, when set, adds "groups like yours…" to the thanks.
+	peers    Peers
+	minCount int
+	referral string // the respondent's personal link, offered in the thanks
+
 	out     []Outgoing
 	toast   string
 	notices []string
@@ -269,6 +274,12 @@ func (r *renderer) completed(c survey.Completed, recorded *survey.AnswerRecorded
 	var b strings.Builder
 	b.WriteString(esc(c.Thanks))
 	b.WriteString(r.takeNotices())
+	if c.Recorded && r.peers != nil {
+		b.WriteString("\n\n" + r.giveBack(r.peers, r.minCount))
+	}
+	if c.Recorded && r.referral != "" {
+		b.WriteString("\n\n" + esc(r.msg("referral_offer", "link", r.referral)))
+	}
 	if len(c.Summary) > 0 {
 		b.WriteString("\n\n<b>" + esc(r.msg("summary_title")) + "</b>\n")
 		b.WriteString(summaryHTML(c.Summary))

@@ -112,6 +112,10 @@ type Result struct {
 	Events  []survey.Event // the engine's events (answer log, responses)
 	Out     []Outgoing     // messages to queue
 	Chat    ChatState      // the chat's new state
+	// Forget deletes everything stored about the respondent (session,
+	// response, answer log, chat record, messages queued to the chat)
+	// before Out is queued; Session, Events and Chat are then ignored.
+	Forget bool
 }
 
 // ChatState is what the bot remembers about a private chat beyond the
@@ -119,6 +123,11 @@ type Result struct {
 type ChatState struct {
 	Unreachable bool      `json:"unreachable,omitempty"` // 403: blocked or deactivated
 	SlowUntil   time.Time `json:"slow_until,omitzero"`   // told to slow down; quiet until then
+	// Reminders: how many were queued, the last one when, and whether
+	// the respondent asked for no more.
+	Reminded    int       `json:"reminded,omitempty"`
+	RemindedAt  time.Time `json:"reminded_at,omitzero"`
+	NoReminders bool      `json:"no_reminders,omitempty"`
 }
 
 // Pending is one update ready to commit: its keys, whose session it

@@ -270,7 +270,7 @@ func (db *DB) EndDigest(period string, state DigestState, messageIDs []int, reas
 // as its status and start time, which json.Marshal writes near the start.
 func (db *DB) CountStarted(from, to time.Time) (int, error) {
 	n := 0
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
+	err := db.view(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
 			status, at, err := sessionStart(v)
 			if err != nil {

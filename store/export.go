@@ -171,7 +171,7 @@ func (db *DB) readChunks(ctx context.Context, sc scan, opts ExportOptions, send 
 		}
 		buf := make([]exported, 0, opts.Chunk)
 		done := false
-		err := db.bolt.View(func(tx *bbolt.Tx) error {
+		err := db.view(func(tx *bbolt.Tx) error {
 			t0 := time.Now()
 			c := tx.Bucket(sc.bucket).Cursor()
 			var k, v []byte

@@ -52,7 +52,7 @@ func (db *DB) CountResponses(from, to time.Time) (int, error) {
 }
 
 func (db *DB) scanResponses(from, to time.Time, fn func(id survey.RespondentID, v []byte) error) error {
-	return db.bolt.View(func(tx *bbolt.Tx) error {
+	return db.view(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketResponses).Cursor()
 		k, v := c.First()
 		if !from.IsZero() {
@@ -78,7 +78,7 @@ func (db *DB) scanResponses(from, to time.Time, fn func(id survey.RespondentID, 
 // the whole log. fn runs inside a read transaction: keep it short. An error
 // from fn stops the scan and is returned.
 func (db *DB) AnswerLog(fn func(LogEntry) error) error {
-	return db.bolt.View(func(tx *bbolt.Tx) error {
+	return db.view(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketAnswerLog).ForEach(func(k, v []byte) error {
 			if len(k) != 16 {
 				return db.corrupt("an answer-log key", fmt.Errorf("%d bytes, want 16", len(k)))
@@ -114,6 +114,8 @@ func (db *DB) Counter(name string) (uint64, error) {
 // holds the writer lock while it runs (in a transaction it rolls back), so
 // steps wait for it.
 func (db *DB) Check() (err error) {
+	db.swap.RLock()
+	defer db.swap.RUnlock()
 	var tx *bbolt.Tx
 	if db.readOnly {
 		tx, err = db.bolt.Begin(false)

@@ -40,11 +40,12 @@ var migrations = []migration{
 	0: migrate0to1,
 	1: migrate1to2,
 	2: createDigestBuckets,
+	3: migrate3to4,
 }
 
 // Schema is the schema version this toolmap reads and writes: the number of
 // migrations.
-const Schema = 3
+const Schema = 4
 
 // migrate0to1 turns a bare bbolt file (no meta bucket, or no schema key)
 // into schema 1 by creating the buckets. Buckets that exist are kept.
@@ -74,6 +75,7 @@ var schemaBuckets = [][]byte{
 	bucketMeta, bucketSessions, bucketResponses, bucketResponseKeys, bucketAnswerLog, bucketCounters,
 	bucketUpdates, bucketSeen, bucketOutbox, bucketChats,
 	bucketDigests,
+	bucketReferrals, bucketReferralOf,
 }
 
 // readSchema returns the schema version: 0 for a file without one.
@@ -95,7 +97,7 @@ func (db *DB) readSchema(tx *bbolt.Tx) (uint64, error) {
 // prepare checks the schema version and migrates an older one.
 func (db *DB) prepare() error {
 	var schema uint64
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
+	err := db.view(func(tx *bbolt.Tx) error {
 		var err error
 		schema, err = db.readSchema(tx)
 		return err
@@ -112,11 +114,11 @@ func (db *DB) prepare() error {
 	case schema < Schema && db.readOnly:
 		return fmt.Errorf("database %s has schema %d, older than this toolmap (schema %d): open it once without read-only to upgrade it", db.path, schema, Schema)
 	case schema < Schema:
-		if err := db.bolt.Update(db.migrate); err != nil {
+		if err := db.update(db.migrate); err != nil {
 			return err
 		}
 	}
-	return db.bolt.View(func(tx *bbolt.Tx) error {
+	return db.view(func(tx *bbolt.Tx) error {
 		for _, name := range schemaBuckets {
 			if tx.Bucket(name) == nil {
 				return db.corrupt("the schema", fmt.Errorf("bucket %s is missing", name))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -48,7 +49,11 @@ type Options struct {
 // DB is a toolmap database: one bbolt file. It is safe for concurrent use;
 // write transactions run one at a time.
 type DB struct {
+	// swap guards bolt: every transaction holds it shared, and Compact
+	// holds it alone while it swaps in the compacted file.
+	swap     sync.RWMutex
 	bolt     *bbolt.DB
+	opts     bbolt.Options // what bolt was opened with, to open a compacted copy alike
 	path     string
 	now      func() time.Time
 	readOnly bool
@@ -80,11 +85,12 @@ func Open(path string, opts *Options) (*DB, error) {
 			return nil, fmt.Errorf("database %s is empty: open it once without read-only to create it", path)
 		}
 	}
-	b, err := bbolt.Open(path, 0o600, &bbolt.Options{
+	bopts := bbolt.Options{
 		Timeout:  o.Timeout,
 		NoSync:   o.NoSync,
 		ReadOnly: o.ReadOnly,
-	})
+	}
+	b, err := bbolt.Open(path, 0o600, &bopts)
 	switch {
 	case errors.Is(err, berrors.ErrTimeout):
 		return nil, &storeError{
@@ -96,7 +102,7 @@ func Open(path string, opts *Options) (*DB, error) {
 	case err != nil:
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	db := &DB{bolt: b, path: path, now: o.Now, readOnly: o.ReadOnly}
+	db := &DB{bolt: b, opts: bopts, path: path, now: o.Now, readOnly: o.ReadOnly}
 	if err := db.prepare(); err != nil {
 		_ = b.Close() // the error that matters is err
 		return nil, err
@@ -110,6 +116,8 @@ func (db *DB) Path() string { return db.path }
 // Close closes the database and releases the file lock. It waits for open
 // transactions to finish.
 func (db *DB) Close() error {
+	db.swap.Lock()
+	defer db.swap.Unlock()
 	if err := db.bolt.Close(); err != nil {
 		return fmt.Errorf("close database %s: %w", db.path, err)
 	}

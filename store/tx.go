@@ -51,13 +51,13 @@ type Tx struct {
 // otherwise. Write transactions run one at a time: do no network I/O in fn.
 // fn runs exactly once.
 func (db *DB) Update(fn func(*Tx) error) error {
-	return db.bolt.Update(func(tx *bbolt.Tx) error { return fn(&Tx{db: db, tx: tx}) })
+	return db.update(func(tx *bbolt.Tx) error { return fn(&Tx{db: db, tx: tx}) })
 }
 
 // View runs fn in a read-only transaction. A long one delays the growth
 // of the file, and so the writers: keep it short.
 func (db *DB) View(fn func(*Tx) error) error {
-	return db.bolt.View(func(tx *bbolt.Tx) error { return fn(&Tx{db: db, tx: tx}) })
+	return db.view(func(tx *bbolt.Tx) error { return fn(&Tx{db: db, tx: tx}) })
 }
 
 // Step runs one step of a respondent's conversation in one transaction: it
@@ -88,6 +88,12 @@ func (db *DB) Step(id survey.RespondentID, fn func(survey.Session) (survey.Sessi
 		return nil, err
 	}
 	return events, nil
+}
+
+// HasSession reports whether respondent id has a session, without
+// decoding it.
+func (tx *Tx) HasSession(id survey.RespondentID) bool {
+	return tx.tx.Bucket(bucketSessions).Get(idKey(id)) != nil
 }
 
 // Session returns the respondent's session and whether there is one.

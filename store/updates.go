@@ -78,7 +78,7 @@ const pruneBatch = 10000
 func (db *DB) PruneSeen(before time.Time) (int, error) {
 	cut := uint64(before.UnixNano())
 	var stale [][]byte
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
+	err := db.view(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketSeen).ForEach(func(k, v []byte) error {
 			if len(v) != 8 {
 				return db.corrupt(fmt.Sprintf("seen key %q", k), fmt.Errorf("%d bytes, want 8", len(v)))
@@ -97,7 +97,7 @@ func (db *DB) PruneSeen(before time.Time) (int, error) {
 		batch := stale[:min(len(stale), pruneBatch)]
 		stale = stale[len(batch):]
 		deleted := 0
-		err := db.bolt.Update(func(tx *bbolt.Tx) error {
+		err := db.update(func(tx *bbolt.Tx) error {
 			deleted = 0
 			b := tx.Bucket(bucketSeen)
 			for _, k := range batch {

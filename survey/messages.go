@@ -58,12 +58,12 @@ var builtinMessages = map[string]Text{
 
 	// Used by the Telegram bot.
 	"help": {
-		"en": "I ask a few questions about the tools your group uses. Tap the buttons to answer; type when I ask you to.\n\n/start – begin, or carry on where you left off\n/back – go back one question\n/skip – skip a question you may skip\n/review – see your answers and change one\n/restart – start again from the first question\n/language – change language\n/privacy – what we store and why",
-		"es": "Te hago unas preguntas sobre las herramientas que usa tu grupo. Toca los botones para responder; escribe cuando te lo pida.\n\n/start – empezar, o seguir donde lo dejaste\n/back – volver a la pregunta anterior\n/skip – saltar una pregunta que se puede saltar\n/review – ver tus respuestas y cambiar alguna\n/restart – empezar de nuevo desde la primera pregunta\n/language – cambiar de idioma\n/privacy – qué guardamos y por qué",
+		"en": "I ask a few questions about the tools your group uses. Tap the buttons to answer; type when I ask you to.\n\n/start – begin, or carry on where you left off\n/back – go back one question\n/skip – skip a question you may skip\n/review – see your answers and change one\n/restart – start again from the first question\n/language – change language\n/privacy – what we store and why\n/mydata – see everything stored about you\n/delete – delete everything stored about you",
+		"es": "Te hago unas preguntas sobre las herramientas que usa tu grupo. Toca los botones para responder; escribe cuando te lo pida.\n\n/start – empezar, o seguir donde lo dejaste\n/back – volver a la pregunta anterior\n/skip – saltar una pregunta que se puede saltar\n/review – ver tus respuestas y cambiar alguna\n/restart – empezar de nuevo desde la primera pregunta\n/language – cambiar de idioma\n/privacy – qué guardamos y por qué\n/mydata – ver todo lo que guardamos de ti\n/delete – borrar todo lo que guardamos de ti",
 	},
 	"privacy": {
-		"en": "What we store: your numeric Telegram id, the language you chose, where you came from (the link you used), and your answers with the time you gave them. Never your name, username or phone number.\nWhy: research into the tools community groups use.\nWho sees it: the research team, with a code in place of your id. Published results are anonymous totals and never show a number under 5.\nHow long: until the study ends.\nYour rights: /review shows your answers; you can stop at any time, and ask the research team to delete your data.",
-		"es": "Qué guardamos: tu identificador numérico de Telegram, el idioma que elegiste, de dónde llegaste (el enlace que usaste) y tus respuestas con la hora en que las diste. Nunca tu nombre, tu usuario ni tu teléfono.\nPara qué: investigar qué herramientas usan los grupos comunitarios.\nQuién lo ve: el equipo de investigación, con un código en lugar de tu identificador. Los resultados publicados son totales anónimos y nunca muestran un número menor que 5.\nCuánto tiempo: hasta que termine el estudio.\nTus derechos: /review muestra tus respuestas; puedes dejarlo cuando quieras y pedir al equipo de investigación que borre tus datos.",
+		"en": "What we store: your numeric Telegram id, the language you chose, where you came from (the link you used), and your answers with the time you gave them. Never your name, username or phone number.\nWhy: research into the tools community groups use.\nWho sees it: the research team, with a code in place of your id. Published results are anonymous totals and never show a number under 5.\nHow long: until the study ends.\nYour rights: /mydata shows everything stored about you; /delete deletes it, at once (backups keep it a little longer, then it is gone); you can stop at any time.",
+		"es": "Qué guardamos: tu identificador numérico de Telegram, el idioma que elegiste, de dónde llegaste (el enlace que usaste) y tus respuestas con la hora en que las diste. Nunca tu nombre, tu usuario ni tu teléfono.\nPara qué: investigar qué herramientas usan los grupos comunitarios.\nQuién lo ve: el equipo de investigación, con un código en lugar de tu identificador. Los resultados publicados son totales anónimos y nunca muestran un número menor que 5.\nCuánto tiempo: hasta que termine el estudio.\nTus derechos: /mydata muestra todo lo que guardamos de ti; /delete lo borra en el acto (las copias de seguridad lo guardan un poco más y luego desaparece); puedes dejarlo cuando quieras.",
 	},
 	"private_only":    {"en": "I only talk in private chats, so nothing said here is stored. Tap below to open a chat with me.", "es": "Solo hablo en chats privados, así que no se guarda nada de lo que se dice aquí. Toca abajo para abrir un chat conmigo."},
 	"open_chat":       {"en": "Open a private chat", "es": "Abrir un chat privado"},
@@ -76,6 +76,36 @@ var builtinMessages = map[string]Text{
 	"language_prompt": {"en": "Choose a language:", "es": "Elige un idioma:"},
 	"unknown_command": {"en": "I don't know that command. /help lists what I can do.", "es": "No conozco ese comando. /help muestra lo que puedo hacer."},
 	"saved":           {"en": "Saved ✔", "es": "Guardado ✔"},
+
+	// /mydata and /delete.
+	"mydata_title":      {"en": "Everything stored about you", "es": "Todo lo que guardamos de ti"},
+	"mydata_none":       {"en": "Nothing is stored about you.", "es": "No guardamos nada de ti."},
+	"mydata_id":         {"en": "Kept under your Telegram id {id} (never your name, username or phone number).", "es": "Guardado con tu identificador de Telegram {id} (nunca tu nombre, usuario ni teléfono)."},
+	"mydata_survey":     {"en": "Survey: {survey}, version {version}; language: {lang}", "es": "Encuesta: {survey}, versión {version}; idioma: {lang}"},
+	"mydata_source":     {"en": "Came from: {source}", "es": "Llegaste desde: {source}"},
+	"mydata_consent":    {"en": "Agreed to the notice (version {version}) on {at}", "es": "Aceptaste el aviso (versión {version}) el {at}"},
+	"mydata_started":    {"en": "Started: {at}", "es": "Empezaste: {at}"},
+	"mydata_finished":   {"en": "Finished: {at}", "es": "Terminaste: {at}"},
+	"mydata_unfinished": {"en": "Not finished yet.", "es": "Todavía sin terminar."},
+	"mydata_footer":     {"en": "We also keep a log of when each answer was given or changed, with the earlier answers, and the messages waiting to be sent to you. /delete removes all of it.", "es": "También guardamos un registro de cuándo diste o cambiaste cada respuesta, con las respuestas anteriores, y los mensajes pendientes de enviarte. /delete lo borra todo."},
+	"mydata_file":       {"en": "Everything stored about you, as a file (too long for a message).", "es": "Todo lo que guardamos de ti, en un archivo (demasiado largo para un mensaje)."},
+	"delete_confirm":    {"en": "Delete everything stored about you: your answers, when you gave them and where you came from? This cannot be undone.", "es": "¿Borrar todo lo que guardamos de ti: tus respuestas, cuándo las diste y de dónde llegaste? No se puede deshacer."},
+	"delete_yes":        {"en": "🗑 Yes, delete everything", "es": "🗑 Sí, borrarlo todo"},
+	"delete_no":         {"en": "No, keep it", "es": "No, guardarlo"},
+	"delete_kept":       {"en": "Nothing was deleted.", "es": "No se ha borrado nada."},
+	"deleted":           {"en": "Done: everything stored about you has been deleted. Copies in older backups go when those backups expire. Send /start if you ever want to answer again.", "es": "Hecho: hemos borrado todo lo que guardábamos de ti. Las copias en las copias de seguridad anteriores desaparecen cuando estas caducan. Envía /start si algún día quieres volver a responder."},
+	"deleted_toast":     {"en": "Deleted", "es": "Borrado"},
+
+	// Reminders.
+	"reminder":          {"en": "Hello again! You started our survey about the tools your group uses, and your answers so far are saved. Would you like to carry on? It takes a few minutes.", "es": "¡Hola de nuevo! Empezaste nuestra encuesta sobre las herramientas que usa tu grupo y tus respuestas están guardadas. ¿Quieres seguir? Son unos minutos."},
+	"reminder_continue": {"en": "▶ Continue", "es": "▶ Seguir"},
+	"reminder_stop":     {"en": "Stop reminding me", "es": "No me lo recuerdes más"},
+	"privacy_retention": {"en": "After {days} days your Telegram id is removed: finished answers stay under a code that cannot be linked back to you, and unfinished ones are deleted.", "es": "A los {days} días se borra tu identificador de Telegram: las respuestas terminadas se quedan con un código que no se puede relacionar contigo y las no terminadas se borran."},
+	"referral_offer":    {"en": "Know another group that should answer? Pass them your personal link: {link}", "es": "¿Conoces otro grupo que debería responder? Pásale tu enlace personal: {link}"},
+	"giveback_title":    {"en": "Groups like yours…", "es": "Grupos como el tuyo…"},
+	"giveback_intro":    {"en": "The tools named most for the things you do, by all the groups that answered (only counts of {n} or more are shown):", "es": "Las herramientas más nombradas para lo que hacéis, por todos los grupos que han respondido (solo se muestran cifras de {n} o más):"},
+	"giveback_none":     {"en": "Not enough groups have answered yet to compare (we never show a number under {n}). The digest will tell once more have.", "es": "Todavía no han respondido suficientes grupos para comparar (nunca mostramos cifras menores que {n}). El resumen lo contará cuando haya más."},
+	"reminders_stopped": {"en": "OK, no more reminders. Your answers are saved: send /start whenever you like.", "es": "De acuerdo, no más recordatorios. Tus respuestas están guardadas: envía /start cuando quieras."},
 }
 
 func messageKeys() []string {

@@ -197,7 +197,7 @@ func TestDefaultConsentFitsOneMessage(t *testing.T) {
 		if n := len(utf16.Encode([]rune(s))); n >= maxConsentChars {
 			t.Errorf("consent text in %q is %d characters, want under %d", lang, n, maxConsentChars)
 		}
-		for _, cmd := range []string{"/review", "/privacy"} { // commands the bot has
+		for _, cmd := range []string{"/review", "/privacy", "/mydata", "/delete"} { // commands the bot has
 			if !strings.Contains(s, cmd) {
 				t.Errorf("consent text in %q does not mention %s", lang, cmd)
 			}

@@ -20,6 +20,9 @@ import (
 type botStore struct {
 	db  *store.DB
 	now func() time.Time // when keys are marked seen
+	// referralCode, when set, gives the personal referral code recorded
+	// for a respondent when they finish (the code in their link).
+	referralCode func(survey.RespondentID) string
 
 	// decoded caches outbox items already decoded, by sequence number:
 	// the sender reads the queue again and again while items wait for
@@ -130,10 +133,20 @@ func (b *botStore) commitOne(tx *store.Tx, p bot.Pending) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if respondent != 0 {
+	if respondent != 0 && res.Forget {
+		if _, err := tx.Forget(respondent); err != nil {
+			return false, err
+		}
+		b.forgetChat(int64(respondent))
+	} else if respondent != 0 {
 		if hadSess || len(res.Events) > 0 || !reflect.ValueOf(res.Session).IsZero() {
 			if err := tx.ApplyStep(respondent, before, res.Session, res.Events); err != nil {
 				return false, err
+			}
+			if b.referralCode != nil && completed(res.Events) {
+				if err := tx.PutReferral(respondent, b.referralCode(respondent)); err != nil {
+					return false, err
+				}
 			}
 		}
 		if hadRec || res.Chat != (bot.ChatState{}) {
@@ -164,6 +177,16 @@ func (b *botStore) commitOne(tx *store.Tx, p bot.Pending) (bool, error) {
 		return false, err
 	}
 	return true, nil
+}
+
+// completed reports whether events record a completion.
+func completed(events []survey.Event) bool {
+	for _, ev := range events {
+		if c, ok := ev.(survey.Completed); ok && c.Recorded {
+			return true
+		}
+	}
+	return false
 }
 
 // chatState loads the record of a chat and decodes its state: zero values
@@ -230,6 +253,20 @@ func (b *botStore) Pending(limit int) ([]bot.Queued, error) {
 		out = append(out, bot.Queued{Seq: it.Seq, Out: o, Attempts: it.Attempts, NotBefore: it.NotBefore})
 	}
 	return out, nil
+}
+
+// forgetChat drops a chat's items from the decoded cache and its prompt
+// from memory: Forget removed them from the outbox. (If the transaction
+// then fails, they are decoded again on the next read.)
+func (b *botStore) forgetChat(chatID int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for seq, o := range b.decoded {
+		if o.ChatID == chatID {
+			delete(b.decoded, seq)
+		}
+	}
+	delete(b.prompts, chatID)
 }
 
 // forget drops an item that left the outbox from the decoded cache.
@@ -347,6 +384,11 @@ func writeAcks(tx *store.Tx, acks []ack) error {
 			return err
 		}
 		if a.prompt && a.msg != 0 {
+			// A chat with no session was forgotten (/delete) while the
+			// message was on its way: keep no record of it.
+			if !tx.HasSession(survey.RespondentID(a.chat)) {
+				continue
+			}
 			if err := tx.SetPromptMessage(a.chat, a.msg); err != nil {
 				return err
 			}
@@ -387,9 +429,14 @@ func (b *botStore) Drop(q bot.Queued, why bot.DropReason) error {
 		if why != bot.DropBlocked {
 			return nil
 		}
-		rec, _, st, err := chatState(tx, q.Out.ChatID)
+		rec, hadRec, st, err := chatState(tx, q.Out.ChatID)
 		if err != nil {
 			return err
+		}
+		if _, ok, err := tx.Session(survey.RespondentID(q.Out.ChatID)); err != nil {
+			return err
+		} else if !ok && !hadRec {
+			return nil // forgotten (/delete) while the message was on its way
 		}
 		st.Unreachable = true
 		if rec.State, err = json.Marshal(st); err != nil {

@@ -34,6 +34,10 @@ type Config struct {
 	Admin AdminConfig `yaml:"admin"`
 	// Digest is the weekly summary for coordinators.
 	Digest DigestConfig `yaml:"digest"`
+	// Retention is what happens to deleted and old records.
+	Retention RetentionConfig `yaml:"retention"`
+	// Reminders nudge respondents who started but did not finish.
+	Reminders RemindersConfig `yaml:"reminders"`
 
 	file string
 }
@@ -48,6 +52,9 @@ type TelegramConfig struct {
 	PollTimeout Duration `yaml:"poll_timeout"`
 	// RequestTimeout bounds every HTTP request; it must exceed PollTimeout.
 	RequestTimeout Duration `yaml:"request_timeout"`
+	// Username is the bot's username, for "toolmap link" without asking
+	// Telegram; the running bot always asks (getMe).
+	Username string `yaml:"username"`
 }
 
 // BotConfig is the bot section.
@@ -101,8 +108,10 @@ func DefaultConfig() Config {
 			PollTimeout:    Duration(30 * time.Second),
 			RequestTimeout: Duration(45 * time.Second),
 		},
-		Bot:    BotConfig{MaxText: 1000},
-		Digest: DefaultDigestConfig(),
+		Bot:       BotConfig{MaxText: 1000},
+		Digest:    DefaultDigestConfig(),
+		Retention: DefaultRetentionConfig(),
+		Reminders: DefaultRemindersConfig(),
 	}
 }
 
@@ -160,6 +169,8 @@ func (c Config) check() error {
 	}
 	errs = append(errs, c.Digest.problems()...)
 	errs = append(errs, c.Admin.problems()...)
+	errs = append(errs, c.Retention.problems()...)
+	errs = append(errs, c.Reminders.problems(c.Digest.Timezone)...)
 	if len(errs) > 0 {
 		return fmt.Errorf("%s: %s", c.file, strings.Join(errs, "; "))
 	}

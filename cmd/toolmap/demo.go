@@ -220,6 +220,7 @@ func demo(ctx context.Context, e env, o demoOptions) (err error) {
 	cfg.Survey = o.survey
 	cfg.Database = dbPath
 	cfg.Telegram.APIURL = srv.URL
+	cfg.Reminders.Hours, cfg.Reminders.Spread = "00:00-24:00", 0 // the demo's "a day later" may fall at any hour
 	getenv := func(k string) string {
 		if k == TokenEnv {
 			return srv.Token()
@@ -231,6 +232,7 @@ func demo(ctx context.Context, e env, o demoOptions) (err error) {
 		s *bot.Sender
 	}
 	started := make(chan botHandles, 1)
+	var jobs serveJobs
 	botCtx, stopBot := context.WithCancel(ctx)
 	defer stopBot()
 	served := make(chan error, 1)
@@ -240,6 +242,7 @@ func demo(ctx context.Context, e env, o demoOptions) (err error) {
 	go func() {
 		served <- serve(botCtx, cfg, getenv, log, &serveHooks{
 			started: func(b *bot.Bot, s *bot.Sender) { started <- botHandles{b, s} },
+			jobs:    func(j serveJobs) { jobs = j },
 			tune: func(so *bot.SenderOptions, bo *bot.Options) {
 				so.Unlimited = o.unlimited
 				// Simulated organisers tap as soon as the bot answers.
@@ -284,6 +287,13 @@ func demo(ctx context.Context, e env, o demoOptions) (err error) {
 	elapsed := time.Since(start)
 	close(watchdogDone)
 	progressDone()
+	var extras string
+	if !o.partway && len(d.failures) == 0 && ctx.Err() == nil {
+		var err error
+		if extras, err = d.showRespondentFeatures(ctx, jobs); err != nil {
+			d.failures = append(d.failures, "reminder and give-back: "+err.Error())
+		}
+	}
 
 	loop := h.b.Stats()
 	sent := h.s.Stats()
@@ -305,6 +315,8 @@ func demo(ctx context.Context, e env, o demoOptions) (err error) {
 		return ctx.Err()
 	}
 	ok := d.report(e.stdout, elapsed, loop, sent, mem, dbPath, logPath)
+	fmt.Fprint(e.stdout, extras)
+	ok = ok && (extras != "" || o.partway)
 	if err := demoEnding(ctx, e.stdout, srv, def, dbPath, o.out, log); err != nil {
 		fmt.Fprintf(e.stderr, "toolmap demo: the digest and export at the end failed: %v\n", err)
 		ok = false

@@ -62,7 +62,7 @@ func TestDemoWithLimits(t *testing.T) {
 	}
 	// It ends with a digest in the fake channel, and leaves its chart and
 	// an export that opens.
-	if !strings.Contains(out, "posted to the fake channel @toolmap_demo") || !strings.Contains(out, "Finished this week: 5 groups") {
+	if !strings.Contains(out, "posted to the fake channel @toolmap_demo") || !strings.Contains(out, "Finished this week: 6 groups") { // the five, and the one more who sees the give-back
 		t.Errorf("no digest at the end:\n%s", out)
 	}
 	zipPath := filepath.Join(dir, "toolmap-export.zip")
@@ -95,6 +95,20 @@ func TestDemoUnlimited(t *testing.T) {
 	}
 	for _, label := range []string{"updates processed", "messages + edits", "  per completed survey", "  per tap", "reply latency", "resident memory", "429s seen"} {
 		demoLine(t, out, label)
+	}
+	// A reminder, and a give-back message with counts of 5 or more only.
+	if !strings.Contains(out, "reminder (to someone who stopped after agreeing, a day later):\n  Hello again!") ||
+		!strings.Contains(out, "[▶ Continue] [Stop reminding me]") {
+		t.Errorf("no reminder in the demo's output:\n%s", out)
+	}
+	_, give, ok := strings.Cut(out, "give-back (to one more organiser who finished):\n  Groups like yours…\n")
+	if !ok || !strings.Contains(give, "• ") {
+		t.Errorf("no give-back with counts in the demo's output:\n%s", out)
+	}
+	for _, n := range regexp.MustCompile(`\((\d+)\)`).FindAllStringSubmatch(give, -1) {
+		if len(n[1]) == 1 && n[1] < "5" {
+			t.Errorf("the give-back shows a count under 5: %s", n[0])
+		}
 	}
 	if !regexp.MustCompile(`^p50 [0-9.]+ [mµ]?s, p99 [0-9.]+ [mµ]?s`).MatchString(demoLine(t, out, "reply latency")) {
 		t.Errorf("reply latency: %s", demoLine(t, out, "reply latency"))

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"toolmap/store"
@@ -264,13 +265,18 @@ func exportTo(ctx context.Context, db *store.DB, w io.Writer, o exportOptions) (
 	if err != nil {
 		return stats, err
 	}
+	refCache := map[string]string{}
 	err = db.Export(ctx, so, func(id survey.RespondentID, s survey.Session) error {
 		if s.Status == survey.StatusCompleted {
 			stats.Completed++
 		} else {
 			stats.Partial++
 		}
-		if err := enc.Add(export.Response{Respondent: export.Pseudonym(o.Key, id), Session: s}); err != nil {
+		ref, err := referrer(db, o.Key, s.Source, refCache)
+		if err != nil {
+			return err
+		}
+		if err := enc.Add(export.Response{Respondent: export.Pseudonym(o.Key, id), Session: s, ReferredBy: ref}); err != nil {
 			return err
 		}
 		if o.Progress != nil {
@@ -423,4 +429,27 @@ func (p *exportProgress) done() {
 	if p != nil && p.shown {
 		fmt.Fprintln(p.w)
 	}
+}
+
+// referrer returns the pseudonym of the respondent whose personal link
+// (source "r-<code>") a respondent started from; "" for another source or
+// a code that traces to no one (its owner deleted their data). Answers are
+// cached by code for the export.
+func referrer(db *store.DB, key []byte, source string, cache map[string]string) (string, error) {
+	if !strings.HasPrefix(source, "r-") {
+		return "", nil
+	}
+	if p, ok := cache[source]; ok {
+		return p, nil
+	}
+	id, ok, err := db.Referrer(source)
+	if err != nil {
+		return "", err
+	}
+	p := ""
+	if ok {
+		p = export.Pseudonym(key, id)
+	}
+	cache[source] = p
+	return p, nil
 }

@@ -51,14 +51,25 @@ itself. Create the bot and get its token from @BotFather (see README.md).`)
 // serveHooks lets tests and the demo see inside a running bot.
 type serveHooks struct {
 	started func(b *bot.Bot, s *bot.Sender)        // called once the bot is polling
+	jobs    func(serveJobs)                        // given the periodic jobs, to run them at a chosen time
 	tune    func(*bot.SenderOptions, *bot.Options) // adjusts options before the start
 	now     func() time.Time                       // the digest's clock; default time.Now
 	digest  func(*digestWiring)                    // called with the digest's parts before the start
 }
 
+// serveJobs are the running bot's periodic jobs, for tests and the demo.
+type serveJobs struct {
+	remind       func(now time.Time) (int, error) // queue the reminders due at now
+	refreshPeers func() error                     // rebuild the give-back counts
+}
+
 // serve runs the bot until ctx is done.
 func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slog.Logger, hooks *serveHooks) error {
 	def, err := loadSurvey(cfg.Survey)
+	if err != nil {
+		return err
+	}
+	policy, err := cfg.Reminders.policy(cfg.Digest.Timezone)
 	if err != nil {
 		return err
 	}
@@ -88,17 +99,31 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 		}
 	}
 
+	secret, err := db.ReferralSecret()
+	if err != nil {
+		return err
+	}
+	refs := referrals{secret: secret, username: api.Self.UserName}
 	st := newBotStore(db)
+	st.referralCode = refs.code
 	defer func() {
 		if err := st.Close(); err != nil {
 			log.Error("writing the last deliveries failed", "err", err)
 		}
 	}()
 	senderOpts := &bot.SenderOptions{Logger: log}
+	peers := &peerCounts{}
+	if err := peers.refresh(db); err != nil {
+		return err
+	}
 	botOpts := &bot.Options{
-		Logger:       log,
-		PollTimeout:  time.Duration(cfg.Telegram.PollTimeout),
-		MaxTextRunes: cfg.Bot.MaxText,
+		Logger:        log,
+		PollTimeout:   time.Duration(cfg.Telegram.PollTimeout),
+		MaxTextRunes:  cfg.Bot.MaxText,
+		Peers:         peers,
+		MinCount:      cfg.Digest.MinCount,
+		RetentionDays: cfg.Retention.Days,
+		ReferralLink:  refs.link,
 	}
 	if hooks != nil && hooks.tune != nil {
 		hooks.tune(senderOpts, botOpts)
@@ -128,6 +153,9 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	mux.Handle("GET /healthz", &health{b: b, s: sender, db: db, poll: time.Duration(cfg.Telegram.PollTimeout)})
 	mux.Handle("POST /export", exportHandler{db: db, def: def})
 	mux.Handle("POST /digest", dw.handler)
+	var compactMu sync.Mutex
+	mux.Handle("POST /compact", compactHandler{db: db, log: log, mu: &compactMu})
+	mux.Handle("POST /forget", compactHandler{db: db, log: log, mu: &compactMu})
 	adm, err := startAdmin(cfg.AdminSocket(), mux, log)
 	if err != nil {
 		return err
@@ -148,6 +176,22 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 		hooks.digest(dw)
 	}
 	stopDigest := dw.start(runCtx)
+	retainOnce(db, cfg.Retention.Days, time.Now(), log)
+	wg.Go(func() { retainDaily(runCtx, db, cfg.Retention.Days, log) })
+	compactOnce(db, &compactMu, log)
+	wg.Go(func() { compactOnSchedule(runCtx, db, time.Duration(cfg.Retention.CompactEvery), &compactMu, log) })
+	remind := func(now time.Time) (int, error) {
+		n, err := remindDue(db, def, policy, time.Duration(cfg.Reminders.Spread), now)
+		if n > 0 {
+			sender.Wake()
+		}
+		return n, err
+	}
+	wg.Go(func() { refreshPeers(runCtx, peers, db, log) })
+	wg.Go(func() { remindOnSchedule(runCtx, time.Duration(cfg.Reminders.CheckEvery), remind, log) })
+	if hooks != nil && hooks.jobs != nil {
+		hooks.jobs(serveJobs{remind: remind, refreshPeers: func() error { return peers.refresh(db) }})
+	}
 	if hooks != nil && hooks.started != nil {
 		hooks.started(b, sender)
 	}

@@ -33,6 +33,7 @@ type harness struct {
 	done   chan error
 	bot    *bot.Bot
 	sender *bot.Sender
+	remind func(now time.Time) (int, error) // the reminder job of the running bot
 	// realPace keeps the sender's production pacing.
 	realPace bool
 	// hooks, if set, adds to the serve hooks at each start.
@@ -110,6 +111,7 @@ func (h *harness) start() {
 			h.bot, h.sender = b, s
 			close(started)
 		},
+		jobs: func(j serveJobs) { h.remind = j.remind },
 		tune: func(so *bot.SenderOptions, bo *bot.Options) {
 			if !h.realPace {
 				so.PrivatePerSecond, so.PrivateBurst = 1000, 1000

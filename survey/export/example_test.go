@@ -36,7 +36,7 @@ func ExampleNewLongCSV() {
 		fmt.Println(err)
 	}
 	// Output:
-	// respondent,survey,survey_version,language,status,source,started_at,completed_at,duration_s,question,item,item_label,option,option_label,number,skipped,answer_version,answered_at
-	// dfd3ee32351adc22,demo,1,en,completed,'=1+1,2025-03-01T09:00:00Z,2025-03-01T09:01:00Z,60,tools,,,whatsapp,WhatsApp,,0,1,2025-03-01T09:00:00Z
-	// dfd3ee32351adc22,demo,1,en,completed,'=1+1,2025-03-01T09:00:00Z,2025-03-01T09:01:00Z,60,tools,,,paper,Paper,,0,1,2025-03-01T09:00:00Z
+	// respondent,survey,survey_version,language,status,source,started_at,completed_at,duration_s,referred_by,question,item,item_label,option,option_label,number,skipped,answer_version,answered_at
+	// dfd3ee32351adc22,demo,1,en,completed,'=1+1,2025-03-01T09:00:00Z,2025-03-01T09:01:00Z,60,,tools,,,whatsapp,WhatsApp,,0,1,2025-03-01T09:00:00Z
+	// dfd3ee32351adc22,demo,1,en,completed,'=1+1,2025-03-01T09:00:00Z,2025-03-01T09:01:00Z,60,,tools,,,paper,Paper,,0,1,2025-03-01T09:00:00Z
 }

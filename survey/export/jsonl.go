@@ -35,6 +35,7 @@ type jsonResponse struct {
 	CompletedAt    string       `json:"completed_at,omitempty"`
 	LastActiveAt   string       `json:"last_active_at,omitempty"`
 	DurationS      *int64       `json:"duration_s,omitempty"`
+	ReferredBy     string       `json:"referred_by,omitempty"`
 	Answers        []jsonAnswer `json:"answers"`
 }
 
@@ -68,7 +69,7 @@ func (j *JSONL) Add(r Response) error {
 	line := &j.line
 	*line = jsonResponse{
 		Respondent: r.Respondent, Survey: s.SurveyID, SurveyVersion: s.Version, Language: s.Language,
-		Status: string(s.Status), Source: s.Source,
+		Status: string(s.Status), Source: s.Source, ReferredBy: r.ReferredBy,
 		StartedAt: common[6], CompletedAt: common[7], LastActiveAt: timeCell(s.UpdatedAt),
 		Answers: line.Answers[:0],
 	}

@@ -21,6 +21,9 @@ var ErrNotInCodebook = errors.New("answer not in the codebook")
 type Response struct {
 	Respondent string
 	Session    survey.Session
+	// ReferredBy is the pseudonym of the respondent whose personal link
+	// this one started from; "" if none.
+	ReferredBy string
 }
 
 // Options configure the encoders. A nil *Options means the defaults.
@@ -90,9 +93,10 @@ var commonColumns = []column{
 	{"started_at", kindDatetime, "when the session started (UTC, ISO 8601)"},
 	{"completed_at", kindDatetime, "when the survey was first completed (UTC, ISO 8601); empty if not finished"},
 	{"duration_s", kindInteger, "seconds from started_at to completed_at (for a session not finished, to its last step)"},
+	{"referred_by", kindString, "the pseudonymous id of the respondent whose personal link this respondent started from (source r-…); empty if none, or if that respondent deleted their data"},
 }
 
-const nCommon = 9
+const nCommon = 10
 
 // longColumns follow the common columns in the long layout.
 func longColumns(freeText bool) []column {
@@ -279,6 +283,7 @@ func (l *layout) common(r *Response, row []string) {
 	row[6] = timeCell(s.StartedAt)
 	row[7] = timeCell(s.CompletedAt)
 	row[8] = dur
+	row[9] = r.ReferredBy
 }
 
 // label returns the label of an option of question q, in the default language.

@@ -30,7 +30,7 @@ func readmeLines(l *layout) []string {
 		"datapackage.json: a Frictionless Data Package describing the columns and types of each CSV file.",
 		"Long tables continue on further sheets of the XLSX file (\"long 2\", …) past Excel's 1,048,576 rows.",
 		"",
-		"JOINING: every row of both tables starts with the same columns (respondent … duration_s; the wide table adds last_active_at). Join long to wide on respondent, e.g. in R merge(long, wide[c(\"respondent\", \"group_kind\")], by = \"respondent\"); in pandas long.merge(wide[[\"respondent\", \"group_kind\"]], on=\"respondent\").",
+		"JOINING: every row of both tables starts with the same columns (respondent … referred_by; the wide table adds last_active_at). Join long to wide on respondent, e.g. in R merge(long, wide[c(\"respondent\", \"group_kind\")], by = \"respondent\"); in pandas long.merge(wide[[\"respondent\", \"group_kind\"]], on=\"respondent\").",
 		"IDS: respondent is a pseudonym: a keyed hash of the Telegram id under the study key, the same in every export made with that key. The raw Telegram id is never exported. Pseudonymised data is still personal data.",
 		"VERSIONS: survey_version is the version the session last ran under; answer_version (long) the version each answer was given under. Ids are never reused, so responses from several versions share columns; a question or option dropped from the survey keeps its column (in_definition = 0 in the codebook if only the answers know it).",
 		"MISSING: an empty cell means not asked, not answered, not finished or not applicable. 0/1 columns are 0 or 1 only when the question was answered. \"none\" (No tool / in person) is an answer, not a gap. The skipped column of the wide table lists the optional questions skipped.",

@@ -1,0 +1,238 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"toolmap/survey"
+)
+
+// What a respondent can do about their own data: /mydata shows it, and
+// /delete, after a confirmation button, removes it.
+
+// Callback data of the /delete confirmation buttons. They are not survey
+// taps (survey.Tap codes are one letter then a colon).
+const (
+	dataDeleteYes = "del:yes"
+	dataDeleteNo  = "del:no"
+)
+
+// document is a file to send off the update loop, after the commit: the
+// outbox carries only messages and edits. Losing one in a crash is
+// harmless, as the respondent can ask again.
+type document struct {
+	chatID  int64
+	name    string
+	data    []byte
+	caption string
+}
+
+// myData answers /mydata from the respondent's own session, the only
+// record it reads: nothing about anyone else can appear. When the text
+// does not fit one message, the data goes as a JSON file instead.
+func (b *Bot) myData(chatID int64, hint string, doc **document) func(survey.Session, ChatState) (Result, error) {
+	return b.reply(func(s survey.Session, lang string) []Outgoing {
+		*doc = nil
+		if s.Status == survey.StatusNew {
+			return []Outgoing{{Kind: OutSend, ChatID: chatID, Text: esc(b.def.Msg(lang, "mydata_none"))}}
+		}
+		text := b.myDataText(chatID, s, lang)
+		if utf8.RuneCountInString(text) <= maxMessage {
+			return []Outgoing{{Kind: OutSend, ChatID: chatID, Text: text}}
+		}
+		data, err := json.MarshalIndent(b.myDataJSON(chatID, s, lang), "", "  ")
+		if err != nil { // cannot happen: plain strings and times
+			return []Outgoing{{Kind: OutSend, ChatID: chatID, Text: esc(b.def.Msg(lang, "mydata_none"))}}
+		}
+		*doc = &document{chatID: chatID, name: "mydata.json", data: data, caption: b.def.Msg(lang, "mydata_file")}
+		return nil
+	}, hint)
+}
+
+// dataLine is one answer as /mydata shows it.
+type dataLine struct {
+	ID       string    `json:"question_id"`
+	Question string    `json:"question"`
+	Answer   string    `json:"answer"`
+	At       time.Time `json:"at"`
+	Version  int       `json:"survey_version"`
+}
+
+// myDataLines lists every stored answer: those on the respondent's path
+// through the survey, in order, then any left off it (by a changed
+// answer), by question id.
+func (b *Bot) myDataLines(s survey.Session, lang string) []dataLine {
+	var out []dataLine
+	done := map[string]bool{}
+	for _, l := range b.def.Summary(&s) {
+		a := s.Answers[l.At.Key()]
+		done[l.At.Key()] = true
+		out = append(out, dataLine{ID: l.At.Key(), Question: l.Question, Answer: l.Answer, At: a.At, Version: a.Version})
+	}
+	for _, a := range b.def.SortedAnswers(&s) {
+		if done[a.Key()] {
+			continue
+		}
+		q := b.def.Question(a.Question)
+		name := a.Key()
+		if q != nil {
+			name = b.def.Text(q.Text, lang)
+		}
+		out = append(out, dataLine{ID: a.Key(), Question: name, Answer: b.def.AnswerText(q, a, lang), At: a.At, Version: a.Version})
+	}
+	return out
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+// myDataText is the /mydata message, in HTML.
+func (b *Bot) myDataText(chatID int64, s survey.Session, lang string) string {
+	m := func(key string, pairs ...string) string { return esc(b.def.Msg(lang, key, pairs...)) }
+	var w strings.Builder
+	w.WriteString("<b>" + m("mydata_title") + "</b>\n")
+	w.WriteString(m("mydata_id", "id", strconv.FormatInt(chatID, 10)) + "\n")
+	w.WriteString(m("mydata_survey", "survey", s.SurveyID, "version", strconv.Itoa(s.Version), "lang", s.Language) + "\n")
+	source := s.Source
+	if source == "" {
+		source = "—"
+	}
+	w.WriteString(m("mydata_source", "source", source) + "\n")
+	if s.Consent != nil {
+		w.WriteString(m("mydata_consent", "version", strconv.Itoa(s.Consent.Version), "at", fmtTime(s.Consent.At)) + "\n")
+	}
+	w.WriteString(m("mydata_started", "at", fmtTime(s.StartedAt)) + "\n")
+	if !s.CompletedAt.IsZero() {
+		w.WriteString(m("mydata_finished", "at", fmtTime(s.CompletedAt)) + "\n")
+	} else {
+		w.WriteString(m("mydata_unfinished") + "\n")
+	}
+	lines := b.myDataLines(s, lang)
+	if len(lines) > 0 {
+		w.WriteString("\n<b>" + m("summary_title") + "</b>\n")
+		for _, l := range lines {
+			w.WriteString("• " + esc(l.Question) + ": <b>" + esc(l.Answer) + "</b> <i>(" + esc(fmtTime(l.At)) + ")</i>\n")
+		}
+	}
+	w.WriteString("\n" + m("mydata_footer"))
+	return w.String()
+}
+
+// myDataJSON is the /mydata file.
+func (b *Bot) myDataJSON(chatID int64, s survey.Session, lang string) any {
+	type consent struct {
+		Version int       `json:"version"`
+		At      time.Time `json:"at"`
+	}
+	out := struct {
+		TelegramID  int64      `json:"telegram_id"`
+		Survey      string     `json:"survey"`
+		Version     int        `json:"survey_version"`
+		Language    string     `json:"language"`
+		Source      string     `json:"source,omitempty"`
+		Status      string     `json:"status"`
+		Consent     *consent   `json:"consent,omitempty"`
+		StartedAt   time.Time  `json:"started_at"`
+		UpdatedAt   time.Time  `json:"updated_at"`
+		CompletedAt time.Time  `json:"completed_at,omitzero"`
+		Answers     []dataLine `json:"answers"`
+		Note        string     `json:"note"`
+	}{
+		TelegramID: chatID, Survey: s.SurveyID, Version: s.Version, Language: s.Language, Source: s.Source,
+		Status: string(s.Status), StartedAt: s.StartedAt, UpdatedAt: s.UpdatedAt, CompletedAt: s.CompletedAt,
+		Answers: b.myDataLines(s, lang), Note: b.def.Msg(lang, "mydata_footer"),
+	}
+	if s.Consent != nil {
+		out.Consent = &consent{Version: s.Consent.Version, At: s.Consent.At}
+	}
+	return out
+}
+
+// deleteConfirm answers /delete: a question with two buttons. Nothing is
+// changed yet.
+func (b *Bot) deleteConfirm(chatID int64, hint string) func(survey.Session, ChatState) (Result, error) {
+	return b.reply(func(s survey.Session, lang string) []Outgoing {
+		return []Outgoing{{Kind: OutSend, ChatID: chatID, Text: esc(b.def.Msg(lang, "delete_confirm")), Keyboard: [][]Button{
+			{{Text: b.def.Msg(lang, "delete_yes"), Data: dataDeleteYes}},
+			{{Text: b.def.Msg(lang, "delete_no"), Data: dataDeleteNo}},
+		}}}
+	}, hint)
+}
+
+// deleteTap handles a tap on a /delete confirmation button: yes forgets
+// everything stored about the respondent (Result.Forget), in the same
+// transaction that queues the edit saying so; no leaves everything.
+func (b *Bot) deleteTap(cq *tgbotapi.CallbackQuery, toast *string) func(survey.Session, ChatState) (Result, error) {
+	chatID, msgID := cq.Message.Chat.ID, cq.Message.MessageID
+	hint := cq.From.LanguageCode
+	yes := cq.Data == dataDeleteYes
+	return func(s survey.Session, c ChatState) (Result, error) {
+		lang := s.Language
+		if lang == "" {
+			lang = b.def.PickLanguage(hint)
+		}
+		if !yes {
+			*toast = ""
+			return Result{Session: s, Chat: c, Out: []Outgoing{{Kind: OutEditText, ChatID: chatID, MessageID: msgID,
+				Text: esc(b.def.Msg(lang, "delete_kept"))}}}, nil
+		}
+		*toast = b.def.Msg(lang, "deleted_toast")
+		return Result{Forget: true, Out: []Outgoing{{Kind: OutEditText, ChatID: chatID, MessageID: msgID,
+			Text: esc(b.def.Msg(lang, "deleted"))}}}, nil
+	}
+}
+
+// sendDocuments sends the files queued by finish, until ctx is done.
+func (b *Bot) sendDocuments(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case d := <-b.docs:
+			b.sendDocument(d)
+		}
+	}
+}
+
+// respondentCommand returns the handler of /mydata and /delete, or nil for
+// another message.
+func (b *Bot) respondentCommand(m *tgbotapi.Message, doc **document) func(survey.Session, ChatState) (Result, error) {
+	if !m.IsCommand() {
+		return nil
+	}
+	switch strings.ToLower(m.Command()) {
+	case "mydata":
+		return b.myData(m.Chat.ID, m.From.LanguageCode, doc)
+	case "delete":
+		return b.deleteConfirm(m.Chat.ID, m.From.LanguageCode)
+	case "privacy":
+		chatID := m.Chat.ID
+		return b.reply(func(s survey.Session, lang string) []Outgoing {
+			text := b.def.Msg(lang, "privacy")
+			if d := b.opts.RetentionDays; d > 0 {
+				text += "\n" + b.def.Msg(lang, "privacy_retention", "days", strconv.Itoa(d))
+			}
+			return []Outgoing{{Kind: OutSend, ChatID: chatID, Text: esc(text)}}
+		}, m.From.LanguageCode)
+	}
+	return nil
+}
+
+// sendDocument sends one file; a failure is logged (without the file).
+func (b *Bot) sendDocument(d document) {
+	f := tgbotapi.NewDocument(d.chatID, tgbotapi.FileBytes{Name: d.name, Bytes: d.data})
+	f.Caption = truncate(d.caption, 1000)
+	if _, err := b.api.Send(f); err != nil {
+		b.log.Warn("sendDocument failed", "class", errClass(err), "chat_id", d.chatID)
+	}
+}

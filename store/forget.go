@@ -1,0 +1,159 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"strconv"
+
+	"go.etcd.io/bbolt"
+
+	"toolmap/survey"
+)
+
+// Forgotten counts what Forget deleted.
+type Forgotten struct {
+	Session, Response bool
+	LogEntries        int // answer-log entries
+	Outbox            int // queued messages to their chat
+	Seen              int // handled-message keys of their chat
+	Chat              bool
+	Referral          bool // their personal referral code
+}
+
+// Any reports whether anything was deleted.
+func (f Forgotten) Any() bool {
+	return f.Session || f.Response || f.LogEntries > 0 || f.Outbox > 0 || f.Seen > 0 || f.Chat || f.Referral
+}
+
+// Forget deletes every record keyed to a respondent, whose private chat
+// has the same id: the session, the response and its key, the answer-log
+// entries, the messages queued to the chat, the keys of the chat's handled
+// messages, the chat record and their personal referral code (so their
+// link no longer traces to anyone). Aggregates that name no one (counters,
+// digest records) stay. The deleted bytes remain in free pages of the file
+// until Compact rewrites it.
+func (tx *Tx) Forget(id survey.RespondentID) (Forgotten, error) {
+	var f Forgotten
+	k := idKey(id)
+	fail := func(what string, err error) (Forgotten, error) {
+		return f, fmt.Errorf("forget respondent %d: %s: %w", id, what, err)
+	}
+	sessions := tx.tx.Bucket(bucketSessions)
+	if sessions.Get(k) != nil {
+		f.Session = true
+		if err := sessions.Delete(k); err != nil {
+			return fail("session", err)
+		}
+	}
+	keys := tx.tx.Bucket(bucketResponseKeys)
+	if rk := keys.Get(k); rk != nil {
+		rk = append([]byte(nil), rk...)
+		f.Response = true
+		if err := tx.tx.Bucket(bucketResponses).Delete(rk); err != nil {
+			return fail("response", err)
+		}
+		if err := keys.Delete(k); err != nil {
+			return fail("response key", err)
+		}
+	}
+	n, err := deletePrefix(tx.tx.Bucket(bucketAnswerLog), k)
+	f.LogEntries = n
+	if err != nil {
+		return fail("answer log", err)
+	}
+	// Private chat ids are user ids.
+	n, err = deletePrefix(tx.tx.Bucket(bucketSeen), []byte("m:"+strconv.FormatInt(int64(id), 10)+":"))
+	f.Seen = n
+	if err != nil {
+		return fail("handled-message keys", err)
+	}
+	out := tx.tx.Bucket(bucketOutbox)
+	var queued [][]byte
+	if err := out.ForEach(func(key, v []byte) error {
+		if len(v) >= envHeader && int64(binary.BigEndian.Uint64(v[envChat:])) == int64(id) {
+			queued = append(queued, append([]byte(nil), key...))
+		}
+		return nil
+	}); err != nil {
+		return fail("outbox", err)
+	}
+	for _, key := range queued {
+		if err := out.Delete(key); err != nil {
+			return fail("outbox", err)
+		}
+	}
+	f.Outbox = len(queued)
+	if f.Referral, err = tx.moveReferral(id, 0); err != nil {
+		return fail("referral code", err)
+	}
+	chats := tx.tx.Bucket(bucketChats)
+	if chats.Get(k) != nil {
+		f.Chat = true
+		if err := chats.Delete(k); err != nil {
+			return fail("chat record", err)
+		}
+	}
+	return f, nil
+}
+
+// deletePrefix deletes every key of b starting with prefix.
+func deletePrefix(b *bbolt.Bucket, prefix []byte) (int, error) {
+	var keys [][]byte
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		keys = append(keys, append([]byte(nil), k...))
+	}
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
+}
+
+// Forget deletes every record keyed to a respondent, in one transaction;
+// see Tx.Forget.
+func (db *DB) Forget(id survey.RespondentID) (Forgotten, error) {
+	var f Forgotten
+	err := db.Update(func(tx *Tx) error {
+		var err error
+		f, err = tx.Forget(id)
+		return err
+	})
+	return f, err
+}
+
+// FindRespondent calls match with the id of every respondent the database holds
+// anything of (a session, a response, or a chat record), each once, in one
+// read transaction, until fn returns true; it returns that id, and whether
+// fn matched one. It is for finding a respondent by a derived id, such as
+// an export pseudonym.
+func (db *DB) FindRespondent(match func(survey.RespondentID) bool) (survey.RespondentID, bool, error) {
+	var (
+		found survey.RespondentID
+		ok    bool
+	)
+	err := db.view(func(tx *bbolt.Tx) error {
+		seen := map[survey.RespondentID]bool{}
+		for _, name := range [][]byte{bucketSessions, bucketResponseKeys, bucketChats} {
+			c := tx.Bucket(name).Cursor()
+			for k, _ := c.First(); k != nil; k, _ = c.Next() {
+				if len(k) != 8 {
+					return db.corrupt(fmt.Sprintf("a key of bucket %s", name), fmt.Errorf("%d bytes, want 8", len(k)))
+				}
+				id := survey.RespondentID(binary.BigEndian.Uint64(k))
+				if seen[id] {
+					continue
+				}
+				seen[id] = true
+				if match(id) {
+					found, ok = id, true
+					return nil
+				}
+			}
+		}
+		return nil
+	})
+	return found, ok, err
+}

@@ -1,0 +1,41 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"toolmap/survey"
+)
+
+// Unfinished returns the respondents whose session is active (consent
+// given, not finished) and was last changed before before, in id order.
+// It reads in one read transaction, which does not hold up the writers,
+// and decodes only the fields it needs.
+func (db *DB) Unfinished(before time.Time) ([]survey.RespondentID, error) {
+	var out []survey.RespondentID
+	err := db.view(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
+			if len(k) != 8 {
+				return db.corrupt("a session key", fmt.Errorf("%d bytes, want 8", len(k)))
+			}
+			var s struct {
+				Status    survey.Status     `json:"status"`
+				UpdatedAt time.Time         `json:"updated_at"`
+				Consent   *survey.Consented `json:"consent"`
+			}
+			id := survey.RespondentID(binary.BigEndian.Uint64(k))
+			if err := json.Unmarshal(v, &s); err != nil {
+				return db.corrupt(fmt.Sprintf("the session of respondent %d", id), err)
+			}
+			if s.Status == survey.StatusActive && s.Consent != nil && s.UpdatedAt.Before(before) {
+				out = append(out, id)
+			}
+			return nil
+		})
+	})
+	return out, err
+}
