@@ -41,6 +41,9 @@ type Options struct {
 	// on, offered in the thanks message ("" offers none). It must be pure:
 	// the store records the code in the same commit (see Store).
 	ReferralLink func(survey.RespondentID) string
+	// ChannelLink, when set, is the coordinators' public channel
+	// (https://t.me/name), offered with "groups like yours…".
+	ChannelLink string
 }
 
 // Waker is told when new messages are queued: the Sender.
@@ -426,7 +429,7 @@ func (b *Bot) step(chatID int64, in survey.Input, now time.Time, langHint string
 		if extra != nil {
 			extra(r)
 		}
-		r.peers, r.minCount = b.opts.Peers, b.opts.MinCount
+		r.peers, r.minCount, r.channel = b.opts.Peers, b.opts.MinCount, b.opts.ChannelLink
 		if b.opts.ReferralLink != nil {
 			r.referral = b.opts.ReferralLink(survey.RespondentID(chatID))
 		}

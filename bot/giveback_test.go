@@ -82,3 +82,16 @@ func TestGiveBackAfterCompletion(t *testing.T) {
 		}
 	}
 }
+
+func TestGiveBackOffersTheChannel(t *testing.T) {
+	st := newMemStore()
+	api := &tgbotapi.BotAPI{Self: tgbotapi.User{ID: 99, IsBot: true, UserName: "toolmap_test_bot"}}
+	clock := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	b := New(api, fixture(t), st, nil, &Options{Now: func() time.Time { clock = clock.Add(time.Second); return clock },
+		Peers: fakePeers{"tools/events": {"whatsapp": 12}}, ChannelLink: "https://t.me/toolmap_digest"})
+	completeFixture(t, b)
+	last := st.out[len(st.out)-1].Text
+	if !strings.Contains(last, "• Events: WhatsApp (12)\nEach week&#39;s findings are posted in https://t.me/toolmap_digest") {
+		t.Errorf("no channel link under the give-back:\n%s", last)
+	}
+}

@@ -25,6 +25,7 @@ type renderer struct {
 	peers    Peers
 	minCount int
 	referral string // the respondent's personal link, offered in the thanks
+	channel  string // the digest's public channel, offered with the give-back
 
 	out     []Outgoing
 	toast   string
@@ -276,6 +277,9 @@ func (r *renderer) completed(c survey.Completed, recorded *survey.AnswerRecorded
 	b.WriteString(r.takeNotices())
 	if c.Recorded && r.peers != nil {
 		b.WriteString("\n\n" + r.giveBack(r.peers, r.minCount))
+		if r.channel != "" {
+			b.WriteString("\n" + esc(r.msg("giveback_channel", "link", r.channel)))
+		}
 	}
 	if c.Recorded && r.referral != "" {
 		b.WriteString("\n\n" + esc(r.msg("referral_offer", "link", r.referral)))

@@ -104,6 +104,7 @@ var builtinMessages = map[string]Text{
 	"referral_offer":    {"en": "Know another group that should answer? Pass them your personal link: {link}", "es": "¿Conoces otro grupo que debería responder? Pásale tu enlace personal: {link}"},
 	"giveback_title":    {"en": "Groups like yours…", "es": "Grupos como el tuyo…"},
 	"giveback_intro":    {"en": "The tools named most for the things you do, by all the groups that answered (only counts of {n} or more are shown):", "es": "Las herramientas más nombradas para lo que hacéis, por todos los grupos que han respondido (solo se muestran cifras de {n} o más):"},
+	"giveback_channel":  {"en": "Each week's findings are posted in {link}", "es": "Los resultados de cada semana se publican en {link}"},
 	"giveback_none":     {"en": "Not enough groups have answered yet to compare (we never show a number under {n}). The digest will tell once more have.", "es": "Todavía no han respondido suficientes grupos para comparar (nunca mostramos cifras menores que {n}). El resumen lo contará cuando haya más."},
 	"reminders_stopped": {"en": "OK, no more reminders. Your answers are saved: send /start whenever you like.", "es": "De acuerdo, no más recordatorios. Tus respuestas están guardadas: envía /start cuando quieras."},
 }

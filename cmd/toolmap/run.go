@@ -124,6 +124,7 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 		MinCount:      cfg.Digest.MinCount,
 		RetentionDays: cfg.Retention.Days,
 		ReferralLink:  refs.link,
+		ChannelLink:   channelLink(cfg.Digest.Channel),
 	}
 	if hooks != nil && hooks.tune != nil {
 		hooks.tune(senderOpts, botOpts)

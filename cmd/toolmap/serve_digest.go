@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -74,4 +75,13 @@ func (w *digestWiring) start(ctx context.Context) (stop func()) {
 		return func() {}
 	}
 	return w.schedule.Start(ctx)
+}
+
+// channelLink is the public link of a digest channel given as @name, or ""
+// for a numeric id (a private channel has no public link to offer).
+func channelLink(channel ChatRef) string {
+	if name, ok := strings.CutPrefix(string(channel), "@"); ok && name != "" {
+		return "https://t.me/" + name
+	}
+	return ""
 }
