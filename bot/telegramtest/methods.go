@@ -387,7 +387,8 @@ func hGetChatMember(s *Server, r *request) (any, *apiError) {
 	case "creator", "administrator":
 		out["is_anonymous"] = false
 		if status == "administrator" && c.info.Type == "channel" {
-			out["can_post_messages"] = true // what adding an admin grants by default
+			// What adding an admin grants by default, unless withdrawn.
+			out["can_post_messages"] = !s.st.noPost[[2]int64{c.info.ID, uid}]
 		}
 	case "kicked", "restricted":
 		out["until_date"] = 0

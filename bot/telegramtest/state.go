@@ -35,6 +35,7 @@ type state struct {
 	files     map[string]*File
 	seq       int
 	members   map[[2]int64]string
+	noPost    map[[2]int64]bool // channel admins without the right to post
 
 	faults     []*scriptedFault
 	chaos      *chaosState
@@ -58,6 +59,7 @@ func (st *state) init(o Options) {
 	st.commands = map[string][]tgbotapi.BotCommand{}
 	st.files = map[string]*File{}
 	st.members = map[[2]int64]string{}
+	st.noPost = map[[2]int64]bool{}
 	st.retryUntil = map[string]time.Time{}
 	st.lim.init(o.Limits)
 	st.lean = o.Lean

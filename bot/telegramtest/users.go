@@ -370,6 +370,16 @@ func (s *Server) SetMemberStatus(chatID, userID int64, status string) {
 	s.notify()
 }
 
+// SetAdminWithoutPosting makes userID an administrator of channel chatID
+// whom getChatMember reports without can_post_messages.
+func (s *Server) SetAdminWithoutPosting(chatID, userID int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.members[[2]int64{chatID, userID}] = "administrator"
+	s.st.noPost[[2]int64{chatID, userID}] = true
+	s.notify()
+}
+
 // --- update fault scripts --------------------------------------------------
 
 // Redeliver enqueues the update with this id again, same update_id and

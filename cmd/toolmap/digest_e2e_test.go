@@ -309,6 +309,8 @@ func TestDigestStartupCheck(t *testing.T) {
 	creator := srv.Channel(3, "Own channel", "@toolmap_own")
 	srv.SetMemberStatus(creator.ID(), srv.BotUser().ID, "creator")
 	group := srv.Supergroup(4, "Coordinators' group")
+	muted := srv.Channel(5, "Admins who may not post", "@toolmap_muted")
+	srv.SetAdminWithoutPosting(muted.ID(), srv.BotUser().ID)
 	for _, tc := range []struct {
 		channel ChatRef
 		want    string // "" means it starts
@@ -316,6 +318,7 @@ func TestDigestStartupCheck(t *testing.T) {
 		{"@toolmap_nowhere", "Telegram cannot find it"},
 		{"@toolmap_member", "not an administrator"},
 		{"@toolmap_own", ""},
+		{"@toolmap_muted", "may not post messages"},
 		{ChatRef(strconv.FormatInt(group.ID(), 10)), ""},
 	} {
 		t.Run(string(tc.channel), func(t *testing.T) {
