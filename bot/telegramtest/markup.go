@@ -49,13 +49,47 @@ type wireMarkup struct {
 // normalizeMarkup validates a reply_markup parameter like Telegram and
 // returns its canonical JSON ("" for none).
 func normalizeMarkup(raw string, inlineOnly bool) (string, *apiError) {
+	mp, ae := normalizeMarkupParsed(raw, inlineOnly)
+	return mp.canon, ae
+}
+
+// markupParsed is a normalized reply_markup with its parse (what
+// parseMarkup(canon) returns), so that it is decoded once.
+type markupParsed struct {
+	canon string // canonical JSON, "" for none
+	kb    [][]Button
+	force bool
+}
+
+// setMarkup stores a normalized markup, and its parse, in m.
+func (m *msgState) setMarkup(mp markupParsed) {
+	m.markup = mp.canon
+	m.parsedOf, m.parsed, m.force, m.isParsed = mp.canon, mp.kb, mp.force, true
+}
+
+// normalizeMarkupParsed is normalizeMarkup, with the parse.
+func normalizeMarkupParsed(raw string, inlineOnly bool) (markupParsed, *apiError) {
 	if strings.TrimSpace(raw) == "" {
-		return "", nil
+		return markupParsed{}, nil
 	}
 	var m wireMarkup
 	if err := json.Unmarshal([]byte(raw), &m); err != nil {
-		return "", badRequest("can't parse reply keyboard markup JSON object")
+		return markupParsed{}, badRequest("can't parse reply keyboard markup JSON object")
 	}
+	canon, ae := checkMarkup(raw, &m, inlineOnly)
+	if ae != nil || canon == "" {
+		return markupParsed{}, ae
+	}
+	mp := markupParsed{canon: canon, force: m.InlineKeyboard == nil && m.ForceReply}
+	if m.InlineKeyboard != nil {
+		mp.kb = buttonsOf(*m.InlineKeyboard)
+	}
+	return mp, nil
+}
+
+// checkMarkup validates a decoded reply_markup and returns the canonical
+// JSON of raw ("" when it removes the keyboard).
+func checkMarkup(raw string, m *wireMarkup, inlineOnly bool) (string, *apiError) {
 	switch {
 	case m.InlineKeyboard != nil:
 		for _, row := range *m.InlineKeyboard {
@@ -114,8 +148,13 @@ func parseMarkup(markup string) ([][]Button, bool) {
 	if m.InlineKeyboard == nil {
 		return nil, m.ForceReply
 	}
+	return buttonsOf(*m.InlineKeyboard), false
+}
+
+// buttonsOf converts an inline keyboard from the wire.
+func buttonsOf(rows [][]wireButton) [][]Button {
 	var out [][]Button
-	for _, row := range *m.InlineKeyboard {
+	for _, row := range rows {
 		var r []Button
 		for _, b := range row {
 			btn := Button{Text: b.Text}
@@ -129,7 +168,7 @@ func parseMarkup(markup string) ([][]Button, bool) {
 		}
 		out = append(out, r)
 	}
-	return out, false
+	return out
 }
 
 // isInline reports whether a canonical markup is an inline keyboard.

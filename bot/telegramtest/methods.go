@@ -98,11 +98,11 @@ func (s *Server) newBotMessage(c *chatState, r *request, kind string) (*msgState
 			return nil, badRequest("message to be replied not found")
 		}
 	}
-	markup, ae := normalizeMarkup(r.param("reply_markup"), false)
+	mp, ae := normalizeMarkupParsed(r.param("reply_markup"), false)
 	if ae != nil {
 		return nil, ae
 	}
-	m.markup = markup
+	m.setMarkup(mp)
 	if !s.st.lean {
 		m.params = cloneValues(r.params)
 	}
@@ -203,15 +203,16 @@ func hEditMessageText(s *Server, r *request) (any, *apiError) {
 		return nil, badRequest("MESSAGE_TOO_LONG")
 	}
 	// Without reply_markup, editMessageText removes the inline keyboard.
-	markup, ae := normalizeMarkup(r.param("reply_markup"), true)
+	mp, ae := normalizeMarkupParsed(r.param("reply_markup"), true)
 	if ae != nil {
 		return nil, ae
 	}
-	if text == m.text && r.param("parse_mode") == m.parseMode && markup == currentInline(m) {
+	if text == m.text && r.param("parse_mode") == m.parseMode && mp.canon == currentInline(m) {
 		return nil, errNotModified
 	}
 	// Clones: a value may be a substring of the whole request body.
-	m.text, m.parseMode, m.rendered, m.markup = strings.Clone(text), strings.Clone(r.param("parse_mode")), strings.Clone(rendered), markup
+	m.text, m.parseMode, m.rendered = strings.Clone(text), strings.Clone(r.param("parse_mode")), strings.Clone(rendered)
+	m.setMarkup(mp)
 	s.touch(m)
 	return s.st.wireMessage(m, true), nil
 }
@@ -249,14 +250,14 @@ func hEditMessageReplyMarkup(s *Server, r *request) (any, *apiError) {
 	if ae != nil {
 		return nil, ae
 	}
-	markup, ae := normalizeMarkup(r.param("reply_markup"), true)
+	mp, ae := normalizeMarkupParsed(r.param("reply_markup"), true)
 	if ae != nil {
 		return nil, ae
 	}
-	if markup == currentInline(m) {
+	if mp.canon == currentInline(m) {
 		return nil, errNotModified
 	}
-	m.markup = markup
+	m.setMarkup(mp)
 	s.touch(m)
 	return s.st.wireMessage(m, true), nil
 }
