@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -165,6 +164,7 @@ func (db *DB) exportBucket(ctx context.Context, sc scan, opts ExportOptions, fn 
 func (db *DB) readChunks(ctx context.Context, sc scan, opts ExportOptions, send func([]exported) bool) error {
 	var after []byte // the last key read; the next chunk starts past it
 	raws := make([][]byte, 0, opts.Chunk)
+	var decs []*sessionDecoder
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -210,7 +210,7 @@ func (db *DB) readChunks(ctx context.Context, sc scan, opts ExportOptions, send 
 					raws = append(raws, v)
 				}
 			}
-			if err := decodeAll(buf, raws); err != nil {
+			if err := decodeAll(buf, raws, &decs); err != nil {
 				var de decodeError
 				errors.As(err, &de)
 				return db.corrupt(fmt.Sprintf(sc.what, buf[de.i].id), de.err)
@@ -239,16 +239,21 @@ type decodeError struct {
 
 func (e decodeError) Error() string { return e.err.Error() }
 
-// decodeAll decodes raws[i] into out[i].s, on up to four goroutines; the
-// first error (in order) is returned as a decodeError.
-func decodeAll(out []exported, raws [][]byte) error {
+// decodeAll decodes raws[i] into out[i].s, on up to four goroutines, each
+// with a decoder of decs (made as needed); the first error (in order) is
+// returned as a decodeError.
+func decodeAll(out []exported, raws [][]byte, decs *[]*sessionDecoder) error {
 	workers := min(4, runtime.GOMAXPROCS(0), len(raws)/32+1)
+	for len(*decs) < workers {
+		*decs = append(*decs, newSessionDecoder())
+	}
 	errs := make([]error, len(raws))
 	var wg sync.WaitGroup
 	for w := range workers {
+		d := (*decs)[w]
 		wg.Go(func() {
 			for i := w; i < len(raws); i += workers {
-				errs[i] = json.Unmarshal(raws[i], &out[i].s)
+				errs[i] = d.decodeSession(raws[i], &out[i].s)
 			}
 		})
 	}
