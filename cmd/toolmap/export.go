@@ -260,9 +260,10 @@ func exportTo(ctx context.Context, db *store.DB, w io.Writer, o exportOptions) (
 		}
 		total = n
 	}
-	enc, err := export.New(o.Format, w, cb, &export.Options{FreeText: o.FreeText, Now: o.Now, Spool: o.Spool})
+	aw := newAsyncWriter(w)
+	enc, err := export.New(o.Format, aw, cb, &export.Options{FreeText: o.FreeText, Now: o.Now, Spool: o.Spool})
 	if err != nil {
-		return stats, err
+		return stats, errors.Join(err, aw.Close())
 	}
 	err = db.Export(ctx, so, func(id survey.RespondentID, s survey.Session) error {
 		if s.Status == survey.StatusCompleted {
@@ -279,6 +280,9 @@ func exportTo(ctx context.Context, db *store.DB, w io.Writer, o exportOptions) (
 		return nil
 	})
 	if cerr := enc.Close(); err == nil {
+		err = cerr
+	}
+	if cerr := aw.Close(); err == nil {
 		err = cerr
 	}
 	return stats, err
