@@ -33,12 +33,19 @@ type ExportOptions struct {
 	// MaxTxTime ends a chunk early once a read transaction has been open
 	// this long; zero means DefaultExportTxTime.
 	MaxTxTime time.Duration
+	// MaxResident bounds (on Linux) how many bytes of records are read
+	// before the database's pages are dropped from the process's resident
+	// memory (they stay in the page cache); zero means
+	// DefaultExportResident. Otherwise an export of a large file leaves
+	// all of it mapped in, which counts as the process's memory.
+	MaxResident int
 }
 
 // Defaults of ExportOptions.
 const (
-	DefaultExportChunk  = 256
-	DefaultExportTxTime = 20 * time.Millisecond
+	DefaultExportChunk    = 256
+	DefaultExportTxTime   = 20 * time.Millisecond
+	DefaultExportResident = 16 << 20
 )
 
 // Export calls fn for each completed response in [From, To) in completion
@@ -56,6 +63,9 @@ func (db *DB) Export(ctx context.Context, opts ExportOptions, fn func(survey.Res
 	}
 	if opts.MaxTxTime <= 0 {
 		opts.MaxTxTime = DefaultExportTxTime
+	}
+	if opts.MaxResident <= 0 {
+		opts.MaxResident = DefaultExportResident
 	}
 	var from, to []byte
 	if !opts.From.IsZero() {
@@ -165,6 +175,7 @@ func (db *DB) readChunks(ctx context.Context, sc scan, opts ExportOptions, send 
 	var after []byte // the last key read; the next chunk starts past it
 	raws := make([][]byte, 0, opts.Chunk)
 	var decs []*sessionDecoder
+	read := 0 // bytes of records read since the pages were last dropped
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -205,6 +216,7 @@ func (db *DB) readChunks(ctx context.Context, sc scan, opts ExportOptions, send 
 					done = true
 					break
 				}
+				read += len(k) + len(v)
 				if decode {
 					buf = append(buf, exported{id: id})
 					raws = append(raws, v)
@@ -214,6 +226,10 @@ func (db *DB) readChunks(ctx context.Context, sc scan, opts ExportOptions, send 
 				var de decodeError
 				errors.As(err, &de)
 				return db.corrupt(fmt.Sprintf(sc.what, buf[de.i].id), de.err)
+			}
+			if read >= opts.MaxResident {
+				read = 0
+				dropMapped(tx)
 			}
 			return nil
 		})
