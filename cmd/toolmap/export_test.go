@@ -542,6 +542,12 @@ func TestExportTwoSurveyVersions(t *testing.T) {
 	}
 	v2.Version = 2
 	v2.Questions = slices.DeleteFunc(v2.Questions, func(q *survey.Question) bool { return q.ID == "size" })
+	// formality is reworded: the same id, so the same column.
+	for _, q := range v2.Questions {
+		if q.ID == "formality" {
+			q.Text = survey.Text{"en": "How formal is your group now?", "es": "¿Qué tan formal es tu grupo ahora?"}
+		}
+	}
 	if err := survey.Validate(v2); err != nil {
 		t.Fatal(err)
 	}
@@ -582,19 +588,35 @@ func TestExportTwoSurveyVersions(t *testing.T) {
 	}
 	versions := map[string]string{}
 	for _, r := range read(export.FileWide) {
-		versions[r["survey_version"]] += r["size"] + ","
+		versions[r["survey_version"]] += r["size"] + "/" + r["formality"] + ","
 	}
-	if versions["1"] != "to_30,to_30,to_30," || versions["2"] != "," {
-		t.Errorf("size column by version: %q", versions)
+	if versions["1"] != "to_30/informal,to_30/informal,to_30/informal," || versions["2"] != "/informal," {
+		t.Errorf("size/formality columns by version: %q", versions)
 	}
-	found := false
+	found, reworded := false, false
 	for _, r := range read(export.FileCodebookCSV) {
 		if r["kind"] == "question" && r["id"] == "size" {
 			found = r["in_definition"] == "0" && r["versions"] == "1"
 		}
+		if r["kind"] == "question" && r["id"] == "formality" {
+			reworded = r["text_en"] == "How formal is your group now?" && r["in_definition"] == "1" && r["versions"] == "1;2"
+		}
 	}
 	if !found {
 		t.Error("codebook: size should be listed, found only in answers of version 1")
+	}
+	if !reworded {
+		t.Error("codebook: formality should have the wording of version 2, and the versions 1 (from the answers) and 2")
+	}
+	long := read(export.FileLong)
+	byVersion := map[string]int{}
+	for _, r := range long {
+		if r["question"] == "formality" {
+			byVersion[r["answer_version"]]++
+		}
+	}
+	if byVersion["1"] != 3 || byVersion["2"] != 1 {
+		t.Errorf("long rows of formality by answer version: %v", byVersion)
 	}
 }
 
@@ -955,6 +977,19 @@ func TestExportProgress(t *testing.T) {
 	p.done()
 	if err != nil || !strings.Contains(buf.String(), "writing 3 of 3 responses (100%)") {
 		t.Errorf("progress %q, %v", buf.String(), err)
+	}
+
+	// Through the running bot: what has come, in MB.
+	buf.Reset()
+	p = &exportProgress{w: &buf}
+	var got bytes.Buffer
+	pw := &progressWriter{w: &got, p: p}
+	if _, err := pw.Write(bytes.Repeat([]byte("x"), 2_500_000)); err != nil {
+		t.Fatal(err)
+	}
+	p.done()
+	if got.Len() != 2_500_000 || buf.String() != "\rexport: receiving from the running bot, 2.5 MB\x1b[K\n" {
+		t.Errorf("progress %q after writing %d bytes", buf.String(), got.Len())
 	}
 }
 
