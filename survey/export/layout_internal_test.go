@@ -1,6 +1,7 @@
 package export
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -22,4 +23,37 @@ func TestTimeCell(t *testing.T) {
 	if got := timeCell(time.Time{}); got != "" {
 		t.Errorf("timeCell(zero) = %q, want empty", got)
 	}
+}
+
+// The fast path of sheetWriter.text writes what escapeText would.
+func textOut(s string) string {
+	var b strings.Builder
+	sw := &sheetWriter{w: &b}
+	sw.text(s)
+	return b.String()
+}
+
+var textSeeds = []string{
+	"", "plain", "google_ws", "to_30", "_x0041_", "a_x00e9_b", "_x00G1_", "_", "x_", "Anunciar ñ é", "🙂 emoji",
+	"\uFFFE", "\uFFFF", "a\uFFFDb", "\xff invalid", "\xef\xbf", "<b>&amp;</b>", "tab\there", "line\nbreak", "\x01ctl",
+	strings.Repeat("a", maxCellChars), strings.Repeat("a", maxCellChars+1), strings.Repeat("é", maxCellChars/2+1),
+}
+
+func TestTextFastPath(t *testing.T) {
+	for _, s := range textSeeds {
+		if got, want := textOut(s), escapeText(s); got != want {
+			t.Errorf("text(%.40q) = %.60q, want %.60q", s, got, want)
+		}
+	}
+}
+
+func FuzzText(f *testing.F) {
+	for _, s := range textSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := textOut(s), escapeText(s); got != want {
+			t.Fatalf("text(%q) = %q, want %q", s, got, want)
+		}
+	})
 }
