@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -169,12 +168,12 @@ func (db *DB) exportBucket(ctx context.Context, sc scan, opts ExportOptions, fn 
 
 // readChunks reads the chunks and passes each to send, until the bucket
 // ends, pick says stop, or send returns false. Each chunk is one read
-// transaction, which decodes its records (in parallel: JSON decoding is
-// the slowest part of an export) and ends.
+// transaction, which decodes its records (see sessionDecoder) and ends;
+// every MaxResident bytes it drops the pages read from memory.
 func (db *DB) readChunks(ctx context.Context, sc scan, opts ExportOptions, send func([]exported) bool) error {
 	var after []byte // the last key read; the next chunk starts past it
 	raws := make([][]byte, 0, opts.Chunk)
-	var decs []*sessionDecoder
+	dec := newSessionDecoder()
 	read := 0 // bytes of records read since the pages were last dropped
 	for {
 		if err := ctx.Err(); err != nil {
@@ -222,7 +221,7 @@ func (db *DB) readChunks(ctx context.Context, sc scan, opts ExportOptions, send 
 					raws = append(raws, v)
 				}
 			}
-			if err := decodeAll(buf, raws, &decs); err != nil {
+			if err := decodeAll(dec, buf, raws); err != nil {
 				var de decodeError
 				errors.As(err, &de)
 				return db.corrupt(fmt.Sprintf(sc.what, buf[de.i].id), de.err)
@@ -255,27 +254,13 @@ type decodeError struct {
 
 func (e decodeError) Error() string { return e.err.Error() }
 
-// decodeAll decodes raws[i] into out[i].s, on up to four goroutines, each
-// with a decoder of decs (made as needed); the first error (in order) is
-// returned as a decodeError.
-func decodeAll(out []exported, raws [][]byte, decs *[]*sessionDecoder) error {
-	workers := min(4, runtime.GOMAXPROCS(0), len(raws)/32+1)
-	for len(*decs) < workers {
-		*decs = append(*decs, newSessionDecoder())
-	}
-	errs := make([]error, len(raws))
-	var wg sync.WaitGroup
-	for w := range workers {
-		d := (*decs)[w]
-		wg.Go(func() {
-			for i := w; i < len(raws); i += workers {
-				errs[i] = d.decodeSession(raws[i], &out[i].s)
-			}
-		})
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
+// decodeAll decodes raws[i] into out[i].s; the first error is returned as
+// a decodeError. One goroutine is enough: with the hand-written decoder,
+// writing the export takes longer than reading it, and a single decoder
+// leaves the other processor to the bot's own commits.
+func decodeAll(d *sessionDecoder, out []exported, raws [][]byte) error {
+	for i, raw := range raws {
+		if err := d.decodeSession(raw, &out[i].s); err != nil {
 			return decodeError{i, err}
 		}
 	}
