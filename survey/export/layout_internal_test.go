@@ -1,6 +1,8 @@
 package export
 
 import (
+	"bytes"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -56,4 +58,58 @@ func FuzzText(f *testing.F) {
 			t.Fatalf("text(%q) = %q, want %q", s, got, want)
 		}
 	})
+}
+
+type failingWriter struct {
+	ok  int // writes that succeed
+	got bytes.Buffer
+}
+
+var errDiskFull = errors.New("disk full")
+
+func (f *failingWriter) Write(p []byte) (int, error) {
+	if f.ok == 0 {
+		return 0, errDiskFull
+	}
+	f.ok--
+	return f.got.Write(p)
+}
+
+func TestBlockPipe(t *testing.T) {
+	// Everything passes, in order.
+	fw := &failingWriter{ok: 1 << 30}
+	bp := newBlockPipe(fw)
+	var want bytes.Buffer
+	for i := range 3000 {
+		b := bytes.Repeat([]byte{byte(i)}, i%900+1)
+		want.Write(b)
+		if n, err := bp.Write(b); n != len(b) || err != nil {
+			t.Fatalf("write %d: %d, %v", i, n, err)
+		}
+	}
+	if err := bp.Close(); err != nil || !bytes.Equal(fw.got.Bytes(), want.Bytes()) {
+		t.Fatalf("close: %v; passed on %d bytes of %d", err, fw.got.Len(), want.Len())
+	}
+	if _, err := bp.Write([]byte("late")); err == nil {
+		t.Error("a write after Close succeeded")
+	}
+	// The writer's error comes back from a later Write, and from Close.
+	bp = newBlockPipe(&failingWriter{ok: 2})
+	var err error
+	for i := 0; i < 10 && err == nil; i++ {
+		_, err = bp.Write([]byte("block"))
+	}
+	if !errors.Is(err, errDiskFull) {
+		t.Errorf("Write: %v, want the writer's error", err)
+	}
+	if err := bp.Close(); !errors.Is(err, errDiskFull) {
+		t.Errorf("Close: %v, want the writer's error", err)
+	}
+	bp = newBlockPipe(&failingWriter{})
+	if _, err := bp.Write([]byte("only")); err != nil {
+		t.Fatal(err)
+	}
+	if err := bp.Close(); !errors.Is(err, errDiskFull) {
+		t.Errorf("Close: %v, want the writer's error", err)
+	}
 }
