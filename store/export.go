@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -34,12 +32,19 @@ type ExportOptions struct {
 	// MaxTxTime ends a chunk early once a read transaction has been open
 	// this long; zero means DefaultExportTxTime.
 	MaxTxTime time.Duration
+	// MaxResident bounds (on Linux) how many bytes of records are read
+	// before the database's pages are dropped from the process's resident
+	// memory (they stay in the page cache); zero means
+	// DefaultExportResident. Otherwise an export of a large file leaves
+	// all of it mapped in, which counts as the process's memory.
+	MaxResident int
 }
 
 // Defaults of ExportOptions.
 const (
-	DefaultExportChunk  = 256
-	DefaultExportTxTime = 20 * time.Millisecond
+	DefaultExportChunk    = 256
+	DefaultExportTxTime   = 20 * time.Millisecond
+	DefaultExportResident = 16 << 20
 )
 
 // Export calls fn for each completed response in [From, To) in completion
@@ -57,6 +62,9 @@ func (db *DB) Export(ctx context.Context, opts ExportOptions, fn func(survey.Res
 	}
 	if opts.MaxTxTime <= 0 {
 		opts.MaxTxTime = DefaultExportTxTime
+	}
+	if opts.MaxResident <= 0 {
+		opts.MaxResident = DefaultExportResident
 	}
 	var from, to []byte
 	if !opts.From.IsZero() {
@@ -160,11 +168,13 @@ func (db *DB) exportBucket(ctx context.Context, sc scan, opts ExportOptions, fn 
 
 // readChunks reads the chunks and passes each to send, until the bucket
 // ends, pick says stop, or send returns false. Each chunk is one read
-// transaction, which decodes its records (in parallel: JSON decoding is
-// the slowest part of an export) and ends.
+// transaction, which decodes its records (see sessionDecoder) and ends;
+// every MaxResident bytes it drops the pages read from memory.
 func (db *DB) readChunks(ctx context.Context, sc scan, opts ExportOptions, send func([]exported) bool) error {
 	var after []byte // the last key read; the next chunk starts past it
 	raws := make([][]byte, 0, opts.Chunk)
+	dec := newSessionDecoder()
+	read := 0 // bytes of records read since the pages were last dropped
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -205,15 +215,20 @@ func (db *DB) readChunks(ctx context.Context, sc scan, opts ExportOptions, send 
 					done = true
 					break
 				}
+				read += len(k) + len(v)
 				if decode {
 					buf = append(buf, exported{id: id})
 					raws = append(raws, v)
 				}
 			}
-			if err := decodeAll(buf, raws); err != nil {
+			if err := decodeAll(dec, buf, raws); err != nil {
 				var de decodeError
 				errors.As(err, &de)
 				return db.corrupt(fmt.Sprintf(sc.what, buf[de.i].id), de.err)
+			}
+			if read >= opts.MaxResident {
+				read = 0
+				dropMapped(tx)
 			}
 			return nil
 		})
@@ -239,22 +254,13 @@ type decodeError struct {
 
 func (e decodeError) Error() string { return e.err.Error() }
 
-// decodeAll decodes raws[i] into out[i].s, on up to four goroutines; the
-// first error (in order) is returned as a decodeError.
-func decodeAll(out []exported, raws [][]byte) error {
-	workers := min(4, runtime.GOMAXPROCS(0), len(raws)/32+1)
-	errs := make([]error, len(raws))
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < len(raws); i += workers {
-				errs[i] = json.Unmarshal(raws[i], &out[i].s)
-			}
-		})
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
+// decodeAll decodes raws[i] into out[i].s; the first error is returned as
+// a decodeError. One goroutine is enough: with the hand-written decoder,
+// writing the export takes longer than reading it, and a single decoder
+// leaves the other processor to the bot's own commits.
+func decodeAll(d *sessionDecoder, out []exported, raws [][]byte) error {
+	for i, raw := range raws {
+		if err := d.decodeSession(raw, &out[i].s); err != nil {
 			return decodeError{i, err}
 		}
 	}

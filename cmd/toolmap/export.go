@@ -61,8 +61,10 @@ time (2025-03-01T12:00:00Z; --until excludes it), and select responses by
 completion time, unfinished sessions by their last activity.
 
 The file is written with mode 0600 through a temporary file in the same
-directory, so a failed export leaves nothing behind. The bot must be stopped:
-reading while it runs needs its admin endpoint, which is not there yet.`)
+directory, so a failed export leaves nothing behind. While the bot runs, the
+export is made by the bot and received through its admin socket (admin.socket
+of --config, else the database's name with .sock added); the bot goes on
+answering meanwhile. On a terminal, progress is shown.`)
 	format := fs.String("format", "zip", "`FORMAT`: csv, jsonl, xlsx or zip")
 	layout := fs.String("layout", "long", "for --format csv: `LAYOUT` long or wide")
 	out := fs.String("out", "", "write the export to `PATH` (required)")
@@ -171,6 +173,9 @@ reading while it runs needs its admin endpoint, which is not there yet.`)
 	err = writeFileAtomic(*out, func(w io.Writer) error {
 		var err error
 		if db == nil {
+			if progress != nil { // the bot counts responses: show bytes received
+				w = &progressWriter{w: w, p: progress}
+			}
 			stats, err = via(ctx, w, o)
 			return err
 		}
@@ -261,9 +266,10 @@ func exportTo(ctx context.Context, db *store.DB, w io.Writer, o exportOptions) (
 		}
 		total = n
 	}
-	enc, err := export.New(o.Format, w, cb, &export.Options{FreeText: o.FreeText, Now: o.Now, Spool: o.Spool})
+	aw := newAsyncWriter(w)
+	enc, err := export.New(o.Format, aw, cb, &export.Options{FreeText: o.FreeText, Now: o.Now, Spool: o.Spool})
 	if err != nil {
-		return stats, err
+		return stats, errors.Join(err, aw.Close())
 	}
 	refCache := map[string]string{}
 	err = db.Export(ctx, so, func(id survey.RespondentID, s survey.Session) error {
@@ -285,6 +291,9 @@ func exportTo(ctx context.Context, db *store.DB, w io.Writer, o exportOptions) (
 		return nil
 	})
 	if cerr := enc.Close(); err == nil {
+		err = cerr
+	}
+	if cerr := aw.Close(); err == nil {
 		err = cerr
 	}
 	return stats, err
@@ -423,6 +432,29 @@ func (p *exportProgress) show(phase string, done, total int) {
 			fmt.Fprintf(p.w, "\rexport: %s %d responses\x1b[K", phase, done)
 		}
 	}
+}
+
+// received shows how much of an export made by the running bot has come.
+func (p *exportProgress) received(n int64) {
+	if now := time.Now(); now.Sub(p.last) >= 200*time.Millisecond {
+		p.last = now
+		p.shown = true
+		fmt.Fprintf(p.w, "\rexport: receiving from the running bot, %.1f MB\x1b[K", float64(n)/1e6)
+	}
+}
+
+// progressWriter counts what is written through it for an exportProgress.
+type progressWriter struct {
+	w io.Writer
+	p *exportProgress
+	n int64
+}
+
+func (pw *progressWriter) Write(b []byte) (int, error) {
+	n, err := pw.w.Write(b)
+	pw.n += int64(n)
+	pw.p.received(pw.n)
+	return n, err
 }
 
 func (p *exportProgress) done() {

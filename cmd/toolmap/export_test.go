@@ -542,6 +542,12 @@ func TestExportTwoSurveyVersions(t *testing.T) {
 	}
 	v2.Version = 2
 	v2.Questions = slices.DeleteFunc(v2.Questions, func(q *survey.Question) bool { return q.ID == "size" })
+	// formality is reworded: the same id, so the same column.
+	for _, q := range v2.Questions {
+		if q.ID == "formality" {
+			q.Text = survey.Text{"en": "How formal is your group now?", "es": "¿Qué tan formal es tu grupo ahora?"}
+		}
+	}
 	if err := survey.Validate(v2); err != nil {
 		t.Fatal(err)
 	}
@@ -582,19 +588,35 @@ func TestExportTwoSurveyVersions(t *testing.T) {
 	}
 	versions := map[string]string{}
 	for _, r := range read(export.FileWide) {
-		versions[r["survey_version"]] += r["size"] + ","
+		versions[r["survey_version"]] += r["size"] + "/" + r["formality"] + ","
 	}
-	if versions["1"] != "to_30,to_30,to_30," || versions["2"] != "," {
-		t.Errorf("size column by version: %q", versions)
+	if versions["1"] != "to_30/informal,to_30/informal,to_30/informal," || versions["2"] != "/informal," {
+		t.Errorf("size/formality columns by version: %q", versions)
 	}
-	found := false
+	found, reworded := false, false
 	for _, r := range read(export.FileCodebookCSV) {
 		if r["kind"] == "question" && r["id"] == "size" {
 			found = r["in_definition"] == "0" && r["versions"] == "1"
 		}
+		if r["kind"] == "question" && r["id"] == "formality" {
+			reworded = r["text_en"] == "How formal is your group now?" && r["in_definition"] == "1" && r["versions"] == "1;2"
+		}
 	}
 	if !found {
 		t.Error("codebook: size should be listed, found only in answers of version 1")
+	}
+	if !reworded {
+		t.Error("codebook: formality should have the wording of version 2, and the versions 1 (from the answers) and 2")
+	}
+	long := read(export.FileLong)
+	byVersion := map[string]int{}
+	for _, r := range long {
+		if r["question"] == "formality" {
+			byVersion[r["answer_version"]]++
+		}
+	}
+	if byVersion["1"] != 3 || byVersion["2"] != 1 {
+		t.Errorf("long rows of formality by answer version: %v", byVersion)
 	}
 }
 
@@ -956,4 +978,146 @@ func TestExportProgress(t *testing.T) {
 	if err != nil || !strings.Contains(buf.String(), "writing 3 of 3 responses (100%)") {
 		t.Errorf("progress %q, %v", buf.String(), err)
 	}
+
+	// Through the running bot: what has come, in MB.
+	buf.Reset()
+	p = &exportProgress{w: &buf}
+	var got bytes.Buffer
+	pw := &progressWriter{w: &got, p: p}
+	if _, err := pw.Write(bytes.Repeat([]byte("x"), 2_500_000)); err != nil {
+		t.Fatal(err)
+	}
+	p.done()
+	if got.Len() != 2_500_000 || buf.String() != "\rexport: receiving from the running bot, 2.5 MB\x1b[K\n" {
+		t.Errorf("progress %q after writing %d bytes", buf.String(), got.Len())
+	}
+}
+
+// BenchmarkExportCommitLatency measures what an export does to the bot:
+// on a copy of the benchmark database, opened for writing as the running
+// bot has it, respondents start the survey one fsync'd commit after
+// another (the bot's answer commits, as fast as the disk allows), first
+// for a second alone, then while the CSV export of the 100,000 responses
+// runs, as the admin endpoint would run it. It reports the commits'
+// median, 99th percentile and slowest latency in both phases, and how much
+// the file grew.
+func BenchmarkExportCommitLatency(b *testing.B) {
+	def, err := surveyfile.Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	src := os.Getenv("TOOLMAP_BENCH_DB")
+	if src == "" {
+		src = filepath.Join(b.TempDir(), "bench.db")
+	}
+	if _, err := os.Stat(src); err != nil {
+		writeBenchResponses(b, src, def, benchResponses)
+	}
+	dir := b.TempDir()
+	path := filepath.Join(dir, "live.db")
+	if err := copyFile(src, path); err != nil {
+		b.Fatal(err)
+	}
+	db, err := store.Open(path, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	size := func() int64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return fi.Size()
+	}
+	next := survey.RespondentID(idBase + 10*benchResponses)
+	// commitUntil commits steps until done is closed; it returns their
+	// latencies.
+	commitUntil := func(done <-chan struct{}) []time.Duration {
+		var lat []time.Duration
+		for {
+			id := next
+			next++
+			for _, in := range []survey.Input{{Kind: survey.InputStart}, {Kind: survey.InputAgree}} {
+				select {
+				case <-done:
+					return lat
+				default:
+				}
+				t0 := time.Now()
+				if _, err := db.Step(id, func(s survey.Session) (survey.Session, []survey.Event, error) {
+					return survey.Step(def, s, in, time.Now())
+				}); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(t0))
+			}
+		}
+	}
+	report := func(b *testing.B, phase string, lat []time.Duration) {
+		slices.Sort(lat)
+		ms := func(d time.Duration) float64 { return float64(d) / 1e6 }
+		b.ReportMetric(float64(len(lat)), phase+"-commits")
+		b.ReportMetric(ms(lat[len(lat)/2]), phase+"-p50-ms")
+		b.ReportMetric(ms(lat[len(lat)*99/100]), phase+"-p99-ms")
+		b.ReportMetric(ms(lat[len(lat)-1]), phase+"-max-ms")
+	}
+	measure := func(b *testing.B, toFile bool) {
+		alone := make(chan struct{})
+		timer := time.AfterFunc(time.Second, func() { close(alone) })
+		report(b, "alone", commitUntil(alone))
+		timer.Stop()
+		before := size()
+		exporting := make(chan struct{})
+		var exportErr error
+		var stats exportStats
+		go func() {
+			defer close(exporting)
+			var out io.Writer = io.Discard
+			if toFile {
+				f, err := os.Create(filepath.Join(dir, "out.csv"))
+				if err != nil {
+					exportErr = err
+					return
+				}
+				defer f.Close()
+				out = f
+			}
+			stats, exportErr = exportTo(context.Background(), db, out, exportOptions{
+				Defs: []*survey.Definition{def}, Key: bytes.Repeat([]byte{7}, 32), Format: export.FormatLong,
+			})
+		}()
+		lat := commitUntil(exporting)
+		if exportErr != nil || stats.Completed != benchResponses {
+			b.Fatalf("export: %+v, %v", stats, exportErr)
+		}
+		report(b, "exporting", lat)
+		b.ReportMetric(float64(size()-before)/1e6, "file-growth-MB")
+	}
+	// The CSV written to a file on the same disk, and thrown away: disk
+	// and processor contention, or the processor only.
+	for _, to := range []string{"file", "discard"} {
+		b.Run("to-"+to, func(b *testing.B) {
+			for b.Loop() {
+				measure(b, to == "file")
+			}
+		})
+	}
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(to)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }

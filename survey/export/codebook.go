@@ -52,8 +52,8 @@ type QuestionEntry struct {
 	// Rows is, for a matrix, the question whose picks make its rows.
 	Rows  string `json:"rows,omitempty"`
 	Other bool   `json:"other,omitempty"` // offers Other… with free text
-	// Versions lists the survey versions the question is in; for one
-	// found only in answers, the versions those answers were given under.
+	// Versions lists the survey versions the question is in: those of the
+	// definitions at hand, and those its answers were given under.
 	Versions     []int `json:"versions"`
 	InDefinition bool  `json:"in_definition"`
 	// Options are the choices of a single or multi question, or the
@@ -278,7 +278,8 @@ func mergeOptions(have []*OptionEntry, by map[string]*OptionEntry, add []*Option
 
 // Observe adds to the codebook every question, option and matrix row that
 // the session's answers use and the codebook lacks, so that the wide
-// layout has a column for each. An unknown question is taken to be a
+// layout has a column for each, and adds the versions the answers were
+// given under to the versions of each entry they use. An unknown question is taken to be a
 // matrix when its answers have rows, a number or a text question when they
 // hold one, and otherwise a multi question (a single question's pick then
 // shows as a multi-select of one).
@@ -291,11 +292,11 @@ func (cb *Codebook) Observe(s *survey.Session) {
 			cb.Questions = append(cb.Questions, q)
 			cb.byQuestion[q.ID] = q
 		}
-		if !q.InDefinition {
-			q.Versions = union(q.Versions, []int{a.Version})
-			if a.Other != "" {
-				q.Other = true
-			}
+		// An answer given under a version shows the question was in it,
+		// whether or not that version's definition is at hand.
+		q.Versions = union(q.Versions, []int{a.Version})
+		if !q.InDefinition && a.Other != "" {
+			q.Other = true
 		}
 		q.index()
 		if a.Item != "" {
@@ -303,7 +304,7 @@ func (cb *Codebook) Observe(s *survey.Session) {
 				o = &OptionEntry{ID: a.Item, Versions: []int{a.Version}}
 				q.RowItems = append(q.RowItems, o)
 				q.byRow[a.Item] = o
-			} else if !o.InDefinition {
+			} else {
 				o.Versions = union(o.Versions, []int{a.Version})
 			}
 		}
@@ -315,7 +316,7 @@ func (cb *Codebook) Observe(s *survey.Session) {
 				if v == survey.OtherID {
 					q.Other = true
 				}
-			} else if !o.InDefinition {
+			} else {
 				o.Versions = union(o.Versions, []int{a.Version})
 			}
 		}
@@ -341,12 +342,16 @@ func later(a, b []int) bool {
 
 // union returns the sorted union of two version lists; a may be reused.
 func union(a, b []int) []int {
+	added := false
 	for _, v := range b {
 		if !slices.Contains(a, v) {
 			a = append(a, v)
+			added = true
 		}
 	}
-	slices.Sort(a)
+	if added {
+		slices.Sort(a)
+	}
 	return a
 }
 
@@ -380,7 +385,7 @@ var codebookColumns = []column{
 	{"exclusive", kindInteger, "1 if picking the option clears every other pick (e.g. None)"},
 	{"optional", kindInteger, "1 if the question may be skipped"},
 	{"in_definition", kindInteger, "1 if a survey definition has it; 0 if it was only found in answers (from a version whose definition was not given)"},
-	{"versions", kindString, "the survey versions it appears in, ;-separated (for one found only in answers: the versions of those answers)"},
+	{"versions", kindString, "the survey versions it appears in, ;-separated: those of the survey definitions at hand, and those its answers were given under"},
 }
 
 // table returns the codebook as a table: its columns and rows.

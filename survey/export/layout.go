@@ -139,6 +139,7 @@ type layout struct {
 	optIndex map[string]map[string]int // question → option → offset among its 0/1 columns
 	qOrder   map[string]int
 	rowOrder map[string]map[string]int
+	ranks    []rankedAnswer // scratch for sorted
 }
 
 func newLayout(cb *Codebook, opts Options) *layout {
@@ -220,11 +221,8 @@ func newLayout(cb *Codebook, opts Options) *layout {
 // sorted returns the session's answers in codebook order: questions in
 // order, matrix rows in the order of their items, unknown ones last.
 func (l *layout) sorted(s *survey.Session, buf []survey.Answer) []survey.Answer {
-	buf = buf[:0]
-	for _, a := range s.Answers {
-		buf = append(buf, a)
-	}
-	rank := func(a survey.Answer) (int, int) {
+	rs := l.ranks[:0]
+	for k, a := range s.Answers {
 		qi, ok := l.qOrder[a.Question]
 		if !ok {
 			qi = len(l.qOrder)
@@ -236,29 +234,63 @@ func (l *layout) sorted(s *survey.Session, buf []survey.Answer) []survey.Answer 
 				ri = r
 			}
 		}
-		return qi, ri
+		rs = append(rs, rankedAnswer{q: qi, r: ri, key: k})
 	}
-	slices.SortFunc(buf, func(a, b survey.Answer) int {
-		aq, ar := rank(a)
-		bq, br := rank(b)
-		if aq != bq {
-			return aq - bq
+	slices.SortFunc(rs, func(a, b rankedAnswer) int {
+		if a.q != b.q {
+			return a.q - b.q
 		}
-		if ar != br {
-			return ar - br
+		if a.r != b.r {
+			return a.r - b.r
 		}
-		return strings.Compare(a.Key(), b.Key())
+		return strings.Compare(a.key, b.key)
 	})
+	buf = buf[:0]
+	for _, r := range rs {
+		buf = append(buf, s.Answers[r.key])
+	}
+	clear(rs) // let the keys go
+	l.ranks = rs
 	return buf
+}
+
+// rankedAnswer is an answer's place in codebook order, and its key.
+type rankedAnswer struct {
+	q, r int
+	key  string
 }
 
 const isoSeconds = "2006-01-02T15:04:05Z"
 
+// timeCell formats a time as UTC to the second (isoSeconds), or "" for
+// the zero time. It writes the digits itself: Format is the slowest step
+// of a long export otherwise.
 func timeCell(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format(isoSeconds)
+	t = t.UTC()
+	y, mo, d := t.Date()
+	h, mi, sec := t.Clock()
+	if y < 0 || y > 9999 {
+		return t.Format(isoSeconds)
+	}
+	var b [20]byte
+	two := func(i, v int) { b[i], b[i+1] = byte('0'+v/10), byte('0'+v%10) }
+	two(0, y/100)
+	two(2, y%100)
+	b[4] = '-'
+	two(5, int(mo))
+	b[7] = '-'
+	two(8, d)
+	b[10] = 'T'
+	two(11, h)
+	b[13] = ':'
+	two(14, mi)
+	b[16] = ':'
+	two(17, sec)
+	b[19] = 'Z'
+	return string(b[:])
 }
 
 func numberCell(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

@@ -75,6 +75,7 @@ type part struct {
 	counted  countWriter
 	fw       *flate.Writer
 	bw       *bufio.Writer
+	pipe     *blockPipe // to a goroutine that deflates, for a deflated part
 	finished bool
 }
 
@@ -102,6 +103,11 @@ func newPart(opts Options, name string, deflate bool) (*part, error) {
 		// BestSpeed: exports are large and this is their slowest step; the
 		// files still shrink about tenfold.
 		p.fw, _ = flate.NewWriter(&p.counted, flate.BestSpeed)
+		// Deflating costs about as much as making the content: it runs
+		// on a goroutine of its own, one per part.
+		p.pipe = newBlockPipe(sink{p})
+		p.bw = bufio.NewWriterSize(p.pipe, 64<<10)
+		return p, nil
 	}
 	p.bw = bufio.NewWriterSize(sink{p}, 64<<10)
 	return p, nil
@@ -129,7 +135,13 @@ func (p *part) finish() error {
 		return nil
 	}
 	p.finished = true
-	if err := p.bw.Flush(); err != nil {
+	err := p.bw.Flush()
+	if p.pipe != nil {
+		if perr := p.pipe.Close(); err == nil {
+			err = perr
+		}
+	}
+	if err != nil {
 		return err
 	}
 	if p.fw != nil {
@@ -163,7 +175,81 @@ func (p *part) copyTo(zw *zip.Writer, modified time.Time) error {
 	return nil
 }
 
-func (p *part) close() error { return p.spool.Close() }
+// close releases the part: its goroutine, if it was never finished, and
+// its spool.
+func (p *part) close() error {
+	if p.pipe != nil {
+		_ = p.pipe.Close() // an unfinished part is discarded: its error does not matter
+	}
+	return p.spool.Close()
+}
+
+// blockPipe passes what is written to it on to w from a goroutine of its
+// own, a block at a time. Close must be called: it waits for the goroutine
+// to finish and returns w's first error, which Write also returns once it
+// is known. It is not safe for concurrent use.
+type blockPipe struct {
+	full   chan []byte
+	free   chan pipeBlock
+	done   chan struct{}
+	err    error // w's first error, as known to the writing side
+	last   error // w's first error, set by the goroutine before done closes
+	closed bool
+}
+
+// pipeBlock is a block handed back for reuse, with w's first error so far.
+type pipeBlock struct {
+	buf []byte
+	err error
+}
+
+func newBlockPipe(w io.Writer) *blockPipe {
+	bp := &blockPipe{full: make(chan []byte), free: make(chan pipeBlock, 2), done: make(chan struct{})}
+	bp.free <- pipeBlock{}
+	bp.free <- pipeBlock{}
+	go func() {
+		var err error
+		for b := range bp.full {
+			if err == nil {
+				_, err = w.Write(b)
+			}
+			bp.free <- pipeBlock{b[:0], err}
+		}
+		bp.last = err
+		close(bp.done)
+	}()
+	return bp
+}
+
+// Write hands a copy of b to the goroutine.
+func (bp *blockPipe) Write(b []byte) (int, error) {
+	if bp.closed {
+		return 0, errors.New("write to a closed pipe")
+	}
+	blk := <-bp.free
+	if bp.err == nil {
+		bp.err = blk.err
+	}
+	if bp.err != nil {
+		bp.free <- blk
+		return 0, bp.err
+	}
+	bp.full <- append(blk.buf, b...)
+	return len(b), nil
+}
+
+// Close waits for what was written to be passed on.
+func (bp *blockPipe) Close() error {
+	if !bp.closed {
+		bp.closed = true
+		close(bp.full)
+		<-bp.done
+		if bp.err == nil {
+			bp.err = bp.last
+		}
+	}
+	return bp.err
+}
 
 // zipTime is the time stamped on ZIP entries: the export's, or the ZIP
 // epoch when there is none.

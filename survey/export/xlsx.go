@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"toolmap/survey"
 )
@@ -299,21 +300,33 @@ func (sw *sheetWriter) row(n int, cells []string, cols []column, bold bool) {
 // maxCellChars is the longest text a cell holds.
 const maxCellChars = 32767
 
-// text writes s escaped for XML and for SpreadsheetML: characters XML
-// cannot carry become _xHHHH_, and an underscore that would read as such
-// an escape becomes _x005F_.
+// text writes s escaped for XML and for SpreadsheetML (see escapeText),
+// as it is when nothing in it needs escaping.
 func (sw *sheetWriter) text(s string) {
-	clean := true
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x80 || c == '&' || c == '<' || c == '>' || c == '_' {
+	clean, ascii := len(s) <= maxCellChars, true
+	for i := 0; i < len(s) && clean; i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c == '&' || c == '<' || c == '>':
 			clean = false
-			break
+		case c == '_': // ids such as google_ws are common: only _xHHHH_ needs care
+			clean = !isEscape(s[i:])
+		case c >= utf8.RuneSelf: // only U+FFFE and U+FFFF (EF BF BE, EF BF BF) need care
+			ascii = false
+			clean = !(c == 0xEF && i+2 < len(s) && s[i+1] == 0xBF && (s[i+2] == 0xBE || s[i+2] == 0xBF))
 		}
 	}
-	if clean && len(s) <= maxCellChars {
+	if clean && (ascii || utf8.ValidString(s)) {
 		sw.str(s)
 		return
 	}
+	sw.str(escapeText(s))
+}
+
+// escapeText escapes s for XML and for SpreadsheetML: characters XML
+// cannot carry become _xHHHH_, an underscore that would read as such an
+// escape becomes _x005F_, invalid UTF-8 becomes U+FFFD, and text beyond
+// maxCellChars is cut.
+func escapeText(s string) string {
 	var b strings.Builder
 	n := 0
 	for i, r := range s {
@@ -337,7 +350,7 @@ func (sw *sheetWriter) text(s string) {
 			b.WriteRune(r)
 		}
 	}
-	sw.str(b.String())
+	return b.String()
 }
 
 // isEscape reports whether s starts with _xHHHH_.
