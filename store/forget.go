@@ -62,28 +62,9 @@ func (tx *Tx) Forget(id survey.RespondentID) (Forgotten, error) {
 	if err != nil {
 		return fail("answer log", err)
 	}
-	// Private chat ids are user ids.
-	n, err = deletePrefix(tx.tx.Bucket(bucketSeen), []byte("m:"+strconv.FormatInt(int64(id), 10)+":"))
-	f.Seen = n
-	if err != nil {
-		return fail("handled-message keys", err)
+	if f.Seen, f.Outbox, err = tx.dropChatTraces(id); err != nil {
+		return fail("its chat", err)
 	}
-	out := tx.tx.Bucket(bucketOutbox)
-	var queued [][]byte
-	if err := out.ForEach(func(key, v []byte) error {
-		if len(v) >= envHeader && int64(binary.BigEndian.Uint64(v[envChat:])) == int64(id) {
-			queued = append(queued, append([]byte(nil), key...))
-		}
-		return nil
-	}); err != nil {
-		return fail("outbox", err)
-	}
-	for _, key := range queued {
-		if err := out.Delete(key); err != nil {
-			return fail("outbox", err)
-		}
-	}
-	f.Outbox = len(queued)
 	if f.Referral, err = tx.moveReferral(id, 0); err != nil {
 		return fail("referral code", err)
 	}
@@ -156,4 +137,30 @@ func (db *DB) FindRespondent(match func(survey.RespondentID) bool) (survey.Respo
 		return nil
 	})
 	return found, ok, err
+}
+
+// dropChatTraces deletes what names the private chat of respondent id
+// (its id is the user's): the keys of its handled messages and the
+// messages queued to it. It returns how many of each went.
+func (tx *Tx) dropChatTraces(id survey.RespondentID) (seen, queued int, err error) {
+	seen, err = deletePrefix(tx.tx.Bucket(bucketSeen), []byte("m:"+strconv.FormatInt(int64(id), 10)+":"))
+	if err != nil {
+		return seen, 0, fmt.Errorf("handled-message keys: %w", err)
+	}
+	out := tx.tx.Bucket(bucketOutbox)
+	var keys [][]byte
+	if err := out.ForEach(func(key, v []byte) error {
+		if len(v) >= envHeader && int64(binary.BigEndian.Uint64(v[envChat:])) == int64(id) {
+			keys = append(keys, append([]byte(nil), key...))
+		}
+		return nil
+	}); err != nil {
+		return seen, 0, fmt.Errorf("outbox: %w", err)
+	}
+	for _, key := range keys {
+		if err := out.Delete(key); err != nil {
+			return seen, 0, fmt.Errorf("outbox: %w", err)
+		}
+	}
+	return seen, len(keys), nil
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -207,23 +206,8 @@ func (tx *Tx) anonymise(id survey.RespondentID) error {
 		return fail("referral code", err)
 	}
 	// What names the chat goes: its record, queued messages, handled keys.
-	if _, err := deletePrefix(tx.tx.Bucket(bucketSeen), []byte("m:"+strconv.FormatInt(int64(id), 10)+":")); err != nil {
-		return fail("handled-message keys", err)
-	}
-	out := tx.tx.Bucket(bucketOutbox)
-	var queued [][]byte
-	if err := out.ForEach(func(key, v []byte) error {
-		if len(v) >= envHeader && int64(binary.BigEndian.Uint64(v[envChat:])) == int64(id) {
-			queued = append(queued, append([]byte(nil), key...))
-		}
-		return nil
-	}); err != nil {
-		return fail("outbox", err)
-	}
-	for _, key := range queued {
-		if err := out.Delete(key); err != nil {
-			return fail("outbox", err)
-		}
+	if _, _, err := tx.dropChatTraces(id); err != nil {
+		return fail("its chat", err)
 	}
 	if err := tx.tx.Bucket(bucketChats).Delete(k); err != nil {
 		return fail("chat record", err)

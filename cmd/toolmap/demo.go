@@ -761,14 +761,7 @@ func (o *organiser) pause(ctx context.Context) bool {
 	if d <= 0 {
 		return true
 	}
-	t := time.NewTimer(d/2 + time.Duration(o.rng.Int64N(int64(d)+1)))
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return sleepCtxFor(ctx, d/2+time.Duration(o.rng.Int64N(int64(d)+1)))
 }
 
 // reacted reports whether the bot has answered the last action.
