@@ -547,13 +547,7 @@ func TestBotStoreDeliveriesAreWrittenInGroups(t *testing.T) {
 // transaction of its own, and otherwise by Flush.
 func TestBotStoreDeliveriesRideAlong(t *testing.T) {
 	bs, _ := bsCreate(t)
-	for i := range 3 {
-		o := bot.Outgoing{Kind: bot.OutSend, ChatID: 10, Text: fmt.Sprint("m", i)}
-		mustCommit(t, bs, bot.Update{ID: int64(i + 1)}, 0, func(s survey.Session, c bot.ChatState) (bot.Result, error) {
-			return bot.Result{Out: []bot.Outgoing{o}}, nil
-		})
-	}
-	q := pending(t, bs)
+	q := queueTexts(t, bs, 3)
 	if err := bs.Done(q[0], 0); err != nil {
 		t.Fatal(err)
 	}
@@ -571,11 +565,7 @@ func TestBotStoreDeliveriesRideAlong(t *testing.T) {
 	if n := stored(); n != 3 {
 		t.Fatalf("%d items stored right after Done, want 3 (written later)", n)
 	}
-	if _, err := bs.CommitBatch([]bot.Pending{{Update: bot.Update{ID: 9}, Fn: func(s survey.Session, c bot.ChatState) (bot.Result, error) {
-		return bot.Result{}, nil
-	}}}); err != nil {
-		t.Fatal(err)
-	}
+	commitEmptyBatch(t, bs)
 	if n := stored(); n != 2 {
 		t.Errorf("%d items stored after a batch commit, want 2: the delivery rides along", n)
 	}
@@ -595,28 +585,41 @@ func TestBotStoreDeliveriesRideAlong(t *testing.T) {
 // commit) is still left out, so it is never sent twice.
 func TestBotStorePendingNeverReturnsADelivery(t *testing.T) {
 	bs, _ := bsCreate(t)
-	for i := range 2 {
-		o := bot.Outgoing{Kind: bot.OutSend, ChatID: 10, Text: fmt.Sprint("m", i)}
-		mustCommit(t, bs, bot.Update{ID: int64(i + 1)}, 0, func(s survey.Session, c bot.ChatState) (bot.Result, error) {
-			return bot.Result{Out: []bot.Outgoing{o}}, nil
-		})
-	}
-	q := pending(t, bs)
+	q := queueTexts(t, bs, 2)
 	if err := bs.Done(q[0], 0); err != nil {
 		t.Fatal(err)
 	}
 	bs.afterRead = func() {
 		bs.afterRead = nil
-		if _, err := bs.CommitBatch([]bot.Pending{{Update: bot.Update{ID: 9}, Fn: func(s survey.Session, c bot.ChatState) (bot.Result, error) {
-			return bot.Result{}, nil
-		}}}); err != nil {
-			t.Error(err)
-		}
+		commitEmptyBatch(t, bs)
 	}
 	if got := pending(t, bs); len(got) != 1 || got[0].Seq != q[1].Seq {
 		t.Errorf("Pending = %+v, want only item %d", got, q[1].Seq)
 	}
 	if got := pending(t, bs); len(got) != 1 || got[0].Seq != q[1].Seq {
 		t.Errorf("Pending again = %+v, want only item %d", got, q[1].Seq)
+	}
+}
+
+// queueTexts commits n updates that each queue a message to chat 10, and
+// returns the queue.
+func queueTexts(t *testing.T, bs *botStore, n int) []bot.Queued {
+	t.Helper()
+	for i := range n {
+		o := bot.Outgoing{Kind: bot.OutSend, ChatID: 10, Text: fmt.Sprint("m", i)}
+		mustCommit(t, bs, bot.Update{ID: int64(i + 1)}, 0, func(s survey.Session, c bot.ChatState) (bot.Result, error) {
+			return bot.Result{Out: []bot.Outgoing{o}}, nil
+		})
+	}
+	return pending(t, bs)
+}
+
+// commitEmptyBatch commits a batch of one update that changes nothing.
+func commitEmptyBatch(t *testing.T, bs *botStore) {
+	t.Helper()
+	if _, err := bs.CommitBatch([]bot.Pending{{Update: bot.Update{ID: 9}, Fn: func(s survey.Session, c bot.ChatState) (bot.Result, error) {
+		return bot.Result{}, nil
+	}}}); err != nil {
+		t.Error(err)
 	}
 }
