@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -51,17 +52,18 @@ type Waker interface{ Wake() }
 
 // Bot runs the survey in Telegram private chats.
 type Bot struct {
-	api    *tgbotapi.BotAPI
-	def    *survey.Definition
-	store  Store
-	waker  Waker
-	opts   Options
-	log    *slog.Logger
-	flood  *floodGate
-	answer chan callbackAnswer
-	admin  chan AdminCommand
-	docs   chan document // files to send off the loop (/mydata)
-	wg     sync.WaitGroup
+	runDone atomic.Value // <-chan struct{}: Run's ctx.Done(), once Run started
+	api     *tgbotapi.BotAPI
+	def     *survey.Definition
+	store   Store
+	waker   Waker
+	opts    Options
+	log     *slog.Logger
+	flood   *floodGate
+	answer  chan callbackAnswer
+	admin   chan AdminCommand
+	docs    chan document // files to send off the loop (/mydata)
+	wg      sync.WaitGroup
 
 	statsMu  sync.Mutex
 	stats    LoopStats
@@ -73,6 +75,7 @@ type LoopStats struct {
 	Updates, Duplicates, Ignored, Flooded int64
 	Commits                               int64
 	CommitTime                            time.Duration // total time in Commit
+	AnswerWaits                           int64         // times the loop waited for room to queue a tap's answer
 }
 
 type callbackAnswer struct {
@@ -149,6 +152,7 @@ var ErrConflict = errors.New("another bot instance is using this token (Telegram
 // returns nil when ctx is cancelled, or an error that retrying cannot fix
 // (a revoked token).
 func (b *Bot) Run(ctx context.Context) error {
+	b.runDone.Store(ctx.Done())
 	const answerers = 4
 	for range answerers {
 		b.wg.Go(func() { b.answerCallbacks(ctx) })
@@ -391,10 +395,22 @@ func (b *Bot) finish(pr prepared, applied bool) {
 		return // a duplicate's query was answered the first time
 	}
 	if pr.callbackID != "" {
+		a := callbackAnswer{id: pr.callbackID, text: *pr.toast}
 		select {
-		case b.answer <- callbackAnswer{id: pr.callbackID, text: *pr.toast}:
+		case b.answer <- a:
 		default:
-			b.log.Warn("callback answers backed up", "class", "queue_full")
+			// Every tap is answered, or its button spins on: rather than
+			// drop the answer, the loop waits for room (while Run runs).
+			done, _ := b.runDone.Load().(<-chan struct{})
+			if done == nil {
+				b.log.Warn("callback answers backed up", "class", "queue_full")
+				break
+			}
+			b.count(func(s *LoopStats) { s.AnswerWaits++ })
+			select {
+			case b.answer <- a:
+			case <-done:
+			}
 		}
 	}
 	if pr.admin != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -350,4 +351,45 @@ func FuzzUpdates(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestTapAnswersWaitRatherThanDrop: when the queue of callback answers is
+// full, the loop waits for room instead of dropping an answer (a dropped
+// one leaves the button spinning), and stops waiting when Run ends.
+func TestTapAnswersWaitRatherThanDrop(t *testing.T) {
+	b, _ := newTestBot(t)
+	b.answer = make(chan callbackAnswer, 1)
+	done := make(chan struct{})
+	b.runDone.Store((<-chan struct{})(done))
+	toast := ""
+	tap := func(id string) prepared { return prepared{callbackID: id, toast: &toast} }
+	b.finish(tap("first"), true)
+	finished := make(chan struct{})
+	go func() {
+		b.finish(tap("second"), true) // the queue is full: waits
+		close(finished)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for b.Stats().AnswerWaits == 0 { // counted as it starts waiting
+		if time.Now().After(deadline) {
+			t.Fatal("finish did not wait for room")
+		}
+		runtime.Gosched()
+	}
+	if got := (<-b.answer).id; got != "first" {
+		t.Fatalf("first answer = %q", got)
+	}
+	select {
+	case a := <-b.answer:
+		if a.id != "second" {
+			t.Fatalf("second answer = %q", a.id)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the second answer was dropped")
+	}
+	<-finished
+	// Once Run has ended, a full queue no longer holds the loop.
+	b.finish(tap("third"), true)
+	close(done)
+	b.finish(tap("fourth"), true)
 }

@@ -48,11 +48,21 @@ type HTTPClient struct {
 
 var _ tgbotapi.HTTPClient = (*HTTPClient)(nil)
 
+// IdleConnsPerHost is how many idle connections to Telegram a client
+// made by NewHTTPClient keeps open for reuse: more than the requests
+// that one client has in flight at once.
+const IdleConnsPerHost = 16
+
 // NewHTTPClient returns a client with its own connection pool whose
 // requests are bound to ctx and time out after timeout
 // (DefaultHTTPTimeout if timeout <= 0).
 func NewHTTPClient(ctx context.Context, timeout time.Duration) *HTTPClient {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	// Every request goes to one host. Go keeps only 2 idle connections per
+	// host by default: with the sender's requests in flight at once (and
+	// the callback answers), most would then open a new connection, and
+	// close it after one use.
+	tr.MaxIdleConnsPerHost = IdleConnsPerHost
 	return WrapHTTPClient(ctx, &http.Client{Transport: tr, Timeout: timeout})
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -198,5 +199,19 @@ func TestRedact(t *testing.T) {
 	}
 	if Redact(nil, clientTestToken) != nil {
 		t.Error("Redact(nil) != nil")
+	}
+}
+
+// TestHTTPClientKeepsConnectionsForConcurrentRequests: the sender keeps
+// several requests in flight to one host; Go's default of 2 idle
+// connections per host would close most connections after one use.
+func TestHTTPClientKeepsConnectionsForConcurrentRequests(t *testing.T) {
+	c := NewHTTPClient(context.Background(), 0)
+	tr, ok := c.hc.Transport.(*http.Transport)
+	if !ok {
+		t.Fatalf("transport is %T", c.hc.Transport)
+	}
+	if tr.MaxIdleConnsPerHost < 8+4 { // the sender's workers and the callback answerers
+		t.Errorf("MaxIdleConnsPerHost = %d", tr.MaxIdleConnsPerHost)
 	}
 }
