@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"toolmap/bot"
+	"toolmap/bot/telegramtest"
 )
 
 func writeConfig(t *testing.T, text string) string {
@@ -57,5 +60,28 @@ func TestConfigFloodAndPacingErrorsHaveTheirLine(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), path+c.want) {
 			t.Errorf("%q: got %v, want %s%s", c.yaml, err, path, c.want)
 		}
+	}
+}
+
+// serve gives the bot and its sender the flood gate and pacing of the
+// config.
+func TestServeTakesFloodAndPacingFromTheConfig(t *testing.T) {
+	var unlimited bool
+	var rate float64
+	var burst int
+	newHarnessWith(t, telegramtest.Options{}, func(h *harness) {
+		h.realPace = true // keep the harness's own tuning out
+		h.cfg.Telegram.Pacing.Off = true
+		h.cfg.Bot.FloodRate, h.cfg.Bot.FloodBurst = 7.5, 13
+		h.hooks = func(hk *serveHooks) {
+			prev := hk.tune
+			hk.tune = func(so *bot.SenderOptions, bo *bot.Options) {
+				prev(so, bo)
+				unlimited, rate, burst = so.Unlimited, bo.FloodRate, bo.FloodBurst
+			}
+		}
+	})
+	if !unlimited || rate != 7.5 || burst != 13 {
+		t.Errorf("sender unlimited %v, flood gate %v/%v; want true, 7.5/13", unlimited, rate, burst)
 	}
 }
