@@ -55,12 +55,19 @@ type TelegramConfig struct {
 	// Username is the bot's username, for "toolmap link" without asking
 	// Telegram; the running bot always asks (getMe).
 	Username string `yaml:"username"`
+	// Pacing off stops pacing sends under Telegram's limits: only for a
+	// self-hosted or fake Bot API server in load tests (config_tuning.go).
+	Pacing Pacing `yaml:"pacing"`
 }
 
 // BotConfig is the bot section.
 type BotConfig struct {
 	// MaxText is the longest free-text message accepted, in characters.
 	MaxText int `yaml:"max_text"`
+	// FloodRate and FloodBurst are the per-user flood gate: updates a
+	// second on average, and the burst allowed above it.
+	FloodRate  FloodRate  `yaml:"flood_rate"`
+	FloodBurst FloodBurst `yaml:"flood_burst"`
 }
 
 // AdminConfig is the admin section.
@@ -108,7 +115,7 @@ func DefaultConfig() Config {
 			PollTimeout:    Duration(30 * time.Second),
 			RequestTimeout: Duration(45 * time.Second),
 		},
-		Bot:       BotConfig{MaxText: 1000},
+		Bot:       BotConfig{MaxText: 1000, FloodRate: defaultFloodRate, FloodBurst: defaultFloodBurst},
 		Digest:    DefaultDigestConfig(),
 		Retention: DefaultRetentionConfig(),
 		Reminders: DefaultRemindersConfig(),
@@ -171,8 +178,15 @@ func (c Config) check() error {
 	errs = append(errs, c.Admin.problems()...)
 	errs = append(errs, c.Retention.problems()...)
 	errs = append(errs, c.Reminders.problems(c.Digest.Timezone)...)
+	var out []string
+	if p := c.pacingProblem(); p != "" {
+		out = append(out, p)
+	}
 	if len(errs) > 0 {
-		return fmt.Errorf("%s: %s", c.file, strings.Join(errs, "; "))
+		out = append(out, fmt.Sprintf("%s: %s", c.file, strings.Join(errs, "; ")))
+	}
+	if len(out) > 0 {
+		return errors.New(strings.Join(out, "\n"))
 	}
 	return nil
 }

@@ -28,7 +28,7 @@ import (
 func init() {
 	register(command{
 		name:    "demo",
-		args:    "[--respondents N] [--unlimited] [--think D] [--partway] [--seed S] [--db FILE] [--survey FILE] [--out DIR]",
+		args:    "[--respondents N] [--unlimited] [--think D] [--partway] [--bot-process] [--seed S] [--db FILE] [--survey FILE] [--out DIR]",
 		summary: "run the bot against a fake Telegram with simulated respondents, and measure it",
 		run:     runDemo,
 	})
@@ -79,7 +79,13 @@ or, with limits on, a limit was breached.
 Last, it posts this week's digest to a fake coordinators' channel and
 prints it, and leaves the digest's chart (PNG) and a pseudonymised export
 (ZIP of CSV, JSON Lines, XLSX and codebook) in --out, by default a new
-temporary directory that is kept; it prints where.`
+temporary directory that is kept; it prints where.
+
+--bot-process runs the bot as a process of its own ("toolmap run" with a
+config in a temporary directory, pointed at the fake server), so that
+its CPU time and memory are measured apart from the fake server and the
+organisers. Counts the bot keeps inside (commits, 429s it saw) are then
+"n/a", and the reminder and give-back are skipped.`
 
 var demoStarting sync.Mutex
 
@@ -87,6 +93,7 @@ type demoOptions struct {
 	respondents int
 	unlimited   bool
 	partway     bool
+	botProcess  bool // the bot in a child process (demo_process.go)
 	seed        uint64
 	db          string
 	survey      string
@@ -102,6 +109,7 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	fs.IntVar(&o.respondents, "respondents", 20, "how many simulated organisers answer at once")
 	fs.BoolVar(&o.unlimited, "unlimited", false, "no flood limits: the fake server does not enforce them and the bot does not pace")
 	fs.BoolVar(&o.partway, "partway", false, "stop every organiser after the activities question (surveys left in progress)")
+	fs.BoolVar(&o.botProcess, "bot-process", false, "run the bot as a separate process (\"toolmap run\"), to measure its CPU and memory apart")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the organisers' random choices")
 	fs.StringVar(&o.db, "db", "", "keep the database in `FILE` (default: a temporary file, removed at the end)")
 	fs.StringVar(&o.survey, "survey", "", "survey definition `FILE` (default: the built-in survey)")
@@ -215,6 +223,9 @@ func demo(ctx context.Context, e env, o demoOptions) (err error) {
 	}
 	lang := def.PickLanguage("en")
 	d := &demoRun{o: o, def: def, srv: srv, thanks: firstWords(def.Text(def.Thanks, lang)), stalled: make(chan struct{})}
+	if o.botProcess {
+		return d.withBotProcess(ctx, e, dir, dbPath, logPath, logFile, log)
+	}
 
 	cfg := DefaultConfig()
 	cfg.Survey = o.survey
@@ -446,32 +457,7 @@ func readMemory(dbPath string) memory {
 // mappedRss sums the resident kB of this process's mappings of path,
 // from /proc/self/smaps; -1 if unknown.
 func mappedRss(path string) int64 {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return -1
-	}
-	data, err := os.ReadFile("/proc/self/smaps")
-	if err != nil {
-		return -1
-	}
-	var total int64 = -1
-	in := false
-	for line := range strings.Lines(string(data)) {
-		f := strings.Fields(line)
-		if len(f) == 0 {
-			continue
-		}
-		if strings.Contains(f[0], "-") && len(f) >= 5 { // a mapping's header line
-			in = len(f) >= 6 && f[len(f)-1] == abs
-			continue
-		}
-		if in && f[0] == "Rss:" && len(f) >= 2 {
-			if n, err := strconv.ParseInt(f[1], 10, 64); err == nil {
-				total = max(total, 0) + n
-			}
-		}
-	}
-	return total
+	return smapsRss("/proc/self/smaps", path)
 }
 
 func mb(kb int64) string {

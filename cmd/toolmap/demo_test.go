@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -164,5 +165,63 @@ func TestHiddenProfileFlags(t *testing.T) {
 	rest, cpu, mem := hiddenProfileFlags([]string{"--respondents", "3", "--cpuprofile", "c.prof", "-memprofile=m.prof", "--unlimited"})
 	if strings.Join(rest, " ") != "--respondents 3 --unlimited" || cpu != "c.prof" || mem != "m.prof" {
 		t.Errorf("rest %q, cpu %q, mem %q", rest, cpu, mem)
+	}
+}
+
+// --bot-process runs the bot as a child "toolmap run" (built here: the
+// test binary cannot be it), with the organisers' flood gate and pacing
+// from its config, and reports the child's own CPU time and memory. The
+// child stops cleanly on SIGTERM, leaving its log.
+func TestDemoBotProcess(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv(demoBotBinaryEnv, "")
+	if _, stderr, err := runCmd(t, "", "demo", "--respondents", "1", "--bot-process", "--out", dir); err == nil || !strings.Contains(err.Error(), demoBotBinaryEnv) {
+		t.Fatalf("from a test binary without %s: %v %s", demoBotBinaryEnv, err, stderr)
+	}
+	bin := filepath.Join(dir, "toolmap")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	t.Setenv(demoBotBinaryEnv, bin)
+	db := filepath.Join(dir, "demo.db")
+	out, stderr, err := runCmd(t, "", "demo", "--respondents", "6", "--unlimited", "--bot-process", "--db", db, "--out", dir)
+	if err != nil {
+		t.Fatalf("demo: %v\nstderr: %s\nstdout:\n%s", err, stderr, out)
+	}
+	checkQuiet(t, out, stderr)
+	if got := demoLine(t, out, "completed surveys"); got != "6 of 6" {
+		t.Errorf("completed surveys: %s\n%s", got, out)
+	}
+	// 6 organisers tapping at once would be slowed down by the default
+	// flood gate (2 a second): the child has it raised from its config.
+	if strings.Contains(out+stderr, "a lot at once") {
+		t.Errorf("flood gate:\n%s\n%s", out, stderr)
+	}
+	m := regexp.MustCompile(`^(\d+) \(\d+/s\) by the bot's /healthz; (\d+) confirmed to the fake server of (\d+) it queued`).FindStringSubmatch(demoLine(t, out, "updates processed"))
+	if m == nil || m[1] == "0" || m[1] != m[2] || m[2] != m[3] {
+		t.Errorf("updates processed: %q\n%s", m, out)
+	}
+	if !regexp.MustCompile(`^\d+\.\d\d s \(\d+% of one core`).MatchString(demoLine(t, out, "bot process CPU")) {
+		t.Errorf("bot process CPU: %s", demoLine(t, out, "bot process CPU"))
+	}
+	if !regexp.MustCompile(`^\d+$`).MatchString(demoLine(t, out, "  updates per CPU-s")) {
+		t.Errorf("updates per CPU-s: %s", demoLine(t, out, "  updates per CPU-s"))
+	}
+	if !regexp.MustCompile(`^VmHWM [0-9.]+ MB \(its peak\), VmRSS [0-9.]+ MB at the end \(anonymous [0-9.]+ MB, mapped files: program and database [0-9.]+ MB\)$`).MatchString(demoLine(t, out, "bot process memory")) {
+		t.Errorf("bot process memory: %s", demoLine(t, out, "bot process memory"))
+	}
+	if got := demoLine(t, out, "  database"); !regexp.MustCompile(`^[0-9.]+ MB resident in the bot process`).MatchString(got) {
+		t.Errorf("database pages: %s", got)
+	}
+	if !strings.Contains(demoLine(t, out, "reminder and give-back"), "skipped") || !strings.Contains(out, "posted to the fake channel @toolmap_demo") {
+		t.Errorf("ending:\n%s", out)
+	}
+	// The child's log: it connected, and stopped on SIGTERM by itself.
+	logData, err := os.ReadFile(db + ".log")
+	if err != nil || !strings.Contains(string(logData), "connected to Telegram") || !strings.Contains(string(logData), "msg=stopped") || strings.Contains(string(logData), telegramtest.DefaultToken) {
+		t.Errorf("log: %v\n%s", err, logData)
+	}
+	if _, err := os.Stat(db + ".sock"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the default admin socket was used: %v", err)
 	}
 }

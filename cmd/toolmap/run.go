@@ -111,7 +111,7 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 			log.Error("writing the last deliveries failed", "err", err)
 		}
 	}()
-	senderOpts := &bot.SenderOptions{Logger: log}
+	senderOpts := &bot.SenderOptions{Logger: log, Unlimited: cfg.Telegram.Pacing.Off}
 	peers := &peerCounts{}
 	if err := peers.refresh(db); err != nil {
 		return err
@@ -120,6 +120,8 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 		Logger:        log,
 		PollTimeout:   time.Duration(cfg.Telegram.PollTimeout),
 		MaxTextRunes:  cfg.Bot.MaxText,
+		FloodRate:     float64(cfg.Bot.FloodRate),
+		FloodBurst:    int(cfg.Bot.FloodBurst),
 		Peers:         peers,
 		MinCount:      cfg.Digest.MinCount,
 		RetentionDays: cfg.Retention.Days,
