@@ -45,6 +45,7 @@ itself. Create the bot and get its token from @BotFather (see README.md).`)
 		}
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	tuneGC(os.Getenv)
 	return serve(ctx, cfg, os.Getenv, log, nil)
 }
 
