@@ -35,6 +35,11 @@ type SenderOptions struct {
 	// messages a second.
 	Workers int
 
+	// IdleFlush is how long the sender must have been idle before it calls
+	// the Outbox's Flush (see Flusher) [1 s]. Flushing at every pause cost
+	// a transaction and an fsync per reply at low load.
+	IdleFlush time.Duration
+
 	// Unlimited turns pacing off (for load tests against the fake server).
 	// retry_after, NotBefore and backoff are still honoured.
 	Unlimited bool
@@ -102,11 +107,12 @@ type Sender struct {
 	stale        bool             // something changed since the batch was read
 	more         bool             // the batch did not hold the whole queue
 	idle         bool             // flushed since the last request started
+	idleAt       time.Time        // when the sender fell idle, while it has not flushed
 }
 
 // Flusher is an Outbox that keeps some writes in memory (say, deliveries,
-// to write many in one transaction). The Sender calls Flush whenever it
-// falls idle, so none waits long.
+// to write many in one transaction). The Sender calls Flush once it has
+// been idle for SenderOptions.IdleFlush, so none waits long.
 type Flusher interface {
 	Flush() error
 }
@@ -165,6 +171,9 @@ func NewSender(api *tgbotapi.BotAPI, ob Outbox, opts *SenderOptions) *Sender {
 	}
 	if o.Workers <= 0 {
 		o.Workers = 8
+	}
+	if o.IdleFlush <= 0 {
+		o.IdleFlush = time.Second
 	}
 	n := max(1, int(math.Floor(o.GlobalPerSecond)))
 	return &Sender{
@@ -311,9 +320,14 @@ func (s *Sender) pump(ctx context.Context) time.Time {
 				force = true
 				continue
 			}
-			if len(s.inflight) == 0 && !s.idle {
-				s.idle = true
-				if f, ok := s.ob.(Flusher); ok {
+			if f, ok := s.ob.(Flusher); ok && len(s.inflight) == 0 && !s.idle {
+				if s.idleAt.IsZero() {
+					s.idleAt = now
+				}
+				if flushAt := s.idleAt.Add(s.o.IdleFlush); now.Before(flushAt) {
+					next = earliest(next, flushAt)
+				} else {
+					s.idle = true
 					if err := f.Flush(); err != nil {
 						s.log.LogAttrs(ctx, slog.LevelError, "outbox write failed", slog.String("class", "store"), slog.Any("err", err))
 					}
@@ -325,7 +339,7 @@ func (s *Sender) pump(ctx context.Context) time.Time {
 			return time.Time{} // an answer frees a worker
 		}
 		s.served++
-		s.idle = false
+		s.idle, s.idleAt = false, time.Time{}
 		s.start(ctx, pick)
 	}
 	return time.Time{}

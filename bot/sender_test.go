@@ -928,9 +928,11 @@ func (f flushingOutbox) Flush() error {
 // TestSenderFlushesWhenIdle: an Outbox that keeps writes in memory is
 // flushed once the sender has nothing left to do.
 func TestSenderFlushesWhenIdle(t *testing.T) {
-	r := newSenderRig(t, telegramtest.Options{}, sndFast)
+	opts := sndFast
+	opts.IdleFlush = 20 * time.Millisecond
+	r := newSenderRig(t, telegramtest.Options{}, opts)
 	ob := flushingOutbox{r.ob, make(chan struct{}, 16)}
-	r.snd = NewSender(r.snd.api, ob, &sndFast)
+	r.snd = NewSender(r.snd.api, ob, &opts)
 	r.srv.User(1)
 	r.start(t)
 	ctx := senderCtx(t)
@@ -948,5 +950,26 @@ func TestSenderFlushesWhenIdle(t *testing.T) {
 	}
 	if n := r.srv.CallCount("sendMessage"); n != 2 {
 		t.Errorf("%d sends, want 2", n)
+	}
+}
+
+// TestSenderFlushesOnlyAfterAPause: between messages a moment apart (a
+// respondent at a time), the sender does not flush: the deliveries go with
+// the next commit instead of an fsync each.
+func TestSenderFlushesOnlyAfterAPause(t *testing.T) {
+	opts := sndFast
+	opts.IdleFlush = time.Hour
+	r := newSenderRig(t, telegramtest.Options{}, opts)
+	ob := flushingOutbox{r.ob, make(chan struct{}, 16)}
+	r.snd = NewSender(r.snd.api, ob, &opts)
+	r.srv.User(1)
+	r.start(t)
+	ctx := senderCtx(t)
+	for _, text := range []string{"a", "b", "c"} {
+		r.add(sndSend(1, text))
+		r.ob.waitEmpty(t, ctx)
+	}
+	if n := len(ob.flushes); n != 0 {
+		t.Errorf("%d flushes within the idle delay, want 0", n)
 	}
 }
