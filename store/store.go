@@ -97,7 +97,7 @@ func Open(path string, opts *Options) (*DB, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	db := &DB{bolt: b, path: path, now: o.Now, readOnly: o.ReadOnly}
-	if err := db.prepare(); err != nil {
+	if err := db.prepareOrRefuse(); err != nil {
 		_ = b.Close() // the error that matters is err
 		return nil, err
 	}

@@ -34,6 +34,8 @@ type Config struct {
 	Admin AdminConfig `yaml:"admin"`
 	// Digest is the weekly summary for coordinators.
 	Digest DigestConfig `yaml:"digest"`
+	// Backup is the backups the running bot takes on its own.
+	Backup BackupConfig `yaml:"backup"`
 
 	file string
 }
@@ -98,6 +100,7 @@ func DefaultConfig() Config {
 		},
 		Bot:    BotConfig{MaxText: 1000},
 		Digest: DefaultDigestConfig(),
+		Backup: DefaultBackupConfig(),
 	}
 }
 
@@ -131,6 +134,9 @@ func ReadConfigFile(path string) (Config, error) {
 	if cfg.Admin.Socket != "" && !filepath.IsAbs(cfg.Admin.Socket) {
 		cfg.Admin.Socket = filepath.Join(dir, cfg.Admin.Socket)
 	}
+	if cfg.Backup.Dir != "" && !filepath.IsAbs(cfg.Backup.Dir) {
+		cfg.Backup.Dir = filepath.Join(dir, cfg.Backup.Dir)
+	}
 	if cfg.Telegram.TokenFile != "" && !filepath.IsAbs(cfg.Telegram.TokenFile) {
 		cfg.Telegram.TokenFile = filepath.Join(dir, cfg.Telegram.TokenFile)
 	}
@@ -154,6 +160,7 @@ func (c Config) check() error {
 		errs = append(errs, "bot.max_text: must be between 1 and 4000")
 	}
 	errs = append(errs, c.Digest.problems()...)
+	errs = append(errs, c.Backup.problems()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("%s: %s", c.file, strings.Join(errs, "; "))
 	}

@@ -50,8 +50,9 @@ itself. Create the bot and get its token from @BotFather (see README.md).`)
 
 // serveHooks lets tests and the demo see inside a running bot.
 type serveHooks struct {
-	started func(b *bot.Bot, s *bot.Sender)        // called once the bot is polling
-	tune    func(*bot.SenderOptions, *bot.Options) // adjusts options before the start
+	started  func(b *bot.Bot, s *bot.Sender)        // called once the bot is polling
+	tune     func(*bot.SenderOptions, *bot.Options) // adjusts options before the start
+	backedUp func(path string, err error)           // called after each scheduled backup
 }
 
 // serve runs the bot until ctx is done.
@@ -65,6 +66,9 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 		return err
 	}
 	db, err := store.Open(cfg.Database, nil)
+	if errors.Is(err, store.ErrCorrupt) {
+		return fmt.Errorf("%w\nThe bot will not start on it. Restore the latest good backup (see \"Restore\" in docs/operations.md): check it with \"toolmap check FILE\", then put it in the database's place", err)
+	}
 	if err != nil {
 		return err
 	}
@@ -110,6 +114,7 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", &health{b: b, s: sender, db: db, poll: time.Duration(cfg.Telegram.PollTimeout)})
 	mux.Handle("POST /export", exportHandler{db: db, def: def})
+	mux.Handle("GET /backup", backupHandler{db: db})
 	adm, err := startAdmin(cfg.AdminSocket(), mux, log)
 	if err != nil {
 		return err
@@ -126,6 +131,13 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	})
 	pruneSeenOnce(db, log)
 	wg.Go(func() { pruneSeen(runCtx, db, log) })
+	if cfg.Backup.Dir != "" {
+		var done func(string, error)
+		if hooks != nil {
+			done = hooks.backedUp
+		}
+		wg.Go(func() { scheduledBackups(runCtx, db, cfg.Backup, log, done) })
+	}
 	if hooks != nil && hooks.started != nil {
 		hooks.started(b, sender)
 	}

@@ -35,6 +35,8 @@ type harness struct {
 	sender *bot.Sender
 	// realPace keeps the sender's production pacing.
 	realPace bool
+	// backedUp, if set, is told of each scheduled backup.
+	backedUp func(path string, err error)
 }
 
 type syncBuffer struct {
@@ -93,6 +95,7 @@ func (h *harness) start() {
 	}
 	go func() {
 		h.done <- serve(ctx, h.cfg, getenv, log, &serveHooks{
+			backedUp: h.backedUp,
 			started: func(b *bot.Bot, s *bot.Sender) {
 				h.bot, h.sender = b, s
 				close(started)
