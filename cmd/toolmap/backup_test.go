@@ -77,7 +77,6 @@ func TestRestoreDrill(t *testing.T) {
 	r.waitText("How formal")
 }
 
-
 // TestBackupOfAStoppedDatabase backs up a database no process holds, and
 // refuses to overwrite the database with its own backup.
 func TestBackupOfAStoppedDatabase(t *testing.T) {
