@@ -76,7 +76,9 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 
 	// tgbotapi logs only from code we do not use; keep it quiet anyway.
 	_ = tgbotapi.SetLogger(discardLogger{})
-	client := bot.NewHTTPClient(ctx, time.Duration(cfg.Telegram.RequestTimeout))
+	m := newMetrics()
+	client := bot.WrapHTTPClient(ctx, &http.Client{Transport: m.transport(http.DefaultTransport.(*http.Transport).Clone()),
+		Timeout: time.Duration(cfg.Telegram.RequestTimeout)})
 	endpoint := strings.TrimRight(cfg.Telegram.APIURL, "/") + "/bot%s/%s"
 	api, err := connect(ctx, token, endpoint, client, log)
 	if err != nil || api == nil {
@@ -104,15 +106,18 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	// in flight when a stop is asked for finishes and is recorded, instead
 	// of being cut off and sent again after the restart.
 	senderAPI := *api
-	senderAPI.Client = bot.NewHTTPClient(context.WithoutCancel(ctx), 15*time.Second)
+	senderAPI.Client = bot.WrapHTTPClient(context.WithoutCancel(ctx), &http.Client{Transport: m.transport(http.DefaultTransport.(*http.Transport).Clone()),
+		Timeout: 15 * time.Second})
 	sender := bot.NewSender(&senderAPI, st, senderOpts)
-	b := bot.New(api, def, st, sender, botOpts)
+	b := bot.New(api, def, meteredStore{st, m}, sender, botOpts)
 	if err := b.SetCommands(); err != nil {
 		log.Warn("could not set the command menu", "err", err)
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("GET /healthz", &health{b: b, s: sender, db: db, poll: time.Duration(cfg.Telegram.PollTimeout)})
+	hl := &health{b: b, s: sender, db: db, poll: time.Duration(cfg.Telegram.PollTimeout)}
+	mux.Handle("GET /healthz", hl)
+	mux.Handle("GET /metrics", m.handler(b, sender, db, hl))
 	mux.Handle("POST /export", exportHandler{db: db, def: def})
 	mux.Handle("GET /backup", backupHandler{db: db})
 	adm, err := startAdmin(cfg.AdminSocket(), mux, log)
