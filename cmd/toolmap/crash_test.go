@@ -157,6 +157,7 @@ func TestCrashHarness(t *testing.T) {
 	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
 		t.Skip("needs SIGKILL")
 	}
+	t.Parallel() // the bot is another process: this test mostly waits
 	seed := *crashSeed
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
