@@ -1,11 +1,14 @@
 package main
 
 import (
+	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"toolmap/bot/telegramtest"
+	"toolmap/store"
 )
 
 // Edge cases of issue 7 not covered elsewhere. Already covered:
@@ -42,5 +45,77 @@ func TestConflictIsAlertedWithoutAFight(t *testing.T) {
 	logs := h.logs.String()
 	if !strings.Contains(logs, "another bot instance is using this token") {
 		t.Errorf("no clear alert about the other instance in the log:\n%s", logs)
+	}
+}
+
+// TestFullDiskDuringACommit: while commits fail (as on a full disk),
+// nothing of the update is stored, it is not confirmed to Telegram, the
+// respondent is asked to try again once (not on every retry), and when
+// the disk has room again the update goes through, recorded once.
+func TestFullDiskDuringACommit(t *testing.T) {
+	h := newHarness(t, telegramtest.Options{})
+	h.stop()
+	var failing atomic.Bool
+	failed := make(chan struct{}, 1000)
+	h.storeOptions = &store.Options{CommitFault: func() error {
+		if !failing.Load() {
+			return nil
+		}
+		failed <- struct{}{}
+		return errors.New("write toolmap.db: no space left on device (simulated)")
+	}}
+	h.start()
+	r := h.respondent(82)
+	r.u.Start("")
+	r.tap("✅ I agree")
+	r.waitButton("✊ Campaign or protest")
+
+	failing.Store(true)
+	r.tap("✊ Campaign or protest")
+	r.waitText("Please try again in a minute")
+	// The bot keeps retrying the update: let it fail a few more times.
+	deadline := time.After(15 * time.Second)
+	for range 4 {
+		select {
+		case <-failed:
+		case <-deadline:
+			t.Fatalf("the update was not retried\n%s", h.logs.String())
+		}
+	}
+	sorry := 0
+	for _, m := range h.srv.BotMessages(r.u.ChatID()) {
+		if strings.Contains(m.Rendered, "could not save that") {
+			sorry++
+		}
+	}
+	if sorry != 1 {
+		t.Errorf("asked to try again %d times, want once a minute", sorry)
+	}
+	if !strings.Contains(h.logs.String(), "no space left on device") {
+		t.Errorf("the failed commit is not in the log")
+	}
+
+	failing.Store(false)
+	// The tapped message turns into the next question (above the apology).
+	h.waitFor("the next question", func(srv *telegramtest.Server) bool {
+		for _, m := range srv.BotMessages(r.u.ChatID()) {
+			if strings.Contains(m.Rendered, "Roughly how many people") {
+				return true
+			}
+		}
+		return false
+	})
+	h.stop()
+	sets := 0
+	if err := h.openStore().AnswerLog(func(e store.LogEntry) error {
+		if e.Kind == store.LogSet && e.Cursor == "group_kind" {
+			sets++
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if sets != 1 {
+		t.Errorf("the answer was recorded %d times, want once", sets)
 	}
 }

@@ -50,9 +50,10 @@ itself. Create the bot and get its token from @BotFather (see README.md).`)
 
 // serveHooks lets tests and the demo see inside a running bot.
 type serveHooks struct {
-	started  func(b *bot.Bot, s *bot.Sender)        // called once the bot is polling
-	tune     func(*bot.SenderOptions, *bot.Options) // adjusts options before the start
-	backedUp func(path string, err error)           // called after each scheduled backup
+	started      func(b *bot.Bot, s *bot.Sender)        // called once the bot is polling
+	tune         func(*bot.SenderOptions, *bot.Options) // adjusts options before the start
+	backedUp     func(path string, err error)           // called after each scheduled backup
+	storeOptions *store.Options                         // opens the database with these
 }
 
 // serve runs the bot until ctx is done.
@@ -65,7 +66,11 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(cfg.Database, nil)
+	var storeOpts *store.Options
+	if hooks != nil {
+		storeOpts = hooks.storeOptions
+	}
+	db, err := store.Open(cfg.Database, storeOpts)
 	if errors.Is(err, store.ErrCorrupt) {
 		return fmt.Errorf("%w\nThe bot will not start on it. Restore the latest good backup (see \"Restore\" in docs/operations.md): check it with \"toolmap check FILE\", then put it in the database's place", err)
 	}

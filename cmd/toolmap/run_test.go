@@ -37,6 +37,8 @@ type harness struct {
 	realPace bool
 	// backedUp, if set, is told of each scheduled backup.
 	backedUp func(path string, err error)
+	// storeOptions, if set, open the database.
+	storeOptions *store.Options
 }
 
 type syncBuffer struct {
@@ -95,7 +97,8 @@ func (h *harness) start() {
 	}
 	go func() {
 		h.done <- serve(ctx, h.cfg, getenv, log, &serveHooks{
-			backedUp: h.backedUp,
+			backedUp:     h.backedUp,
+			storeOptions: h.storeOptions,
 			started: func(b *bot.Bot, s *bot.Sender) {
 				h.bot, h.sender = b, s
 				close(started)
