@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"sync"
@@ -103,4 +104,32 @@ type firstWrite struct {
 func (f *firstWrite) Write(p []byte) (int, error) {
 	f.once.Do(func() { close(f.ready) })
 	return f.w.Write(p)
+}
+
+// TestCommitFaultLeavesNothing: when a commit fails (CommitFault stands
+// for a full disk), nothing of the transaction is stored, and later
+// commits go through.
+func TestCommitFaultLeavesNothing(t *testing.T) {
+	def, clk := testDef(t), newClock()
+	full := true
+	db := mustOpen(t, filepath.Join(t.TempDir(), "toolmap.db"), &store.Options{Now: clk.Now, CommitFault: func() error {
+		if full {
+			return errors.New("no space left on device")
+		}
+		return nil
+	}})
+	if _, err := db.Step(5, engine(def, start, clk.Now())); err == nil {
+		t.Fatal("the step committed despite the fault")
+	}
+	if _, ok, err := db.Session(5); ok || err != nil {
+		t.Fatalf("after a failed commit: session stored %v, %v", ok, err)
+	}
+	if c, err := db.Counts(); err != nil || c.Sessions != 0 || c.AnswerLog != 0 {
+		t.Fatalf("after a failed commit: %+v %v", c, err)
+	}
+	full = false
+	run(t, db, def, clk, 5, start, agree, choose("dev"))
+	if s, ok, err := db.Session(5); !ok || err != nil || s.Answers["role"].Values[0] != "dev" {
+		t.Fatalf("after the disk has room: %v %v %+v", ok, err, s.Answers)
+	}
 }
