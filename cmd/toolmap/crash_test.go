@@ -38,6 +38,7 @@ var (
 	crashRespondents = flag.Int("crash.respondents", 8, "TestCrashHarness: simulated organisers")
 	crashSurvey      = flag.String("crash.survey", "short", "TestCrashHarness: the survey, short or default")
 	crashSeed        = flag.Uint64("crash.seed", 0, "TestCrashHarness: seed of the kill moments and choices (0: from the clock)")
+	crashBudget      = flag.Duration("crash.budget", 0, "TestCrashHarness: how long the organisers may take (0: 2 minutes for the short form, 25 for a long one)")
 )
 
 // crashSurveyYAML is a short survey: consent, a single choice, a
@@ -119,6 +120,9 @@ func (c *child) start() {
 	c.exited = make(chan error, 1)
 	cmd := c.cmd
 	go func() { c.exited <- cmd.Wait() }()
+	// Never leave a bot behind when the test ends early. (Killing a
+	// process that has exited is harmless: os.Process does not reuse pids.)
+	c.t.Cleanup(func() { _ = cmd.Process.Kill() })
 }
 
 // kill kills the child with SIGKILL and waits for it to be gone.
@@ -209,6 +213,9 @@ func TestCrashHarness(t *testing.T) {
 	if *crashKills > 3 || n > 8 || *crashSurvey != "short" {
 		budget = 25 * time.Minute
 	}
+	if *crashBudget > 0 {
+		budget = *crashBudget
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), budget)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -257,7 +264,7 @@ func TestCrashHarness(t *testing.T) {
 	select {
 	case <-allDone:
 	case <-ctx.Done():
-		t.Fatalf("the organisers did not finish (%d of %d completed)\nfailures: %v\nbot log:\n%s", d.completed.Load(), n, d.failures, tail(c.logPath))
+		t.Fatalf("the organisers did not finish (%d of %d completed)\nfailures: %v\n%s\nbot log:\n%s", d.completed.Load(), n, d.failures, busiest(srv), tail(c.logPath))
 	}
 	c.stop()
 
@@ -267,8 +274,8 @@ func TestCrashHarness(t *testing.T) {
 			redelivered++
 		}
 	}
-	t.Logf("%d kills, %d acknowledged prompts checked after kills, %d respondents completed, %d updates delivered more than once, %d Bot API calls",
-		kills, checks, d.completed.Load(), redelivered, srv.CallCount(""))
+	t.Logf("%d kills, %d sessions checked against the chats after kills, %d respondents completed, %d fresh /start by organisers, %d updates delivered more than once, %d Bot API calls",
+		kills, checks, d.completed.Load(), freshStarts.Load(), redelivered, srv.CallCount(""))
 	if kills < *crashKills {
 		t.Errorf("only %d kills of %d: the organisers finished first; use more respondents or the default survey", kills, *crashKills)
 	}
@@ -406,6 +413,9 @@ func tail(path string) string {
 	return string(data)
 }
 
+// freshStarts counts the organisers' /start after quiet or a stuck prompt.
+var freshStarts atomic.Int64
+
 // crashQuiet is how long an organiser waits for the bot without any
 // change in their chat before sending /start again, as a person would. A
 // crash can leave the reply to their last action on another message than
@@ -424,6 +434,15 @@ func crashOrganiser(ctx context.Context, d *demoRun, i int) bool {
 		plans: map[survey.Cursor]*plan{},
 	}
 	for attempt := 0; ctx.Err() == nil; attempt++ {
+		if attempt > 50 {
+			d.mu.Lock()
+			d.failures = append(d.failures, fmt.Sprintf("respondent %d: still not done after %d fresh starts", id, attempt))
+			d.mu.Unlock()
+			return false
+		}
+		// A fresh start forgets the plans: their step counts, and the
+		// options a stale prompt refused, belong to the view before.
+		o.plans = map[survey.Cursor]*plan{}
 		runCtx, cancel := context.WithCancel(ctx)
 		type result struct {
 			status string
@@ -444,12 +463,10 @@ func crashOrganiser(ctx context.Context, d *demoRun, i int) bool {
 				if r.status == "completed" {
 					return true
 				}
-				if r.err != nil && runCtx.Err() == nil {
-					d.mu.Lock()
-					d.failures = append(d.failures, fmt.Sprintf("respondent %d: %v", id, r.err))
-					d.mu.Unlock()
-					return false
-				}
+				// Cancelled for quiet, or stuck (the demo's organiser gives
+				// up after many refused taps on a prompt shown twice):
+				// start again, as a person would.
+				freshStarts.Add(1)
 				break watch
 			case <-d.srv.ChatChanged(id):
 				quiet.Reset(crashQuiet)
@@ -459,4 +476,30 @@ func crashOrganiser(ctx context.Context, d *demoRun, i int) bool {
 		}
 	}
 	return false
+}
+
+// busiest describes the chat with the most user actions, for failure
+// messages: its counts and its newest messages and taps.
+func busiest(srv *telegramtest.Server) string {
+	taps := map[int64][]telegramtest.CallbackQuery{}
+	for _, c := range srv.Callbacks() {
+		taps[c.ChatID] = append(taps[c.ChatID], c)
+	}
+	var top int64
+	for id, cs := range taps {
+		if len(cs) > len(taps[top]) {
+			top = id
+		}
+	}
+	var b strings.Builder
+	msgs := srv.Messages(top)
+	fmt.Fprintf(&b, "busiest chat %d: %d taps, %d messages\n", top, len(taps[top]), len(msgs))
+	for _, m := range msgs[max(0, len(msgs)-8):] {
+		fmt.Fprintf(&b, "  msg %d bot=%v %q buttons=%d\n", m.MessageID, m.FromBot, firstWords(m.Rendered), len(buttons(m)))
+	}
+	cs := taps[top]
+	for _, c := range cs[max(0, len(cs)-8):] {
+		fmt.Fprintf(&b, "  tap on msg %d %q answered=%v %q\n", c.MessageID, c.Data, c.Answered, c.AnswerText)
+	}
+	return b.String()
 }
