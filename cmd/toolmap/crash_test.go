@@ -38,6 +38,7 @@ var (
 	crashRespondents = flag.Int("crash.respondents", 8, "TestCrashHarness: simulated organisers")
 	crashSurvey      = flag.String("crash.survey", "short", "TestCrashHarness: the survey, short or default")
 	crashSeed        = flag.Uint64("crash.seed", 0, "TestCrashHarness: seed of the kill moments and choices (0: from the clock)")
+	crashGap         = flag.Int("crash.gap", 40, "TestCrashHarness: the most Bot API calls between two kills (at least 3)")
 	crashBudget      = flag.Duration("crash.budget", 0, "TestCrashHarness: how long the organisers may take (0: 2 minutes for the short form, 25 for a long one)")
 )
 
@@ -234,7 +235,7 @@ func TestCrashHarness(t *testing.T) {
 	kills := 0
 	checks := 0
 	for kills < *crashKills {
-		target := srv.CallCount("") + 3 + rng.IntN(40)
+		target := srv.CallCount("") + 3 + rng.IntN(max(*crashGap-2, 1))
 		waitCtx, stopWait := context.WithCancel(ctx)
 		go func() {
 			select {
