@@ -32,7 +32,7 @@ import (
 // The short form (a few kills of a short survey) runs with go test ./...;
 // the long form is, for example:
 //
-//	go test ./cmd/toolmap -run TestCrashHarness -v -crash.kills=50 -crash.respondents=40 -crash.survey=default -timeout 30m
+//	go test ./cmd/toolmap -run TestCrashHarness -v -crash.kills=50 -crash.gap=120 -crash.respondents=60 -crash.survey=default -crash.budget=20m -timeout 25m
 var (
 	crashKills       = flag.Int("crash.kills", 3, "TestCrashHarness: how many times to kill -9 the bot")
 	crashRespondents = flag.Int("crash.respondents", 8, "TestCrashHarness: simulated organisers")
