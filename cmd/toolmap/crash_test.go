@@ -32,7 +32,7 @@ import (
 // The short form (a few kills of a short survey) runs with go test ./...;
 // the long form is, for example:
 //
-//	go test ./cmd/toolmap -run TestCrashHarness -v -crash.kills=50 -crash.gap=120 -crash.respondents=60 -crash.survey=default -crash.budget=20m -timeout 25m
+//	go test ./cmd/toolmap -run TestCrashHarness -v -crash.kills=50 -crash.gap=120 -crash.respondents=40 -crash.quiet=30s -crash.survey=default -crash.budget=20m -timeout 25m
 var (
 	crashKills       = flag.Int("crash.kills", 3, "TestCrashHarness: how many times to kill -9 the bot")
 	crashRespondents = flag.Int("crash.respondents", 8, "TestCrashHarness: simulated organisers")
@@ -421,7 +421,10 @@ var freshStarts atomic.Int64
 // change in their chat before sending /start again, as a person would. A
 // crash can leave the reply to their last action on another message than
 // the one they watch (a prompt shown twice), or unsent until they write.
-const crashQuiet = 4 * time.Second
+// With many organisers, make it longer than a chat's turn in the sender
+// (organisers over 30 share Telegram's 30 messages a second), or every
+// /start adds to the queue it waits for.
+var crashQuiet = flag.Duration("crash.quiet", 4*time.Second, "TestCrashHarness: an organiser's wait in a quiet chat before /start")
 
 // crashOrganiser plays the demo's organiser i until the survey is done,
 // sending /start again whenever the chat stays quiet for crashQuiet. It
@@ -454,7 +457,7 @@ func crashOrganiser(ctx context.Context, d *demoRun, i int) bool {
 			st, err := o.run(runCtx)
 			done <- result{st, err}
 		}()
-		quiet := time.NewTimer(crashQuiet)
+		quiet := time.NewTimer(*crashQuiet)
 	watch:
 		for {
 			select {
@@ -470,7 +473,7 @@ func crashOrganiser(ctx context.Context, d *demoRun, i int) bool {
 				freshStarts.Add(1)
 				break watch
 			case <-d.srv.ChatChanged(id):
-				quiet.Reset(crashQuiet)
+				quiet.Reset(*crashQuiet)
 			case <-quiet.C:
 				cancel() // quiet for too long: start again
 			}
