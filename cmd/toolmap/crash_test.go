@@ -473,6 +473,14 @@ func crashOrganiser(ctx context.Context, d *demoRun, i int) bool {
 				freshStarts.Add(1)
 				break watch
 			case <-d.srv.ChatChanged(id):
+				if thanked(d, id) {
+					// Done: a prompt repeated after a crash may have
+					// arrived after the closing message.
+					cancel()
+					quiet.Stop()
+					<-done
+					return true
+				}
 				quiet.Reset(*crashQuiet)
 			case <-quiet.C:
 				cancel() // quiet for too long: start again
@@ -506,4 +514,15 @@ func busiest(srv *telegramtest.Server) string {
 		fmt.Fprintf(&b, "  tap on msg %d %q answered=%v %q\n", c.MessageID, c.Data, c.Answered, c.AnswerText)
 	}
 	return b.String()
+}
+
+// thanked reports whether the bot has sent the organiser its closing
+// message.
+func thanked(d *demoRun, id int64) bool {
+	for _, m := range d.srv.BotMessages(id) {
+		if strings.HasPrefix(m.Rendered, d.thanks) {
+			return true
+		}
+	}
+	return false
 }
