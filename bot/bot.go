@@ -67,7 +67,8 @@ type Bot struct {
 
 	statsMu  sync.Mutex
 	stats    LoopStats
-	lastPoll time.Time // when getUpdates last answered
+	lastPoll time.Time           // when getUpdates last answered
+	sorried  map[int64]time.Time // when a chat was last told to try again
 }
 
 // LoopStats counts what the update loop did, for the demo and metrics.
@@ -216,6 +217,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		if err != nil {
 			// Not committed: poll again from the same offset, after a pause.
 			b.log.Error("update not handled", "update_id", updates[n].UpdateID, "err", err)
+			b.sorry(updates[n])
 			if !sleepCtx(ctx, time.Second) {
 				return nil
 			}
@@ -570,4 +572,46 @@ func (g *floodGate) allow(id int64, now time.Time) bool {
 	}
 	bk.tokens--
 	return true
+}
+
+// sorry tells the person whose update could not be committed (a full
+// disk, say) to try again, at most once a minute per chat; the update
+// itself is retried, as it was not confirmed. It is sent directly: the
+// outbox cannot be written either.
+func (b *Bot) sorry(u tgbotapi.Update) {
+	var (
+		chat *tgbotapi.Chat
+		from *tgbotapi.User
+	)
+	switch {
+	case u.Message != nil:
+		chat, from = u.Message.Chat, u.Message.From
+	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil:
+		chat, from = u.CallbackQuery.Message.Chat, u.CallbackQuery.From
+	}
+	if chat == nil || chat.Type != "private" || from == nil || from.IsBot {
+		return
+	}
+	now := b.opts.Now()
+	b.statsMu.Lock()
+	if b.sorried == nil {
+		b.sorried = map[int64]time.Time{}
+	}
+	last, told := b.sorried[chat.ID]
+	if told && now.Sub(last) < time.Minute {
+		b.statsMu.Unlock()
+		return
+	}
+	for id, t := range b.sorried {
+		if now.Sub(t) >= time.Minute {
+			delete(b.sorried, id)
+		}
+	}
+	b.sorried[chat.ID] = now
+	b.statsMu.Unlock()
+	m := tgbotapi.NewMessage(chat.ID, esc(b.def.Msg(b.def.PickLanguage(from.LanguageCode), "try_again")))
+	m.ParseMode = tgbotapi.ModeHTML
+	if _, err := b.api.Send(m); err != nil {
+		b.log.Warn("could not ask the respondent to try again", "class", errClass(err))
+	}
 }

@@ -57,13 +57,18 @@ const IdleConnsPerHost = 16
 // requests are bound to ctx and time out after timeout
 // (DefaultHTTPTimeout if timeout <= 0).
 func NewHTTPClient(ctx context.Context, timeout time.Duration) *HTTPClient {
+	return WrapHTTPClient(ctx, &http.Client{Transport: NewTransport(), Timeout: timeout})
+}
+
+// NewTransport returns Go's default transport, tuned for the Bot API.
+// Every request goes to one host, and Go keeps only 2 idle connections
+// per host by default: with the sender's requests in flight at once (and
+// the callback answers), most would then open a new connection and close
+// it after one use.
+func NewTransport() *http.Transport {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	// Every request goes to one host. Go keeps only 2 idle connections per
-	// host by default: with the sender's requests in flight at once (and
-	// the callback answers), most would then open a new connection, and
-	// close it after one use.
 	tr.MaxIdleConnsPerHost = IdleConnsPerHost
-	return WrapHTTPClient(ctx, &http.Client{Transport: tr, Timeout: timeout})
+	return tr
 }
 
 // WrapHTTPClient is NewHTTPClient over a copy of hc (for a proxy, custom

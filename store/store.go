@@ -44,6 +44,10 @@ type Options struct {
 	// ReadOnly opens the file with a shared lock, for export and backup
 	// while no writer runs. It does not migrate an old schema.
 	ReadOnly bool
+	// CommitFault, if set, is called as each read-write transaction is
+	// about to commit; an error from it rolls the transaction back, as a
+	// full disk would. For tests of what happens when commits fail.
+	CommitFault func() error
 }
 
 // DB is a toolmap database: one bbolt file. It is safe for concurrent use;
@@ -57,6 +61,7 @@ type DB struct {
 	path     string
 	now      func() time.Time
 	readOnly bool
+	fault    func() error
 }
 
 // Open opens the database at path, creating it (mode 0600, at the current
@@ -102,8 +107,8 @@ func Open(path string, opts *Options) (*DB, error) {
 	case err != nil:
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	db := &DB{bolt: b, opts: bopts, path: path, now: o.Now, readOnly: o.ReadOnly}
-	if err := db.prepare(); err != nil {
+	db := &DB{bolt: b, opts: bopts, path: path, now: o.Now, readOnly: o.ReadOnly, fault: o.CommitFault}
+	if err := db.prepareOrRefuse(); err != nil {
 		_ = b.Close() // the error that matters is err
 		return nil, err
 	}

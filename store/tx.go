@@ -52,7 +52,15 @@ type Tx struct {
 // otherwise. Write transactions run one at a time: do no network I/O in fn.
 // fn runs exactly once.
 func (db *DB) Update(fn func(*Tx) error) error {
-	return db.update(func(tx *bbolt.Tx) error { return fn(&Tx{db: db, tx: tx}) })
+	return db.update(func(tx *bbolt.Tx) error {
+		if err := fn(&Tx{db: db, tx: tx}); err != nil {
+			return err
+		}
+		if db.fault != nil {
+			return db.fault()
+		}
+		return nil
+	})
 }
 
 // View runs fn in a read-only transaction. A long one delays the growth

@@ -69,6 +69,7 @@ var builtinMessages = map[string]Text{
 	"open_chat":       {"en": "Open a private chat", "es": "Abrir un chat privado"},
 	"media":           {"en": "Sorry, I can only read text and taps on the buttons.", "es": "Lo siento, solo puedo leer texto y toques en los botones."},
 	"slow_down":       {"en": "That's a lot at once! Please slow down a little; I'll keep up.", "es": "¡Eso es mucho de golpe! Ve un poco más despacio, por favor."},
+	"try_again":       {"en": "Sorry, I could not save that just now. Please try again in a minute.", "es": "Lo siento, no he podido guardarlo ahora. Inténtalo de nuevo en un minuto, por favor."},
 	"stale_button":    {"en": "That button no longer works.", "es": "Ese botón ya no funciona."},
 	"survey_changed":  {"en": "The survey has been updated. Here is where you are now.", "es": "La encuesta se ha actualizado. Estás aquí."},
 	"review_title":    {"en": "Your answers so far. Tap one to change it.", "es": "Tus respuestas hasta ahora. Toca una para cambiarla."},

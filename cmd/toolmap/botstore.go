@@ -92,8 +92,13 @@ func (b *botStore) CommitBatch(items []bot.Pending) ([]bool, error) {
 		return nil
 	})
 	b.settleAcks(acks, err == nil)
-	if err == nil || len(items) == 1 {
-		return handled, err
+	if err == nil {
+		return handled, nil
+	}
+	if len(items) == 1 {
+		// Nothing was committed: report no update handled, so that the
+		// loop neither confirms it to Telegram nor counts it.
+		return handled[:0], err
 	}
 	for i, it := range items {
 		ok, err := b.Commit(it.Update, it.Respondent, it.Fn)

@@ -38,6 +38,8 @@ type Config struct {
 	Retention RetentionConfig `yaml:"retention"`
 	// Reminders nudge respondents who started but did not finish.
 	Reminders RemindersConfig `yaml:"reminders"`
+	// Backup is the backups the running bot takes on its own.
+	Backup BackupConfig `yaml:"backup"`
 
 	file string
 }
@@ -119,6 +121,7 @@ func DefaultConfig() Config {
 		Digest:    DefaultDigestConfig(),
 		Retention: DefaultRetentionConfig(),
 		Reminders: DefaultRemindersConfig(),
+		Backup:    DefaultBackupConfig(),
 	}
 }
 
@@ -152,6 +155,9 @@ func ReadConfigFile(path string) (Config, error) {
 	if cfg.Admin.Socket != "" && !filepath.IsAbs(cfg.Admin.Socket) {
 		cfg.Admin.Socket = filepath.Join(dir, cfg.Admin.Socket)
 	}
+	if cfg.Backup.Dir != "" && !filepath.IsAbs(cfg.Backup.Dir) {
+		cfg.Backup.Dir = filepath.Join(dir, cfg.Backup.Dir)
+	}
 	if cfg.Telegram.TokenFile != "" && !filepath.IsAbs(cfg.Telegram.TokenFile) {
 		cfg.Telegram.TokenFile = filepath.Join(dir, cfg.Telegram.TokenFile)
 	}
@@ -178,6 +184,7 @@ func (c Config) check() error {
 	errs = append(errs, c.Admin.problems()...)
 	errs = append(errs, c.Retention.problems()...)
 	errs = append(errs, c.Reminders.problems(c.Digest.Timezone)...)
+	errs = append(errs, c.Backup.problems()...)
 	var out []string
 	if p := c.pacingProblem(); p != "" {
 		out = append(out, p)

@@ -918,13 +918,21 @@ func (o *organiser) act(v telegramtest.ChatView) (string, error) {
 			o.tap(v, *other, expectForceReply)
 			return "", nil
 		}
+		var open []button // not refused (a prompt shown twice refuses them all)
 		for _, b := range chooses {
+			if pl.rejected[b.tap.Option] {
+				continue
+			}
 			if b.tap.Option == pl.choice {
 				o.tap(v, b, expectChange)
 				return "", nil
 			}
+			open = append(open, b)
 		}
-		o.tap(v, chooses[o.rng.IntN(len(chooses))], expectChange)
+		if len(open) == 0 {
+			return "", fmt.Errorf("question %s: every option was refused", cur.Question)
+		}
+		o.tap(v, open[o.rng.IntN(len(open))], expectChange)
 		return "", nil
 
 	case len(toggles) > 0: // multi or matrix

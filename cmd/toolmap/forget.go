@@ -329,16 +329,6 @@ func callAdmin(ctx context.Context, socket, path string, req, res any) error {
 	return nil
 }
 
-func byteSize(n int64) string {
-	switch {
-	case n >= 10<<20:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 10<<10:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
-}
-
 // compactOnSchedule compacts the database every interval until ctx is
 // done. Each compaction pauses commits for the moment of the swap.
 func compactOnSchedule(ctx context.Context, db *store.DB, every time.Duration, mu *sync.Mutex, log *slog.Logger) {

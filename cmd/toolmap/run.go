@@ -51,11 +51,13 @@ itself. Create the bot and get its token from @BotFather (see README.md).`)
 
 // serveHooks lets tests and the demo see inside a running bot.
 type serveHooks struct {
-	started func(b *bot.Bot, s *bot.Sender)        // called once the bot is polling
-	jobs    func(serveJobs)                        // given the periodic jobs, to run them at a chosen time
-	tune    func(*bot.SenderOptions, *bot.Options) // adjusts options before the start
-	now     func() time.Time                       // the digest's clock; default time.Now
-	digest  func(*digestWiring)                    // called with the digest's parts before the start
+	started      func(b *bot.Bot, s *bot.Sender)        // called once the bot is polling
+	jobs         func(serveJobs)                        // given the periodic jobs, to run them at a chosen time
+	tune         func(*bot.SenderOptions, *bot.Options) // adjusts options before the start
+	now          func() time.Time                       // the digest's clock; default time.Now
+	digest       func(*digestWiring)                    // called with the digest's parts before the start
+	backedUp     func(path string, err error)           // called after each scheduled backup
+	storeOptions *store.Options                         // opens the database with these
 }
 
 // serveJobs are the running bot's periodic jobs, for tests and the demo.
@@ -78,7 +80,14 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(cfg.Database, nil)
+	var storeOpts *store.Options
+	if hooks != nil {
+		storeOpts = hooks.storeOptions
+	}
+	db, err := store.Open(cfg.Database, storeOpts)
+	if errors.Is(err, store.ErrCorrupt) {
+		return fmt.Errorf("%w\nThe bot will not start on it. Restore the latest good backup (see \"Restore\" in docs/operations.md): check it with \"toolmap check FILE\", then put it in the database's place", err)
+	}
 	if err != nil {
 		return err
 	}
@@ -86,7 +95,9 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 
 	// tgbotapi logs only from code we do not use; keep it quiet anyway.
 	_ = tgbotapi.SetLogger(discardLogger{})
-	client := bot.NewHTTPClient(ctx, time.Duration(cfg.Telegram.RequestTimeout))
+	m := newMetrics()
+	client := bot.WrapHTTPClient(ctx, &http.Client{Transport: m.transport(bot.NewTransport()),
+		Timeout: time.Duration(cfg.Telegram.RequestTimeout)})
 	endpoint := strings.TrimRight(cfg.Telegram.APIURL, "/") + "/bot%s/%s"
 	api, err := connect(ctx, token, endpoint, client, log)
 	if err != nil || api == nil {
@@ -136,7 +147,8 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	// in flight when a stop is asked for finishes and is recorded, instead
 	// of being cut off and sent again after the restart.
 	senderAPI := *api
-	senderAPI.Client = bot.NewHTTPClient(context.WithoutCancel(ctx), 15*time.Second)
+	senderAPI.Client = bot.WrapHTTPClient(context.WithoutCancel(ctx), &http.Client{Transport: m.transport(bot.NewTransport()),
+		Timeout: 15 * time.Second})
 	sender := bot.NewSender(&senderAPI, st, senderOpts)
 	var clock func() time.Time
 	if hooks != nil {
@@ -147,19 +159,22 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 		return err
 	}
 	botOpts.Admin = dw.admin
-	b := bot.New(api, def, st, sender, botOpts)
+	b := bot.New(api, def, meteredStore{st, m}, sender, botOpts)
 	if err := b.SetCommands(); err != nil {
 		log.Warn("could not set the command menu", "err", err)
 	}
 	dw.setCommands(b)
 
 	mux := http.NewServeMux()
-	mux.Handle("GET /healthz", &health{b: b, s: sender, db: db, poll: time.Duration(cfg.Telegram.PollTimeout)})
+	hl := &health{b: b, s: sender, db: db, poll: time.Duration(cfg.Telegram.PollTimeout)}
+	mux.Handle("GET /healthz", hl)
+	mux.Handle("GET /metrics", m.handler(b, sender, db, hl))
 	mux.Handle("POST /export", exportHandler{db: db, def: def})
 	mux.Handle("POST /digest", dw.handler)
 	var compactMu sync.Mutex
 	mux.Handle("POST /compact", compactHandler{db: db, log: log, mu: &compactMu})
 	mux.Handle("POST /forget", compactHandler{db: db, log: log, mu: &compactMu})
+	mux.Handle("GET /backup", backupHandler{db: db})
 	adm, err := startAdmin(cfg.AdminSocket(), mux, log)
 	if err != nil {
 		return err
@@ -195,6 +210,13 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	wg.Go(func() { remindOnSchedule(runCtx, time.Duration(cfg.Reminders.CheckEvery), remind, log) })
 	if hooks != nil && hooks.jobs != nil {
 		hooks.jobs(serveJobs{remind: remind, refreshPeers: func() error { return peers.refresh(db) }})
+	}
+	if cfg.Backup.Dir != "" {
+		var done func(string, error)
+		if hooks != nil {
+			done = hooks.backedUp
+		}
+		wg.Go(func() { scheduledBackups(runCtx, db, cfg.Backup, log, done) })
 	}
 	if hooks != nil && hooks.started != nil {
 		hooks.started(b, sender)

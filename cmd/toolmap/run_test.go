@@ -40,6 +40,10 @@ type harness struct {
 	hooks func(*serveHooks)
 	// env holds environment variables the bot sees besides the token.
 	env map[string]string
+	// backedUp, if set, is told of each scheduled backup.
+	backedUp func(path string, err error)
+	// storeOptions, if set, open the database.
+	storeOptions *store.Options
 }
 
 type syncBuffer struct {
@@ -107,6 +111,8 @@ func (h *harness) start() {
 		return h.env[k]
 	}
 	hooks := &serveHooks{
+		backedUp:     h.backedUp,
+		storeOptions: h.storeOptions,
 		started: func(b *bot.Bot, s *bot.Sender) {
 			h.bot, h.sender = b, s
 			close(started)

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"io"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"toolmap/bot"
+	"toolmap/bot/telegramtest"
+	"toolmap/store"
+)
+
+// scrapeMetrics reads /metrics over the admin socket.
+func (h *harness) scrapeMetrics() string {
+	h.t.Helper()
+	resp, err := adminClient(h.cfg.AdminSocket()).Get(adminURL + "/metrics")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		h.t.Fatalf("GET /metrics: %d %v\n%s", resp.StatusCode, err, body)
+	}
+	return string(body)
+}
+
+// metricValue returns the value of the sample whose name and labels
+// (written as in the exposition format, e.g. `{kind="handled"}`) are
+// given, and whether there is one.
+func metricValue(text, sample string) (float64, bool) {
+	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(sample) + ` (\S+)$`)
+	m := re.FindStringSubmatch(text)
+	if m == nil {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(m[1], 64)
+	return v, err == nil
+}
+
+func TestMetricsOverTheAdminSocket(t *testing.T) {
+	h := newHarness(t, telegramtest.Options{})
+	// The first prompt meets a 429: counted as such, then sent.
+	h.srv.Fail("sendMessage", telegramtest.TooManyRequests(1), 1)
+	r := h.respondent(71)
+	r.answerDefaultSurvey()
+	r.waitText("Thank you")
+
+	text := h.scrapeMetrics()
+	if strings.Contains(text, h.srv.Token()) {
+		t.Fatalf("the token is in the metrics")
+	}
+	atLeast := func(sample string, min float64) {
+		t.Helper()
+		v, ok := metricValue(text, sample)
+		if !ok || v < min {
+			t.Errorf("%s = %v (present: %v), want at least %v", sample, v, ok, min)
+		}
+	}
+	atLeast(`toolmap_updates_total{kind="handled"}`, 15)
+	atLeast(`toolmap_answers_total`, 5)
+	atLeast(`toolmap_completions_total`, 1)
+	atLeast(`toolmap_loop_commits_total`, 1)
+	atLeast(`toolmap_commit_duration_seconds_count`, 1)
+	atLeast(`toolmap_telegram_request_duration_seconds_count{method="getUpdates",outcome="ok"}`, 1)
+	atLeast(`toolmap_telegram_request_duration_seconds_count{method="sendMessage",outcome="429"}`, 1)
+	atLeast(`toolmap_telegram_request_duration_seconds_count{method="sendMessage",outcome="ok"}`, 1)
+	atLeast(`toolmap_telegram_429_total`, 1)
+	atLeast(`toolmap_sender_requests_total{method="sendMessage"}`, 2)
+	atLeast(`toolmap_sender_outcomes_total{outcome="sent"}`, 1)
+	atLeast(`toolmap_polling`, 1)
+	atLeast(`toolmap_database_records{kind="responses"}`, 1)
+	atLeast(`toolmap_database_records{kind="sessions"}`, 1)
+	atLeast(`go_goroutines`, 1)
+	for _, sample := range []string{`toolmap_outbox_depth`, `toolmap_outbox_stuck`, `toolmap_scrape_error`} {
+		if _, ok := metricValue(text, sample); !ok {
+			t.Errorf("%s is missing", sample)
+		}
+	}
+	if v, _ := metricValue(text, `toolmap_scrape_error`); v != 0 {
+		t.Errorf("toolmap_scrape_error = %v", v)
+	}
+	if v, _ := metricValue(text, `toolmap_completions_total`); v != 1 {
+		t.Errorf("toolmap_completions_total = %v, want 1", v)
+	}
+	// Every answer the log recorded, and no other, was counted.
+	h.stop()
+	sets := 0
+	if err := h.openStore().AnswerLog(func(e store.LogEntry) error {
+		if e.Kind == store.LogSet {
+			sets++
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := metricValue(text, `toolmap_answers_total`); v != float64(sets) {
+		t.Errorf("toolmap_answers_total = %v, but the answer log has %d answers", v, sets)
+	}
+}
+
+// TestHealthReportsAStuckOutbox: an outbox that holds messages and
+// delivers none for over two minutes makes /healthz fail, as does a bot
+// that has not polled; an empty outbox is never stuck.
+func TestHealthReportsAStuckOutbox(t *testing.T) {
+	db := openStore(t, filepath.Join(t.TempDir(), "toolmap.db"))
+	defer db.Close()
+	st := newBotStore(db)
+	h := &health{b: bot.New(nil, nil, st, nil, nil), s: bot.NewSender(nil, st, nil), db: db, poll: 30 * time.Second}
+	t0 := time.Now()
+	rep, err := h.report(t0)
+	if err != nil || rep.OutboxStuck || rep.Polling || rep.OK {
+		t.Fatalf("before any poll, empty outbox: %+v %v", rep, err)
+	}
+	if err := db.Update(func(tx *store.Tx) error {
+		_, err := tx.Enqueue(1, []byte(`{}`))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if rep, _ := h.report(t0.Add(time.Minute)); rep.OutboxStuck || rep.OutboxDepth != 1 {
+		t.Errorf("one minute with a queued message: %+v", rep)
+	}
+	if rep, _ := h.report(t0.Add(4 * time.Minute)); !rep.OutboxStuck {
+		t.Errorf("three minutes without a delivery: %+v", rep)
+	}
+}
