@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"strings"
+	"sync"
 )
 
 // canonicalJSON re-encodes a JSON value with sorted object keys so that
@@ -67,8 +68,45 @@ func (m *msgState) setMarkup(mp markupParsed) {
 	m.parsedOf, m.parsed, m.force, m.isParsed = mp.canon, mp.kb, mp.force, true
 }
 
+// markupCache remembers normalized markups by their raw JSON and kind: a
+// bot sends the same keyboards over and over (each question's, to every
+// user), and canonicalising JSON was a tenth of a load test's time. Its
+// parses are shared: nobody may change them (msgState.keyboard copies).
+var markupCache = struct {
+	sync.Mutex
+	m map[markupKey]markupParsed
+}{m: map[markupKey]markupParsed{}}
+
+type markupKey struct {
+	raw        string
+	inlineOnly bool
+}
+
+// markupCacheMax bounds markupCache; it is emptied when full.
+const markupCacheMax = 4096
+
 // normalizeMarkupParsed is normalizeMarkup, with the parse.
 func normalizeMarkupParsed(raw string, inlineOnly bool) (markupParsed, *apiError) {
+	key := markupKey{raw, inlineOnly}
+	markupCache.Lock()
+	mp, ok := markupCache.m[key]
+	markupCache.Unlock()
+	if ok {
+		return mp, nil
+	}
+	mp, ae := normalizeMarkupUncached(raw, inlineOnly)
+	if ae == nil {
+		markupCache.Lock()
+		if len(markupCache.m) >= markupCacheMax {
+			clear(markupCache.m)
+		}
+		markupCache.m[markupKey{strings.Clone(raw), inlineOnly}] = mp
+		markupCache.Unlock()
+	}
+	return mp, ae
+}
+
+func normalizeMarkupUncached(raw string, inlineOnly bool) (markupParsed, *apiError) {
 	if strings.TrimSpace(raw) == "" {
 		return markupParsed{}, nil
 	}

@@ -184,6 +184,9 @@ type demoRun struct {
 }
 
 func demo(ctx context.Context, e env, o demoOptions) (err error) {
+	if !o.botProcess {
+		tuneDemoGC(os.Getenv)
+	}
 	def, err := loadSurvey(o.survey)
 	if err != nil {
 		return err
@@ -250,7 +253,10 @@ func demo(ctx context.Context, e env, o demoOptions) (err error) {
 	// serve sets tgbotapi's global logger as it starts: demos running at
 	// once (tests) start one after the other.
 	demoStarting.Lock()
-	go func() {
+	// The bot's goroutines carry the label part=bot, so that a profile
+	// (--cpuprofile) can tell them from the fake server's and the
+	// organisers': go tool pprof -tagfocus part=bot.
+	go pprof.Do(botCtx, pprof.Labels("part", "bot"), func(botCtx context.Context) {
 		served <- serve(botCtx, cfg, getenv, log, &serveHooks{
 			started: func(b *bot.Bot, s *bot.Sender) { started <- botHandles{b, s} },
 			jobs:    func(j serveJobs) { jobs = j },
@@ -260,7 +266,7 @@ func demo(ctx context.Context, e env, o demoOptions) (err error) {
 				bo.FloodRate, bo.FloodBurst = 1e6, 1_000_000
 			},
 		})
-	}()
+	})
 	var h botHandles
 	select {
 	case h = <-started:

@@ -24,3 +24,12 @@ func tuneGC(getenv func(string) string) {
 		debug.SetMemoryLimit(botMemoryLimit)
 	}
 }
+
+// tuneDemoGC applies the bot's GC percent to the in-process demo, whose
+// heap also holds the fake server and the organisers (so the bot's memory
+// limit cannot apply: --bot-process runs the bot exactly as toolmap run).
+func tuneDemoGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(botGCPercent)
+	}
+}
