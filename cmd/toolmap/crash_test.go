@@ -55,6 +55,23 @@ consent:
   agree: ✅ I agree
   decline: No thanks
 thanks: Thank you! That is all.
+catalogues:
+  - id: jobs
+    set: v1
+    items:
+      - id: meetings
+        label: Meetings
+      - id: money
+        label: Money
+  - id: tools
+    set: v1
+    items:
+      - id: whatsapp
+        label: WhatsApp
+      - id: email
+        label: Email
+      - id: paper
+        label: Paper
 questions:
   - id: size
     kind: single
@@ -64,17 +81,16 @@ questions:
         label: Under 20
       - id: large
         label: 20 or more
-  - id: channels
+  - id: jobs
     kind: multi
-    text: How do you tell people about meetings?
+    from: jobs
+    text: What do you organise?
+  - id: tools
+    kind: matrix
+    rows: jobs
+    columns: tools
     other: true
-    options:
-      - id: whatsapp
-        label: WhatsApp
-      - id: email
-        label: Email
-      - id: paper
-        label: Paper
+    text: Which tools do you use for “{item}”?
   - id: where
     kind: text
     optional: true
@@ -195,8 +211,13 @@ func TestCrashHarness(t *testing.T) {
 
 	srv := telegramtest.NewServer(telegramtest.Options{})
 	defer srv.Close()
+	// A digest channel, posted to every minute: each start catches up the
+	// last slot, and the once-per-week record must hold across the kills.
+	channel := srv.Channel(9, "Coordinators", "@toolmap_crash")
+	srv.SetMemberStatus(channel.ID(), srv.BotUser().ID, "administrator")
 	dbPath := filepath.Join(dir, "toolmap.db")
-	cfg := fmt.Sprintf("%s\ndatabase: toolmap.db\ntelegram:\n  api_url: %s\n  poll_timeout: 2s\n  request_timeout: 5s\n", surveyLine, srv.URL)
+	cfg := fmt.Sprintf("%s\ndatabase: toolmap.db\ntelegram:\n  api_url: %s\n  poll_timeout: 2s\n  request_timeout: 5s\n"+
+		"digest:\n  channel: \"@toolmap_crash\"\n  schedule: \"* * * * *\"\n  grace: 24h\n", surveyLine, srv.URL)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -319,6 +340,29 @@ func TestCrashHarness(t *testing.T) {
 	logs, _ := os.ReadFile(c.logPath)
 	if strings.Contains(string(logs), srv.Token()) {
 		t.Errorf("the token appears in the bot's log")
+	}
+
+	// No digest was posted twice: every post here is of the same week (the
+	// last whole one), and its record says whether it went out.
+	posts := 0
+	for _, m := range srv.BotMessages(channel.ID()) {
+		if strings.Contains(m.Rendered, "Weekly digest") {
+			posts++
+		}
+	}
+	records, err := db.Digests()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := 0
+	for _, r := range records {
+		if r.State == store.DigestSent {
+			sent++
+		}
+	}
+	t.Logf("digest: %d post(s) to the channel, records %+v", posts, records)
+	if posts > 1 || len(records) > 1 || (sent == 1 && posts != 1) {
+		t.Errorf("digest posted %d times for %d period record(s), %d sent; want at most once", posts, len(records), sent)
 	}
 }
 
