@@ -487,25 +487,7 @@ func (d *demoRun) report(w io.Writer, elapsed time.Duration, loop bot.LoopStats,
 	answers := d.srv.StatusCounts("answerCallbackQuery")[200]
 	server429 := d.srv.StatusCounts("")[429]
 	breaches := d.srv.BreachCount()
-	per := func(a int, b int64) string {
-		if b == 0 {
-			return "-"
-		}
-		return fmt.Sprintf("%.2f", float64(a)/float64(b))
-	}
-	mode := "Telegram's limits enforced"
-	if o.unlimited {
-		mode = "no limits (--unlimited)"
-	}
-	if o.think > 0 {
-		mode += fmt.Sprintf(", thinking about %s before each action", o.think)
-	}
-	fmt.Fprintf(w, "toolmap demo: %d respondents, %s, seed %d\n", n, mode, o.seed)
-	if o.partway {
-		fmt.Fprintf(w, "part-way surveys:       %d of %d (each stopped after the activities question)\n", partway, n)
-	}
-	fmt.Fprintf(w, "completed surveys:      %d of %d\n", completed, n)
-	fmt.Fprintf(w, "elapsed:                %.2f s\n", secs)
+	reportHead(w, o, "", n, partway, completed, secs)
 	fmt.Fprintf(w, "updates processed:      %d (%.0f/s); commits %d, mean commit %s\n", loop.Updates, float64(loop.Updates)/secs,
 		loop.Commits, meanDur(loop.CommitTime, loop.Commits))
 	fmt.Fprintf(w, "completions per second: %.1f\n", float64(completed)/secs)
@@ -1179,4 +1161,30 @@ func (o *organiser) makePlan(pl *plan, cur survey.Cursor, chooses, toggles []but
 			pl.text = "Not sure, to be honest"
 		}
 	}
+}
+
+// reportHead prints the first lines of the demo's report: what ran, how
+// many finished, how long it took.
+func reportHead(w io.Writer, o demoOptions, how string, n, partway, completed int64, secs float64) {
+	mode := "Telegram's limits enforced"
+	if o.unlimited {
+		mode = "no limits (--unlimited)"
+	}
+	if o.think > 0 {
+		mode += fmt.Sprintf(", thinking about %s before each action", o.think)
+	}
+	fmt.Fprintf(w, "toolmap demo: %d respondents, %s, seed %d%s\n", n, mode, o.seed, how)
+	if o.partway {
+		fmt.Fprintf(w, "part-way surveys:       %d of %d (each stopped after the activities question)\n", partway, n)
+	}
+	fmt.Fprintf(w, "completed surveys:      %d of %d\n", completed, n)
+	fmt.Fprintf(w, "elapsed:                %.2f s\n", secs)
+}
+
+// per is a/b with two decimals, or "-" when b is 0.
+func per(a int, b int64) string {
+	if b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", float64(a)/float64(b))
 }

@@ -364,25 +364,7 @@ func (d *demoRun) processReport(w io.Writer, elapsed time.Duration, h HealthRepo
 	breaches := d.srv.BreachCount()
 	enqueued := d.srv.NextUpdateID() - 1 // the fake server numbers updates from 1
 	confirmed := enqueued - d.srv.PendingUpdates()
-	per := func(a int, b int64) string {
-		if b == 0 {
-			return "-"
-		}
-		return fmt.Sprintf("%.2f", float64(a)/float64(b))
-	}
-	mode := "Telegram's limits enforced"
-	if o.unlimited {
-		mode = "no limits (--unlimited)"
-	}
-	if o.think > 0 {
-		mode += fmt.Sprintf(", thinking about %s before each action", o.think)
-	}
-	fmt.Fprintf(w, "toolmap demo: %d respondents, %s, seed %d, the bot in a process of its own (--bot-process)\n", n, mode, o.seed)
-	if o.partway {
-		fmt.Fprintf(w, "part-way surveys:       %d of %d (each stopped after the activities question)\n", partway, n)
-	}
-	fmt.Fprintf(w, "completed surveys:      %d of %d\n", completed, n)
-	fmt.Fprintf(w, "elapsed:                %.2f s\n", secs)
+	reportHead(w, o, ", the bot in a process of its own (--bot-process)", n, partway, completed, secs)
 	updates := "n/a"
 	if healthOK {
 		updates = fmt.Sprintf("%d (%.0f/s)", h.Updates, float64(h.Updates)/secs)
