@@ -433,30 +433,7 @@ func readMemory(dbPath string) memory {
 	if err != nil {
 		return m
 	}
-	for line := range strings.Lines(string(data)) {
-		k, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		f := strings.Fields(v)
-		if len(f) == 0 {
-			continue
-		}
-		n, err := strconv.ParseInt(f[0], 10, 64)
-		if err != nil {
-			continue
-		}
-		switch k {
-		case "VmHWM":
-			m.hwm = n
-		case "VmRSS":
-			m.rss = n
-		case "RssAnon":
-			m.anon = n
-		case "RssFile":
-			m.file = n
-		}
-	}
+	m.hwm, m.rss, m.anon, m.file = procStatusKB(data)
 	return m
 }
 
@@ -1187,4 +1164,35 @@ func per(a int, b int64) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.2f", float64(a)/float64(b))
+}
+
+// procStatusKB reads the memory lines of a /proc/PID/status file, in kB;
+// -1 for a line that is missing.
+func procStatusKB(status []byte) (hwm, rss, anon, file int64) {
+	hwm, rss, anon, file = -1, -1, -1, -1
+	for line := range strings.Lines(string(status)) {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(v)
+		if len(f) == 0 {
+			continue
+		}
+		n, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			continue
+		}
+		switch k {
+		case "VmHWM":
+			hwm = n
+		case "VmRSS":
+			rss = n
+		case "RssAnon":
+			anon = n
+		case "RssFile":
+			file = n
+		}
+	}
+	return hwm, rss, anon, file
 }

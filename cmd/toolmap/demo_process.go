@@ -210,27 +210,7 @@ func readProc(pid int, dbPath string) procFigures {
 		}
 	}
 	if data, err := os.ReadFile(dir + "/status"); err == nil {
-		for line := range strings.Lines(string(data)) {
-			k, v, _ := strings.Cut(line, ":")
-			fs := strings.Fields(v)
-			if len(fs) == 0 {
-				continue
-			}
-			n, err := strconv.ParseInt(fs[0], 10, 64)
-			if err != nil {
-				continue
-			}
-			switch k {
-			case "VmHWM":
-				f.hwm = n
-			case "VmRSS":
-				f.rss = n
-			case "RssAnon":
-				f.anon = n
-			case "RssFile":
-				f.file = n
-			}
-		}
+		f.hwm, f.rss, f.anon, f.file = procStatusKB(data)
 	}
 	f.db = smapsRss(dir+"/smaps", dbPath)
 	return f
