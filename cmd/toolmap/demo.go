@@ -334,23 +334,7 @@ func demo(ctx context.Context, e env, o demoOptions) (err error) {
 	ok := d.report(e.stdout, elapsed, loop, sent, mem, dbPath, logPath)
 	fmt.Fprint(e.stdout, extras)
 	ok = ok && (extras != "" || o.partway)
-	if err := demoEnding(ctx, e.stdout, srv, def, dbPath, o.out, log); err != nil {
-		fmt.Fprintf(e.stderr, "toolmap demo: the digest and export at the end failed: %v\n", err)
-		ok = false
-	}
-	d.mu.Lock()
-	for i, f := range d.failures {
-		if i == 5 {
-			fmt.Fprintf(e.stderr, "… and %d more\n", len(d.failures)-5)
-			break
-		}
-		fmt.Fprintln(e.stderr, "toolmap demo:", f)
-	}
-	d.mu.Unlock()
-	if !ok {
-		return exitError{1}
-	}
-	return nil
+	return d.finish(ctx, e, ok, dbPath, log)
 }
 
 // firstWords returns the start of s, to recognise a message by.
@@ -1195,4 +1179,26 @@ func procStatusKB(status []byte) (hwm, rss, anon, file int64) {
 		}
 	}
 	return hwm, rss, anon, file
+}
+
+// finish ends a demo run: the digest and export at the end, the first
+// failures on standard error, and the exit status.
+func (d *demoRun) finish(ctx context.Context, e env, ok bool, dbPath string, log *slog.Logger) error {
+	if err := demoEnding(ctx, e.stdout, d.srv, d.def, dbPath, d.o.out, log); err != nil {
+		fmt.Fprintf(e.stderr, "toolmap demo: the digest and export at the end failed: %v\n", err)
+		ok = false
+	}
+	d.mu.Lock()
+	for i, f := range d.failures {
+		if i == 5 {
+			fmt.Fprintf(e.stderr, "… and %d more\n", len(d.failures)-5)
+			break
+		}
+		fmt.Fprintln(e.stderr, "toolmap demo:", f)
+	}
+	d.mu.Unlock()
+	if !ok {
+		return exitError{1}
+	}
+	return nil
 }

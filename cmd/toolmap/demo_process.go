@@ -308,23 +308,7 @@ func (d *demoRun) withBotProcess(ctx context.Context, e env, dir, dbPath, logPat
 	ok := d.processReport(e.stdout, elapsed, health, healthErr == nil, bp, harness, dbPath, logPath)
 	ok = ok && stopErr == nil
 	fmt.Fprintln(e.stdout, "reminder and give-back:  skipped with --bot-process (they need the in-process bot's hooks)")
-	if err := demoEnding(ctx, e.stdout, d.srv, d.def, dbPath, d.o.out, log); err != nil {
-		fmt.Fprintf(e.stderr, "toolmap demo: the digest and export at the end failed: %v\n", err)
-		ok = false
-	}
-	d.mu.Lock()
-	for i, f := range d.failures {
-		if i == 5 {
-			fmt.Fprintf(e.stderr, "… and %d more\n", len(d.failures)-5)
-			break
-		}
-		fmt.Fprintln(e.stderr, "toolmap demo:", f)
-	}
-	d.mu.Unlock()
-	if !ok {
-		return exitError{1}
-	}
-	return nil
+	return d.finish(ctx, e, ok, dbPath, log)
 }
 
 // processReport prints the results of a --bot-process run: what the fake
