@@ -14,8 +14,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"toolmap/cmd/surveyfile"
 	"toolmap/survey"
+	"toolmap/survey/surveyfile"
 )
 
 // Config is the operator's configuration file. See config.example.yaml.

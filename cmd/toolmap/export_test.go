@@ -26,10 +26,10 @@ import (
 	"github.com/xuri/excelize/v2"
 	"go.etcd.io/bbolt"
 
-	"toolmap/cmd/surveyfile"
 	"toolmap/store"
 	"toolmap/survey"
 	"toolmap/survey/export"
+	"toolmap/survey/surveyfile"
 )
 
 // persona answers the default survey.

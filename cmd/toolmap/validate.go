@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"strings"
 
-	"toolmap/cmd/surveyfile"
 	"toolmap/survey"
+	"toolmap/survey/surveyfile"
 )
 
 func init() {

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"time"
 
-	"toolmap/cmd/surveyfile"
 	"toolmap/survey/report"
 	"toolmap/survey/report/reporttest"
+	"toolmap/survey/surveyfile"
 )
 
 func ExamplePeriod() {

@@ -1,7 +1,7 @@
 // Package textui shows a survey conversation as plain text and reads typed
 // lines back as engine inputs. toolmap try uses it in a terminal, and the
-// golden transcripts of package survey are written with it, so what authors
-// try is exactly what the tests pin down.
+// golden transcripts of the default survey (in package surveyfile) are
+// written with it, so what authors try is exactly what the tests pin down.
 //
 // It does no I/O: it formats to strings and parses strings.
 package textui

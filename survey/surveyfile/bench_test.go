@@ -1,11 +1,11 @@
-package survey_test
+package surveyfile_test
 
 import (
 	"testing"
 	"time"
 
-	"toolmap/cmd/surveyfile"
 	"toolmap/survey"
+	"toolmap/survey/surveyfile"
 )
 
 // script is a whole default survey by buttons: 25 inputs.
