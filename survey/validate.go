@@ -77,6 +77,7 @@ func (v *validator) top() {
 	v.text(def.Thanks, def.textPos["thanks"], "thanks", true)
 	for key, t := range def.Messages {
 		v.text(t, def.textPos["messages"], path("messages", fmt.Sprintf("%q", key)), false)
+		v.message(key, t, def.textPos["messages"])
 	}
 	if len(def.Questions) == 0 {
 		v.ps.add(Pos{Line: 1}, "questions", "the survey has no questions")

@@ -677,39 +677,6 @@ func dedent(s string) string {
 	return strings.Join(lines, "\n")
 }
 
-// TestDocListsEveryMessage checks the guide's table of built-in messages
-// against survey/messages.go: every key listed, with its current English text.
-func TestDocListsEveryMessage(t *testing.T) {
-	src, err := os.ReadFile("../../survey/messages.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := os.ReadFile(docPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := regexp.MustCompile(`(?m)^\s*"([a-z_]+)":\s*\{"en":`).FindAllStringSubmatch(string(src), -1)
-	if len(keys) < 20 {
-		t.Fatalf("found only %d message keys in survey/messages.go: has its layout changed?", len(keys))
-	}
-	rows := map[string]string{}
-	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z_]+)` \\| ([^|]*) \\|").FindAllStringSubmatch(string(doc), -1) {
-		rows[m[1]] = strings.TrimSpace(m[2])
-	}
-	def := mustDefault(t)
-	for _, k := range keys {
-		key := k[1]
-		got, ok := rows[key]
-		if !ok {
-			t.Errorf("message %q is missing from the table in %s", key, docPath)
-			continue
-		}
-		if want := def.Msg("en", key); got != want {
-			t.Errorf("message %q: the guide says %q, the built-in text is %q", key, got, want)
-		}
-	}
-}
-
 // TestDocErrorExample checks that the validation error shown in the guide
 // is worded as toolmap words it.
 func TestDocErrorExample(t *testing.T) {
