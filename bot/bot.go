@@ -463,12 +463,17 @@ func (b *Bot) step(chatID int64, in survey.Input, now time.Time, langHint string
 // reply wraps a message that needs no survey step (help, privacy, review).
 func (b *Bot) reply(f func(s survey.Session, lang string) []Outgoing, langHint string) func(survey.Session, ChatState) (Result, error) {
 	return func(s survey.Session, c ChatState) (Result, error) {
-		lang := s.Language
-		if lang == "" {
-			lang = b.def.PickLanguage(langHint)
-		}
-		return Result{Session: s, Out: f(s, lang), Chat: c}, nil
+		return Result{Session: s, Out: f(s, b.language(s, langHint)), Chat: c}, nil
 	}
+}
+
+// language is the language to answer a person in: the one of their
+// session, else the survey's nearest to their Telegram's (langHint).
+func (b *Bot) language(s survey.Session, langHint string) string {
+	if s.Language != "" {
+		return s.Language
+	}
+	return b.def.PickLanguage(langHint)
 }
 
 func (b *Bot) message(m *tgbotapi.Message, now time.Time) func(survey.Session, ChatState) (Result, error) {

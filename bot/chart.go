@@ -65,26 +65,40 @@ var chartFonts = sync.OnceValue(func() *font.Cache { return font.NewCache(libera
 // show: a week under the small-cell threshold, or no tool named by enough
 // groups.
 func DigestChart(def *survey.Definition, r report.Report, lang string) ([]byte, error) {
+	c, ok := digestChartText(def, r, lang)
+	if !ok {
+		return nil, nil
+	}
+	return drawBarChart(c.title, c.subtitle, c.foot, c.bars)
+}
+
+// chartText is what a chart says, in the digest's language.
+type chartText struct {
+	title, subtitle, foot string
+	bars                  []chartBarData
+}
+
+// digestChartText words the chart of r in lang; ok is false when there is
+// nothing to chart.
+func digestChartText(def *survey.Definition, r report.Report, lang string) (c chartText, ok bool) {
 	n, ok := r.Finished.Value()
 	if r.Suppressed || !ok || len(r.Tools) == 0 {
-		return nil, nil
+		return chartText{}, false
 	}
 	d := &digestText{def: def, r: r, lang: def.PickLanguage(lang)}
 	week := strconv.Itoa(r.Period.Week)
-	bars := make([]chartBarData, len(r.Tools))
+	c.bars = make([]chartBarData, len(r.Tools))
 	for i, t := range r.Tools {
-		bars[i] = chartBarData{
+		c.bars[i] = chartBarData{
 			label: d.tool(t.ID),
 			value: fmt.Sprintf("%s (%s)", d.percent(t.Share), d.count(t.Groups)),
 			frac:  float64(t.Share) / 100,
 		}
 	}
-	return drawBarChart(
-		d.msg("digest_chart_title", "week", week),
-		d.msg("digest_chart_sub", "n", d.number(n)),
-		d.msg("digest_chart_foot", "n", strconv.Itoa(r.MinCount)),
-		bars,
-	)
+	c.title = d.msg("digest_chart_title", "week", week)
+	c.subtitle = d.msg("digest_chart_sub", "n", d.number(n))
+	c.foot = d.msg("digest_chart_foot", "n", strconv.Itoa(r.MinCount))
+	return c, true
 }
 
 // chartStyle is Liberation Sans, embedded, aligned at its top left.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"gonum.org/v1/plot/vg/draw"
 
 	"toolmap/survey/report"
@@ -65,6 +66,25 @@ func TestDigestChart(t *testing.T) {
 				t.Errorf("%d bytes: over sendPhoto's 10 MB", len(data))
 			}
 		})
+	}
+}
+
+// TestDigestChartText: what the chart says, in English and Spanish.
+func TestDigestChartText(t *testing.T) {
+	def := digestDef(t)
+	r := digestReport(t, def, reporttest.Typical(), report.Counts{Total: 40, Started: 11}, nil)
+	for lang, want := range map[string]chartText{
+		"en": {title: "Tools named most · Week 47", subtitle: "Share of the 8 groups that finished, for any activity",
+			foot: "Tools named by fewer than 5 groups are not shown.",
+			bars: []chartBarData{{"WhatsApp", "100% (8)", 1}, {"Facebook", "63% (5)", 0.63}, {"Signal", "63% (5)", 0.63}}},
+		"es": {title: "Herramientas más nombradas · Semana 47", subtitle: "Porcentaje de los 8 grupos que terminaron, en cualquier actividad",
+			foot: "No se muestran las herramientas nombradas por menos de 5 grupos.",
+			bars: []chartBarData{{"WhatsApp", "100\u00a0% (8)", 1}, {"Facebook", "63\u00a0% (5)", 0.63}, {"Signal", "63\u00a0% (5)", 0.63}}},
+	} {
+		got, ok := digestChartText(def, r, lang)
+		if diff := cmp.Diff(want, got, cmp.AllowUnexported(chartText{}, chartBarData{})); !ok || diff != "" {
+			t.Errorf("chart in %s (-want +got):\n%s", lang, diff)
+		}
 	}
 }
 
