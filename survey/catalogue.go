@@ -292,6 +292,22 @@ func placeholders(s string) []string {
 	return out
 }
 
+// unfilled describes each placeholder of text that is not among want,
+// the placeholders toolmap fills in for its message.
+func unfilled(text string, want []string) []string {
+	var out []string
+	for _, p := range placeholders(text) {
+		if !slices.Contains(want, p) {
+			fills := "none"
+			if len(want) > 0 {
+				fills = strings.Join(want, ", ")
+			}
+			out = append(out, fmt.Sprintf("%s is not filled in by toolmap, so readers would see it as it is (this message has %s)", p, fills))
+		}
+	}
+	return out
+}
+
 // htmlTags lists the tags of an HTML message, sorted, and reports text
 // Telegram would refuse: a "<" that begins no tag it knows, or an "&"
 // that begins no entity.
@@ -357,14 +373,8 @@ func (c *catalogue) check(src *catalogue) (gaps Problems, err error) {
 			continue
 		}
 		want := placeholders(se.source)
-		for _, p := range placeholders(text) {
-			if !slices.Contains(want, p) {
-				fills := "none"
-				if len(want) > 0 {
-					fills = strings.Join(want, ", ")
-				}
-				ps.add(pos, where, "%s is not filled in by toolmap, so readers would see it as it is (this message has %s)", p, fills)
-			}
+		for _, msg := range unfilled(text, want) {
+			ps.add(pos, where, "%s", msg)
 		}
 		if c.lang != SourceLanguage {
 			for _, p := range want {

@@ -239,14 +239,8 @@ func (v *validator) message(key string, t Text, pos Pos) {
 	sort.Strings(langs)
 	for _, lang := range langs {
 		s := t[lang]
-		for _, p := range placeholders(s) {
-			if !slices.Contains(want, p) {
-				fills := "none"
-				if len(want) > 0 {
-					fills = strings.Join(want, ", ")
-				}
-				v.ps.add(pos, path(where, lang), "%s is not filled in by toolmap, so readers would see it as it is (this message has %s)", p, fills)
-			}
+		for _, msg := range unfilled(s, want) {
+			v.ps.add(pos, path(where, lang), "%s", msg)
 		}
 		if !src.html {
 			continue
