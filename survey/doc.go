@@ -30,4 +30,15 @@
 //
 // Ids of questions, options, activities and tools are stable keys in stored
 // answers and exports: never reuse one for something else.
+//
+// # Messages
+//
+// Everything toolmap says beside a survey's own words (buttons, hints,
+// corrections, /help, the digest, the replies to admins) is an interface
+// message, in one catalogue per language built into the package:
+// messages/en.po (the source) and messages/es.po, in gettext's PO format
+// (docs/translating.md). [Definition.Msg] gives a message in a language,
+// with the survey's own wording (its "messages" key) first and fallbacks
+// to the default language and English; [Definition.MessageGaps] names the
+// messages that would fall back; [CheckCatalogue] checks a translation.
 package survey

@@ -104,18 +104,24 @@ func builtinText(key, lang string) string {
 // the definition's own text in lang, the built-in text in lang, the
 // definition's own text in the default language, the built-in text in the
 // default language, the built-in English. Values are put in as they are:
-// for a message sent as HTML (IsHTMLMessage) the caller escapes them.
+// for a message sent as HTML (IsHTMLMessage) the caller escapes them. A
+// nil definition gives the built-in texts, for words said outside any
+// survey (the command line's).
 func (d *Definition) Msg(lang, key string, pairs ...string) string {
-	own := d.Messages[key]
+	var own Text
+	defLang := SourceLanguage
+	if d != nil {
+		own, defLang = d.Messages[key], d.DefaultLanguage
+	}
 	s := own[lang]
 	if s == "" {
 		s = builtinText(key, lang)
 	}
 	if s == "" {
-		s = own[d.DefaultLanguage]
+		s = own[defLang]
 	}
 	if s == "" {
-		s = builtinText(key, d.DefaultLanguage)
+		s = builtinText(key, defLang)
 	}
 	if s == "" {
 		s = builtinMessages[key][SourceLanguage]

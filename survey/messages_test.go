@@ -97,6 +97,14 @@ func TestMsgFallback(t *testing.T) {
 	if got := fr.Msg("fr", "back"); got != "⬅ Back" {
 		t.Errorf("Msg in a survey of fr only = %q, want the English", got)
 	}
+	// Outside any survey, the built-in texts.
+	var none *Definition
+	if got := none.Msg("es", "admin_posted", "period", "2026-W47", "n", "2"); got != "El resumen de 2026-W47 se ha publicado (2 mensajes)." {
+		t.Errorf("Msg of a nil definition = %q", got)
+	}
+	if got := none.Msg("", "back"); got != "⬅ Back" {
+		t.Errorf("Msg of a nil definition in no language = %q", got)
+	}
 	// A primary subtag's catalogue serves a regional language.
 	saved := builtinMessages["back"]["es"]
 	t.Cleanup(func() { builtinMessages["back"]["es"] = saved })
