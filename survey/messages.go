@@ -108,6 +108,18 @@ var builtinMessages = map[string]Text{
 	"giveback_channel":  {"en": "Each week's findings are posted in {link}", "es": "Los resultados de cada semana se publican en {link}"},
 	"giveback_none":     {"en": "Not enough groups have answered yet to compare (we never show a number under {n}). The digest will tell once more have.", "es": "Todavía no han respondido suficientes grupos para comparar (nunca mostramos cifras menores que {n}). El resumen lo contará cuando haya más."},
 	"reminders_stopped": {"en": "OK, no more reminders. Your answers are saved: send /start whenever you like.", "es": "De acuerdo, no más recordatorios. Tus respuestas están guardadas: envía /start cuando quieras."},
+
+	// ---- Added with the survey version 2 work (several Other… names,
+	// exclusive options that say what they do, "Same as…", pages of long
+	// lists). Keys: problem_max_others, exclusive_cleared,
+	// exclusive_unticked, same_as, page_prev, page_next.
+	"problem_max_others": {"en": "You can add at most {n} names here: untick one first.", "es": "Aquí puedes añadir {n} nombres como máximo: desmarca alguno antes."},
+	"exclusive_cleared":  {"en": "“{label}” goes on its own, so your other picks were unticked.", "es": "«{label}» va sola, así que se han desmarcado las demás."},
+	"exclusive_unticked": {"en": "“{label}” was unticked.", "es": "Se ha desmarcado «{label}»."},
+	"same_as":            {"en": "🔁 Same as {label}", "es": "🔁 Igual que {label}"},
+	"page_prev":          {"en": "◀ {n}/{total}", "es": "◀ {n}/{total}"},
+	"page_next":          {"en": "{n}/{total} ▶", "es": "{n}/{total} ▶"},
+	// ---- end of the survey version 2 block.
 }
 
 func messageKeys() []string {

@@ -16,7 +16,7 @@ import (
 // Defaults of Options.
 const (
 	DefaultMinCount      = 5
-	DefaultHardQuestion  = "hardest"
+	DefaultHardQuestion  = "hard_why"
 	DefaultQuoteQuestion = "quote_ok"
 	DefaultQuoteYes      = "yes"
 )
@@ -34,7 +34,8 @@ type Options struct {
 	// whose columns are tools. Default: the survey's first matrix question.
 	ToolsQuestion string
 	// HardQuestion is the free-text question quoted ("what is hard").
-	// Default "hardest".
+	// Default "hard_why", and for responses to version 1 of the built-in
+	// survey its "hardest".
 	HardQuestion string
 	// QuoteQuestion and QuoteYes: a respondent is quoted only when their
 	// answer to QuoteQuestion includes option QuoteYes. Default
@@ -502,6 +503,9 @@ func (b *Builder) addQuote(t *tally, s *survey.Session) {
 		return
 	}
 	hard, found := s.Answers[b.opts.HardQuestion]
+	if !found && b.opts.HardQuestion == DefaultHardQuestion {
+		hard, found = s.Answers[v1HardQuestion]
+	}
 	if !found || hard.Skipped {
 		return
 	}
@@ -509,6 +513,10 @@ func (b *Builder) addQuote(t *tally, s *survey.Session) {
 		t.quotes = append(t.quotes, quote{at: s.CompletedAt, text: text})
 	}
 }
+
+// v1HardQuestion is the free-text question "what's hard" of version 1 of
+// the built-in survey; version 2 asks it as DefaultHardQuestion.
+const v1HardQuestion = "hardest"
 
 // at returns s[i], or 0 past its end.
 func at(s []int, i int) int {
