@@ -729,18 +729,6 @@ func (e *engine) text(q *Question, raw string) {
 			return
 		}
 		d.AwaitingOther = false
-		if id := e.matchOption(q, t); id != "" {
-			// A name the list has (a label, in any language, or an
-			// alias): pick it rather than keep it as free text.
-			if q.Kind == KindSingle {
-				e.choose(q, id)
-			} else if !slices.Contains(d.Values, id) {
-				e.toggle(q, id)
-			} else {
-				e.ask("")
-			}
-			return
-		}
 		if q.Kind == KindSingle {
 			a := Answer{Values: []string{OtherID}}
 			a.setOtherNames([]string{t})

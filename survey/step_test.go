@@ -602,17 +602,3 @@ func TestSameAsPrevious(t *testing.T) {
 	}
 }
 
-func TestOtherNameTheListHasIsPicked(t *testing.T) {
-	def := fixture(t)
-	def.Catalogues[1].Items[0].Aliases = []string{"whats app"}
-	r := newRunner(t, def).do(start(), agree(), choose("choir"), text("9"), toggle("announce"), done())
-	r.do(toggle(OtherID), text("Whats App"), toggle(OtherID), text("ZOOM!"))
-	if d := r.s.Draft; !slices.Equal(d.Values, []string{"whatsapp", "zoom"}) || len(d.names()) != 0 {
-		t.Fatalf("draft: %+v", d)
-	}
-	// In a single question, a typed name of an option picks it.
-	r = newRunner(t, def).do(start(), agree(), choose(OtherID), text("union"))
-	if got := r.s.Answers["kind"]; !slices.Equal(got.Values, []string{"union"}) || got.Other != "" {
-		t.Fatalf("kind: %+v", got)
-	}
-}
