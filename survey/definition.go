@@ -286,6 +286,11 @@ func (d *Definition) sourceItems(q *Question) []*Item {
 	return nil
 }
 
+// Choices returns every option question q can offer, in display order:
+// what choices returns, for an options_from question every item its source
+// can offer, then its own options. Other… is not included.
+func (d *Definition) Choices(q *Question) []*Item { return slices.Clone(d.choices(q)) }
+
 // option returns the option with the given id of question q, or nil.
 func (d *Definition) option(q *Question, id string) *Item {
 	if q.byOption != nil {
