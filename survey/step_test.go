@@ -601,4 +601,3 @@ func TestSameAsPrevious(t *testing.T) {
 		t.Fatal("a stale Same as answered the current row")
 	}
 }
-
