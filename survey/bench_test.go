@@ -13,7 +13,6 @@ var script = []survey.Input{
 	{Kind: survey.InputStart, Text: "flyer"},
 	{Kind: survey.InputAgree},
 	{Kind: survey.InputChoose, Option: "community"},
-	{Kind: survey.InputChoose, Option: "organiser"},
 	{Kind: survey.InputChoose, Option: "to_30"},
 	{Kind: survey.InputChoose, Option: "informal"},
 	{Kind: survey.InputChoose, Option: "yorkshire"},
@@ -40,6 +39,7 @@ var script = []survey.Input{
 	{Kind: survey.InputText, Text: "Keeping everyone in the loop"},
 	{Kind: survey.InputChoose, Option: "yes"},
 	{Kind: survey.InputChoose, Option: "whatsapp"},
+	{Kind: survey.InputChoose, Option: "organiser"},
 }
 
 func defaultSurvey(tb testing.TB) *survey.Definition {
@@ -96,7 +96,7 @@ func BenchmarkStepMatrixToggle(b *testing.B) {
 	def := defaultSurvey(b)
 	now := time.Date(2026, 11, 20, 18, 0, 0, 0, time.UTC)
 	var s survey.Session
-	for _, in := range script[:18] {
+	for _, in := range script[:17] {
 		s, _, _ = survey.Step(def, s, in, now)
 	}
 	toggle := survey.Input{Kind: survey.InputToggle, Option: "slack"}

@@ -84,8 +84,8 @@ var (
 	// The question ids other parts of toolmap (the digest's and the map's
 	// "gaps") rely on.
 	wantQuestionsV2 = []string{
-		"group_kind", "role", "size", "formality", "region", "area", "activities", "tools",
-		"hardest_activity", "hard_why", "quote_ok", "recommend",
+		"group_kind", "size", "formality", "region", "area", "activities", "tools",
+		"hardest_activity", "hard_why", "quote_ok", "recommend", "role",
 	}
 	wantRegions = []string{
 		"scotland", "wales", "northern_ireland", "north_east", "north_west", "yorkshire", "east_midlands",
@@ -642,8 +642,6 @@ func TestDefaultV2TypicalRespondent(t *testing.T) {
 			r.do(survey.Input{Kind: survey.InputAgree})
 			r.at("group_kind", "")
 			r.do(survey.Input{Kind: survey.InputChoose, Option: "residents"})
-			r.at("role", "")
-			r.do(survey.Input{Kind: survey.InputChoose, Option: "committee"})
 			r.at("size", "")
 			r.do(survey.Input{Kind: survey.InputChoose, Option: "to_100"})
 			r.at("formality", "")
@@ -703,6 +701,8 @@ func TestDefaultV2TypicalRespondent(t *testing.T) {
 				t.Errorf("recommend offers %v, want %v (tools ticked, not In person)", offered, want)
 			}
 			r.do(survey.Input{Kind: survey.InputChoose, Option: "civicrm"})
+			r.at("role", "")
+			r.do(survey.Input{Kind: survey.InputChoose, Option: "committee"})
 			if r.done == nil || !r.done.First {
 				t.Fatalf("not completed; last ask %+v", r.ask)
 			}

@@ -60,11 +60,11 @@ func bothVersions(t *testing.T) []export.Response {
 		tick("whatsapp"), tick(survey.OtherID), typed("Mobilizon"), done,
 		tick("none"), done,
 		typed("Too many chats"), choose("yes"))
-	v2 := respond(t, def, choose("residents"), choose("organiser"), choose("to_100"), choose("structured"), choose("london"), skip,
+	v2 := respond(t, def, choose("residents"), choose("to_100"), choose("structured"), choose("london"), skip,
 		tick("announce"), tick("lobby"), done,
 		tick("whatsapp"), tick("in_person"), done,
 		tick("mysociety"), tick(survey.OtherID), typed("Advice Pro"), tick(survey.OtherID), typed("Justice app"), done,
-		choose("lobby"), typed("Councillors never answer"), choose("no"), choose("mysociety"))
+		choose("lobby"), typed("Councillors never answer"), choose("no"), choose("mysociety"), choose("organiser"))
 	return []export.Response{{Respondent: "aaaa", Session: v1}, {Respondent: "bbbb", Session: v2}}
 }
 
