@@ -421,12 +421,14 @@ func (b *Builder) add(t *tally, s *survey.Session, detail bool) {
 				b.rowTools = append(b.rowTools, b.tools.get(v))
 			}
 		}
-		if a.Other != "" && a.Has(survey.OtherID) {
-			for _, n := range b.names(a.Other) {
-				if n.tool >= 0 {
-					b.rowTools = append(b.rowTools, n.tool)
-				} else if detail {
-					t.addOther(n.key, n.spelling)
+		if a.Has(survey.OtherID) {
+			for _, other := range a.OtherNames() { // every name given under Other…
+				for _, n := range b.names(other) {
+					if n.tool >= 0 {
+						b.rowTools = append(b.rowTools, n.tool)
+					} else if detail {
+						t.addOther(n.key, n.spelling)
+					}
 				}
 			}
 		}
