@@ -30,4 +30,11 @@
 //
 // Ids of questions, options, activities and tools are stable keys in stored
 // answers and exports: never reuse one for something else.
+//
+// # Versions
+//
+// A definition may carry its earlier versions ([Definition.SetEarlier]). A
+// session begun under one of them finishes under it: Step, Summary, AskAt
+// and SortedAnswers run it with [Definition.For], so that each response
+// belongs to one questionnaire. A restart takes the current version.
 package survey
