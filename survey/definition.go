@@ -377,13 +377,13 @@ func (d *Definition) SetEarlier(earlier ...*Definition) error {
 }
 
 // For returns the definition a session runs under. A session that began
-// under an earlier version which is at hand (see Earlier) finishes under
-// that version, so that its answers all belong to one questionnaire; a
-// new session, one without consent or withdrawn, and one whose version is
-// not at hand run under d. Step, Summary, AskAt and SortedAnswers choose
+// under an earlier version which is at hand (see Earlier), and has
+// answers, finishes under that version, so that its answers all belong to
+// one questionnaire; a new or withdrawn session, one with no answer yet,
+// and one whose version is not at hand run under d. Step, Summary, AskAt and SortedAnswers choose
 // this way themselves.
 func (d *Definition) For(s *Session) *Definition {
-	if s == nil || s.Version == d.Version || s.Version == 0 {
+	if s == nil || s.Version == d.Version || s.Version == 0 || len(s.Answers) == 0 {
 		return d
 	}
 	switch s.Status {

@@ -275,3 +275,27 @@ func TestSetEarlierRefusesMismatches(t *testing.T) {
 		t.Errorf("an unvalidated definition: %v", err)
 	}
 }
+
+func TestEarlierVersionWithoutAnswersTakesTheCurrent(t *testing.T) {
+	v1 := fixture(t)
+	v2 := fixture(t)
+	v2.Version = 3
+	if err := Validate(v2); err != nil {
+		t.Fatal(err)
+	}
+	if err := v2.SetEarlier(v1); err != nil {
+		t.Fatal(err)
+	}
+	// Saw the notice of the earlier version, then the bot moved on to the
+	// current one: agreeing starts the current version.
+	r := newRunner(t, v1).do(start())
+	r.def = v2
+	r.do(agree())
+	if r.s.Version != 3 || r.s.Status != StatusActive {
+		t.Fatalf("version %d, status %s", r.s.Version, r.s.Status)
+	}
+	r.do(choose("choir"))
+	if a := r.s.Answers["kind"]; a.Version != 3 {
+		t.Fatalf("answer under version %d", a.Version)
+	}
+}
