@@ -141,6 +141,7 @@ type Question struct {
 	options          []*Item          // choices, cached by index
 	byOption         map[string]*Item // choices by id
 	names            []string         // questions named by {id} in Text or Hint
+	source           []*Item          // options_from: what the source can offer, cached by index
 }
 
 // Condition makes a question depend on an earlier answer. Exactly one test
@@ -203,6 +204,10 @@ func (d *Definition) index() {
 	}
 	for _, q := range d.Questions {
 		q.names = placeholders(q)
+		q.source = nil
+		if q.OptionsFrom != "" {
+			q.source = d.buildSource(q)
+		}
 		q.options = d.buildChoices(q)
 		q.byOption = make(map[string]*Item, len(q.options))
 		for _, it := range q.options {
@@ -265,6 +270,13 @@ func (d *Definition) buildChoices(q *Question) []*Item {
 // item that can be picked in its source question (the column items of a
 // matrix; the choices of a multi question that are not exclusive).
 func (d *Definition) sourceItems(q *Question) []*Item {
+	if q.source != nil {
+		return q.source
+	}
+	return d.buildSource(q)
+}
+
+func (d *Definition) buildSource(q *Question) []*Item {
 	src := d.Question(q.OptionsFrom)
 	if src == nil || src == q || src.OptionsFrom != "" {
 		return nil

@@ -20,10 +20,8 @@ func (def *Definition) plan(answers map[string]Answer) []Cursor {
 		if !def.namedGiven(q, answers) {
 			continue // it names an answer not given
 		}
-		if q.OptionsFrom != "" {
-			if items, names := def.offered(q, answers); len(names) == 0 && len(items) == len(q.Options) {
-				continue // nothing picked in its source
-			}
+		if q.OptionsFrom != "" && !def.picked(q, answers) {
+			continue // nothing picked in its source
 		}
 		if q.Kind != KindMatrix {
 			out = append(out, Cursor{Question: q.ID})
@@ -114,6 +112,41 @@ func (def *Definition) offered(q *Question, answers map[string]Answer) (items []
 		}
 	}
 	return append(items, q.Options...), names
+}
+
+// picked reports whether an options_from question's source has a pick to
+// offer: what offered would find, without building the list.
+func (def *Definition) picked(q *Question, answers map[string]Answer) bool {
+	src := def.Question(q.OptionsFrom)
+	if src == nil {
+		return false
+	}
+	offers := func(a Answer) bool {
+		if a.Skipped {
+			return false
+		}
+		for _, v := range a.Values {
+			if v == OtherID && len(a.OtherNames()) > 0 {
+				return true
+			}
+			if it := def.option(src, v); it != nil && !it.Exclusive && (src.Kind == KindMulti || def.Catalogue(src.Columns).Item(v) != nil) {
+				return true
+			}
+		}
+		return false
+	}
+	switch src.Kind {
+	case KindMulti:
+		a, ok := answers[src.ID]
+		return ok && offers(a)
+	case KindMatrix:
+		for _, row := range def.rowsPicked(src, answers) {
+			if a, ok := answers[Cursor{Question: src.ID, Item: row}.Key()]; ok && offers(a) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // previousRow returns the answer to the matrix row before the session's
