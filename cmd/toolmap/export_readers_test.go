@@ -1,8 +1,11 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -202,4 +205,70 @@ func pythonWithPandas() string {
 		}
 	}
 	return ""
+}
+
+// TestExportLicence: the datapackage and README state the licence given by
+// --licence, else by export.licence of --config, else none.
+func TestExportLicence(t *testing.T) {
+	dir := t.TempDir()
+	db, _ := bothVersionsDB(t, dir)
+	key := filepath.Join(dir, "study.key")
+	if err := os.WriteFile(key, []byte(hex.EncodeToString(bytes.Repeat([]byte{7}, 32))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "toolmap.yaml")
+	if err := os.WriteFile(cfg, []byte("database: toolmap.db\nexport:\n  licence: ODC-BY-1.0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--db", db}, ""},
+		{[]string{"--config", cfg}, "ODC-BY-1.0"},
+		{[]string{"--config", cfg, "--licence", "CC-BY-4.0"}, "CC-BY-4.0"},
+	} {
+		out := filepath.Join(dir, "export.zip")
+		args := append([]string{"export", "--key-file", key, "--out", out}, tc.args...)
+		if _, stderr, err := runCmd(t, "", args...); err != nil {
+			t.Fatalf("%v: %v\n%s", tc.args, err, stderr)
+		}
+		files := unzipAll(t, out)
+		var dp struct {
+			Licenses []struct{ Name string } `json:"licenses"`
+		}
+		if err := json.Unmarshal(files["datapackage.json"], &dp); err != nil {
+			t.Fatal(err)
+		}
+		readme := string(files["README.txt"])
+		switch {
+		case tc.want == "" && (dp.Licenses != nil || !strings.Contains(readme, "LICENCE: none is stated")):
+			t.Errorf("%v: licenses %v, README %q", tc.args, dp.Licenses, readme)
+		case tc.want != "" && (len(dp.Licenses) != 1 || dp.Licenses[0].Name != tc.want || !strings.Contains(readme, "LICENCE: "+tc.want)):
+			t.Errorf("%v: licenses %v, want %s", tc.args, dp.Licenses, tc.want)
+		}
+	}
+}
+
+func unzipAll(t *testing.T, path string) map[string][]byte {
+	t.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	out := map[string][]byte{}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[f.Name] = data
+	}
+	return out
 }
