@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"toolmap/bot/telegramtest"
 	"toolmap/store"
 	"toolmap/survey"
 )
@@ -271,4 +272,63 @@ func unzipAll(t *testing.T, path string) map[string][]byte {
 		out[f.Name] = data
 	}
 	return out
+}
+
+// TestEndToEndVersion1FinishesAfterUpgrade: a respondent part-way through
+// version 1 of the built-in survey when the bot restarts on version 2
+// finishes version 1 with the buttons they have; a newcomer gets version 2.
+func TestEndToEndVersion1FinishesAfterUpgrade(t *testing.T) {
+	v1 := filepath.Join(t.TempDir(), "default_v1.yaml")
+	data, err := os.ReadFile("../surveyfile/default_v1.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(v1, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarnessWith(t, telegramtest.Options{}, func(h *harness) { h.cfg.Survey = v1 }) // the bot before the upgrade
+	r := h.respondent(31)
+	r.u.Start("")
+	r.tap("✅ I agree")
+	r.tap("🎶 Arts, music or choir")
+	r.tap("10–30")
+	r.waitText("How formal")
+	h.stop()
+	h.cfg.Survey = "" // the upgrade: the built-in survey, version 2
+	h.start()
+	r.tap("Informal, no legal form") // a button of version 1's message
+	r.waitText("Where is your group based?")
+	r.say("Glasgow")
+	r.toggle("📣 Telling members news")
+	r.tap("Done ▶")
+	r.toggle("WhatsApp")
+	r.toggle("🚫 No tool / in person") // version 1's exclusive option
+	r.tap("Done ▶")
+	r.waitText("What's hardest")
+	r.tap("Skip")
+	r.waitText("Thank you")
+	newcomer := h.respondent(32)
+	newcomer.u.Start("")
+	newcomer.tap("✅ I agree")
+	newcomer.tap("🎶 Arts, music or choir")
+	newcomer.tap("10–30")
+	newcomer.tap("Informal, no legal form")
+	newcomer.waitText("Where is your group?") // version 2's region
+	h.stop()
+	db := h.openStore()
+	s, _, _ := db.Session(31)
+	if s.Status != survey.StatusCompleted || s.Version != 1 || len(s.Answers) != 7 {
+		t.Fatalf("the respondent who began version 1: %s, version %d, %d answers", s.Status, s.Version, len(s.Answers))
+	}
+	for k, a := range s.Answers {
+		if a.Version != 1 {
+			t.Errorf("answer %s given under version %d", k, a.Version)
+		}
+	}
+	if a := s.Answers["tools/announce"]; strings.Join(a.Values, ",") != "none" {
+		t.Errorf("tools/announce = %v", a.Values)
+	}
+	if s, _, _ := db.Session(32); s.Version != 2 {
+		t.Errorf("the newcomer runs version %d", s.Version)
+	}
 }
