@@ -442,7 +442,9 @@ func (b *Bot) step(chatID int64, in survey.Input, now time.Time, langHint string
 		if err != nil {
 			return Result{}, err
 		}
-		r := &renderer{def: b.def, chatID: chatID, lang: next.Language, before: s, after: next, in: in,
+		// Step runs a session begun under an earlier version of the survey
+		// under that version; its buttons carry that version too.
+		r := &renderer{def: b.def.For(&next), chatID: chatID, lang: next.Language, before: s, after: next, in: in,
 			viaTap: tapMsg != 0, tapMsg: tapMsg}
 		if extra != nil {
 			extra(r)
@@ -506,13 +508,20 @@ func (b *Bot) tap(cq *tgbotapi.CallbackQuery, now time.Time, toast *string) func
 			return nil
 		}, hint)
 	}
-	if tap.Version != b.def.Version {
-		// A button from an older version of the survey: show where they are.
-		return b.step(chatID, survey.Input{Kind: survey.InputResume}, now, hint, 0, nil, func(r *renderer) {
-			*toast = r.msg("survey_changed")
-		})
+	answer := b.step(chatID, tap.Input(), now, hint, cq.Message.MessageID, toast, nil)
+	changed := b.step(chatID, survey.Input{Kind: survey.InputResume}, now, hint, 0, nil, func(r *renderer) {
+		*toast = r.msg("survey_changed")
+	})
+	return func(s survey.Session, c ChatState) (Result, error) {
+		// A button from another version than the one the session runs
+		// under (a respondent who began under an earlier version finishes
+		// under it): show where they are. Continue (a reminder's) and a
+		// language need no particular version.
+		if tap.Version != b.def.For(&s).Version && tap.Kind != survey.InputResume && tap.Kind != survey.InputLanguage {
+			return changed(s, c)
+		}
+		return answer(s, c)
 	}
-	return b.step(chatID, tap.Input(), now, hint, cq.Message.MessageID, toast, nil)
 }
 
 // slowDown replaces a flooding user's update: one note per flood, then

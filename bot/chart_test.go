@@ -97,7 +97,7 @@ func TestDigestChartFull(t *testing.T) {
 	for i := range 40 {
 		rs = append(rs, reporttest.Response{
 			At:    reporttest.Monday.Add(time.Duration(i+1) * time.Hour),
-			Tools: map[string][]string{"announce": tools[:1+i%len(tools)], "events": {"none"}},
+			Tools: map[string][]string{"announce": tools[:1+i%len(tools)], "events": {"in_person"}},
 		})
 	}
 	r := digestReport(t, def, rs, report.Counts{Total: 40, Started: 40}, nil)

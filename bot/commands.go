@@ -113,7 +113,7 @@ func (b *Bot) review(chatID int64, s survey.Session, lang string) []Outgoing {
 	for i, l := range lines {
 		kb = append(kb, []Button{{
 			Text: truncate(fmt.Sprintf("%d. %s", i+1, l.Question), 40),
-			Data: survey.Tap{Kind: survey.InputJump, Version: b.def.Version, At: l.At}.Encode(),
+			Data: survey.Tap{Kind: survey.InputJump, Version: b.def.For(&s).Version, At: l.At}.Encode(),
 		}})
 	}
 	text := "<b>" + esc(b.def.Msg(lang, "review_title")) + "</b>\n\n" + summaryHTML(lines)

@@ -404,6 +404,8 @@ func (d *sessionDecoder) draft(dr *survey.Draft) bool {
 			return seen(&mask, 0) && d.stringList(&dr.Values)
 		case "other":
 			return seen(&mask, 1) && d.str(&dr.Other)
+		case "others":
+			return seen(&mask, 4) && d.stringList(&dr.Others)
 		case "page":
 			return seen(&mask, 2) && d.integer(&dr.Page)
 		case "awaiting_other":
@@ -453,6 +455,8 @@ func (d *sessionDecoder) answer(a *survey.Answer) bool {
 			return seen(&mask, 2) && d.stringList(&a.Values)
 		case "other":
 			return seen(&mask, 3) && d.str(&a.Other)
+		case "others":
+			return seen(&mask, 9) && d.stringList(&a.Others)
 		case "text":
 			return seen(&mask, 4) && d.str(&a.Text)
 		case "number":

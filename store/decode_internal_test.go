@@ -24,7 +24,7 @@ func fullSession() survey.Session {
 		Cursor:  survey.Cursor{Question: "tools", Item: "events"},
 		Answers: map[string]survey.Answer{},
 		History: []survey.Cursor{{Question: "kind"}, {Question: "tools", Item: "announce"}},
-		Draft:   &survey.Draft{Values: []string{"whatsapp", "other"}, Other: "Bandcamp", Page: 1, AwaitingOther: true},
+		Draft:   &survey.Draft{Values: []string{"whatsapp", "other"}, Others: []string{"Zetkin", "Loomio"}, Other: "Bandcamp", Page: 1, AwaitingOther: true},
 		Review:  true,
 	}
 	for _, a := range []survey.Answer{
@@ -33,6 +33,7 @@ func fullSession() survey.Session {
 		{Question: "hard", Text: "quotes \" and \\ backslashes, \u2028 and <html>&", Version: 3, At: t0.Add(time.Nanosecond)},
 		{Question: "area", Skipped: true, Version: 3, At: t0.In(time.FixedZone("", 3600))},
 		{Question: "tools", Item: "events", Values: []string{"signal", "paper"}, Version: 3, At: t0},
+		{Question: "tools", Item: "money", Values: []string{"other"}, Other: "Bizum", Others: []string{"Bizum", "Monzo «pot»"}, Version: 3, At: t0},
 	} {
 		s.Answers[a.Key()] = a
 	}
@@ -101,10 +102,10 @@ func TestDecoderKnowsEveryField(t *testing.T) {
 		want []string
 	}{
 		{sessionFields, []string{"survey", "version", "lang", "status", "source", "consent", "started_at", "updated_at", "completed_at", "cursor", "answers", "history", "draft", "review"}},
-		{answerFields, []string{"q", "item", "values", "other", "text", "number", "skipped", "version", "at"}},
+		{answerFields, []string{"q", "item", "values", "other", "others", "text", "number", "skipped", "version", "at"}},
 		{cursorFields, []string{"q", "item"}},
 		{consentedFields, []string{"version", "at"}},
-		{draftFields, []string{"values", "other", "page", "awaiting_other"}},
+		{draftFields, []string{"values", "others", "other", "page", "awaiting_other"}},
 	} {
 		if !slices.Equal(tc.got, tc.want) {
 			t.Errorf("fields %v, the decoder reads %v: teach store/decode.go the new ones", tc.got, tc.want)

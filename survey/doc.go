@@ -41,4 +41,11 @@
 // with the survey's own wording (its "messages" key) first and fallbacks
 // to the default language and English; [Definition.MessageGaps] names the
 // messages that would fall back; [CheckCatalogue] checks a translation.
+//
+// # Versions
+//
+// A definition may carry its earlier versions ([Definition.SetEarlier]). A
+// session begun under one of them finishes under it: Step, Summary, AskAt
+// and SortedAnswers run it with [Definition.For], so that each response
+// belongs to one questionnaire. A restart takes the current version.
 package survey

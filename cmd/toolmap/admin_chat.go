@@ -51,7 +51,8 @@ type chatAdmin struct {
 	admins      []int64
 	researchers []int64
 	studyKey    []byte
-	keyErr      error // why there is no study key
+	keyErr      error  // why there is no study key
+	licence     string // export.licence
 	log         *slog.Logger
 	now         func() time.Time
 }
@@ -190,7 +191,7 @@ func (a *chatAdmin) export(ctx context.Context, chatID int64) error {
 	defer f.Close()
 	now := a.now().UTC()
 	stats, err := exportTo(ctx, a.db, f, exportOptions{
-		Defs: []*survey.Definition{a.def}, Key: a.studyKey, Format: export.FormatZip,
+		Defs: []*survey.Definition{a.def}, Key: a.studyKey, Format: export.FormatZip, Licence: a.licence,
 		Now: now, Spool: tempSpool(os.TempDir()),
 	})
 	if err != nil {

@@ -27,6 +27,7 @@ type exportRequest struct {
 	To       time.Time     `json:"to,omitzero"`
 	Partial  bool          `json:"partial,omitempty"`
 	FreeText bool          `json:"free_text,omitempty"`
+	Licence  string        `json:"licence,omitempty"`
 	Key      string        `json:"key"` // hex
 }
 
@@ -61,7 +62,7 @@ func (h exportHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	stats, err := exportTo(r.Context(), h.db, w, exportOptions{
 		Defs: []*survey.Definition{h.def}, Key: key, Format: req.Format,
-		From: req.From, To: req.To, Partial: req.Partial, FreeText: req.FreeText,
+		From: req.From, To: req.To, Partial: req.Partial, FreeText: req.FreeText, Licence: req.Licence,
 		Now: time.Now().UTC(), Spool: tempSpool(os.TempDir()),
 	})
 	if err != nil {
@@ -75,7 +76,7 @@ func (h exportHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // it to w, returning what it counted.
 func exportViaAdmin(ctx context.Context, socket string, w io.Writer, o exportOptions) (exportStats, error) {
 	body, err := json.Marshal(exportRequest{Format: o.Format, From: o.From, To: o.To, Partial: o.Partial,
-		FreeText: o.FreeText, Key: hex.EncodeToString(o.Key)})
+		FreeText: o.FreeText, Licence: o.Licence, Key: hex.EncodeToString(o.Key)})
 	if err != nil {
 		return exportStats{}, err
 	}

@@ -40,8 +40,18 @@ type Config struct {
 	Reminders RemindersConfig `yaml:"reminders"`
 	// Backup is the backups the running bot takes on its own.
 	Backup BackupConfig `yaml:"backup"`
+	// Export is what exports for researchers say about themselves.
+	Export ExportConfig `yaml:"export"`
 
 	file string
+}
+
+// ExportConfig is the export section.
+type ExportConfig struct {
+	// Licence is the licence the exported data are shared under, written
+	// in datapackage.json and the README: an identifier such as CC-BY-4.0,
+	// or a URL. Empty: none is stated.
+	Licence string `yaml:"licence"`
 }
 
 // TelegramConfig is the telegram section.
@@ -185,6 +195,9 @@ func (c Config) check() error {
 	errs = append(errs, c.Retention.problems()...)
 	errs = append(errs, c.Reminders.problems(c.Digest.Timezone)...)
 	errs = append(errs, c.Backup.problems()...)
+	if l := c.Export.Licence; strings.ContainsAny(l, "\n\r") || len(l) > 200 {
+		errs = append(errs, "export.licence: one line of at most 200 characters, e.g. CC-BY-4.0 or a URL")
+	}
 	var out []string
 	if p := c.pacingProblem(); p != "" {
 		out = append(out, p)

@@ -803,6 +803,7 @@ func (o *organiser) act(v telegramtest.ChatView) (string, error) {
 	var cur survey.Cursor
 	var chooses, toggles []button
 	var back, skip, done, more, other, agree *button
+	otherNamed := false // a name is given under Other… already
 	for i := range bs {
 		b := &bs[i]
 		switch b.tap.Kind {
@@ -817,9 +818,12 @@ func (o *organiser) act(v telegramtest.ChatView) (string, error) {
 			}
 		case survey.InputToggle:
 			cur = b.tap.At
-			if b.tap.Option == survey.OtherID {
+			switch {
+			case b.tap.Option == survey.OtherID:
 				other = b
-			} else {
+			case strings.HasPrefix(b.tap.Option, survey.OtherID+"."): // a name given, tapped to untick it
+				otherNamed = true
+			default:
 				toggles = append(toggles, *b)
 			}
 		case survey.InputBack:
@@ -918,7 +922,7 @@ func (o *organiser) act(v telegramtest.ChatView) (string, error) {
 			o.tap(v, *more, expectChange)
 			return "", nil
 		}
-		if pl.other && other != nil && !strings.HasPrefix(other.label, "✅ ") && !pl.rejected[survey.OtherID] {
+		if pl.other && other != nil && !otherNamed && !strings.HasPrefix(other.label, "✅ ") && !pl.rejected[survey.OtherID] {
 			o.otherFor = cur.Question
 			o.tap(v, *other, expectForceReply)
 			return "", nil
@@ -1116,9 +1120,9 @@ func (o *organiser) makePlan(pl *plan, cur survey.Cursor, chooses, toggles []but
 		switch {
 		case cur.Question == "area" && rng.Float64() < 0.8:
 			pl.text = o.one(demoAreas)
-		case cur.Question == "hardest" && rng.Float64() < 0.65:
+		case (cur.Question == "hardest" || cur.Question == "hard_why") && rng.Float64() < 0.65:
 			pl.text = o.one(demoHard)
-		case cur.Question != "area" && cur.Question != "hardest" && (!hasSkip || rng.Float64() < 0.5):
+		case cur.Question != "area" && cur.Question != "hardest" && cur.Question != "hard_why" && (!hasSkip || rng.Float64() < 0.5):
 			pl.text = "Not sure, to be honest"
 		}
 	}

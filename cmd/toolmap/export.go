@@ -19,7 +19,7 @@ import (
 func init() {
 	register(command{
 		name:    "export",
-		args:    "--out PATH [--format csv|jsonl|xlsx|zip] [--layout long|wide] [--since DATE] [--until DATE] [--include-partial] [--free-text] [--db FILE | --config FILE] [--survey FILE] [--key-file FILE]",
+		args:    "--out PATH [--format csv|jsonl|xlsx|zip] [--layout long|wide] [--since DATE] [--until DATE] [--include-partial] [--free-text] [--licence LICENCE] [--db FILE | --config FILE] [--survey FILE] [--key-file FILE]",
 		summary: "export the responses, pseudonymised, as CSV, JSON Lines, XLSX or a ZIP of all",
 		run:     runExport,
 	})
@@ -76,6 +76,7 @@ answering meanwhile. On a terminal, progress is shown.`)
 	configPath := fs.String("config", "", "read the database and survey from this config `FILE`")
 	surveyPath := fs.String("survey", "", "survey definition `FILE` for labels and columns (default: from --config, else the built-in survey)")
 	keyFile := fs.String("key-file", "", "read the study key from `FILE` instead of "+StudyKeyEnv)
+	licence := fs.String("licence", "", "state the data's `LICENCE` (e.g. CC-BY-4.0, or a URL) in datapackage.json and the README (default: export.licence of --config; none)")
 	if err := parseFlags(fs, e, args); err != nil {
 		return err
 	}
@@ -136,6 +137,10 @@ answering meanwhile. On a terminal, progress is shown.`)
 	}
 	if !set["db"] {
 		*dbPath = cfg.Database
+	}
+	o.Licence = cfg.Export.Licence
+	if set["licence"] {
+		o.Licence = strings.TrimSpace(*licence)
 	}
 	def, err := loadSurvey(*surveyPath)
 	if err != nil {
@@ -220,6 +225,7 @@ type exportOptions struct {
 	From, To time.Time // see store.ExportOptions
 	Partial  bool
 	FreeText bool
+	Licence  string // see export.Options
 	Now      time.Time
 	// Spool holds the parts of XLSX and ZIP exports; nil keeps them in memory.
 	Spool func() (export.Spool, error)
@@ -267,7 +273,7 @@ func exportTo(ctx context.Context, db *store.DB, w io.Writer, o exportOptions) (
 		total = n
 	}
 	aw := newAsyncWriter(w)
-	enc, err := export.New(o.Format, aw, cb, &export.Options{FreeText: o.FreeText, Now: o.Now, Spool: o.Spool})
+	enc, err := export.New(o.Format, aw, cb, &export.Options{FreeText: o.FreeText, Licence: o.Licence, Now: o.Now, Spool: o.Spool})
 	if err != nil {
 		return stats, errors.Join(err, aw.Close())
 	}

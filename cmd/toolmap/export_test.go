@@ -32,7 +32,7 @@ import (
 	"toolmap/survey/surveyfile"
 )
 
-// persona answers the default survey.
+// persona answers version 1 of the default survey.
 type persona struct {
 	id         survey.RespondentID
 	source     string
@@ -142,10 +142,13 @@ func newExportFixture(t testing.TB) *exportFixture {
 		t.Fatal(err)
 	}
 	now := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
+	// The personas answered version 1 of the built-in survey, as people
+	// did before version 2: exports read them with the codebook of both.
+	v1 := def.Earlier[0]
 	step := func(id survey.RespondentID, in survey.Input) {
 		now = now.Add(7 * time.Second)
 		if _, err := db.Step(id, func(s survey.Session) (survey.Session, []survey.Event, error) {
-			return survey.Step(def, s, in, now)
+			return survey.Step(v1, s, in, now)
 		}); err != nil {
 			t.Fatalf("respondent %d, %s: %v", id, in.Kind, err)
 		}
@@ -536,10 +539,13 @@ func TestExportPseudonymsStableAndKeyed(t *testing.T) {
 
 func TestExportTwoSurveyVersions(t *testing.T) {
 	f := newExportFixture(t) // version 1 responses
-	v2, err := surveyfile.Default()
+	def, err := surveyfile.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A made-up version 2 of version 1, without size and with formality
+	// reworded, given alone: version 1's definition is not at hand.
+	v2 := def.Earlier[0]
 	v2.Version = 2
 	v2.Questions = slices.DeleteFunc(v2.Questions, func(q *survey.Question) bool { return q.ID == "size" })
 	// formality is reworded: the same id, so the same column.

@@ -17,7 +17,7 @@ import (
 )
 
 // answerWith completes the default survey by tapping, with hard as the
-// free-text answer to "What's hardest".
+// free-text answer to what makes the hardest activity hard.
 func (r *respondent) answerWith(source, hard string) {
 	r.h.t.Helper()
 	r.u.Start(source)
@@ -25,7 +25,8 @@ func (r *respondent) answerWith(source, hard string) {
 	r.tap("🤝 Mutual aid / community")
 	r.tap("10–30")
 	r.tap("Informal, no legal form")
-	r.waitText("Where is your group based?")
+	r.tap("Skip") // region
+	r.waitText("Which town, city or area")
 	r.say("Leeds")
 	r.waitText("Which of these does your group do?")
 	r.toggle("📣 Telling members news")
@@ -33,9 +34,14 @@ func (r *respondent) answerWith(source, hard string) {
 	r.waitText("Telling members news")
 	r.toggle("WhatsApp")
 	r.tap("Done ▶")
-	r.waitText("What's hardest")
+	r.waitText("Which of these is hardest")
+	r.tap("📣 Telling members news")
+	r.waitText("What makes")
 	r.say(hard)
 	r.tap("Yes, anonymously")
+	r.tap("Not really") // a tool to recommend
+	r.waitText("your role in the group")
+	r.tap("Skip")
 	r.waitText("Thank you")
 }
 

@@ -243,6 +243,16 @@ func (r *respondent) toggle(label string) {
 
 func (r *respondent) say(text string) { r.u.SendText(text) }
 
+// defaultVersion is the version of the built-in survey.
+func defaultVersion(t *testing.T) int {
+	t.Helper()
+	def, err := loadSurvey("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return def.Version
+}
+
 // answerDefaultSurvey completes the default survey by tapping.
 func (r *respondent) answerDefaultSurvey() {
 	r.h.t.Helper()
@@ -251,7 +261,8 @@ func (r *respondent) answerDefaultSurvey() {
 	r.tap("🤝 Mutual aid / community")
 	r.tap("10–30")
 	r.tap("Informal, no legal form")
-	r.waitText("Where is your group based?")
+	r.tap("Yorkshire and the Humber")
+	r.waitText("Which town, city or area")
 	r.say("Leeds")
 	r.waitText("Which of these does your group do?")
 	r.toggle("📣 Telling members news")
@@ -265,9 +276,14 @@ func (r *respondent) answerDefaultSurvey() {
 	r.tap("More…")
 	r.toggle("Nextcloud / self-hosted")
 	r.tap("Done ▶")
-	r.waitText("What's hardest")
+	r.waitText("Which of these is hardest")
+	r.tap("🧩 Organisers coordinating")
+	r.waitText("What makes “🧩 Organisers coordinating” hard")
 	r.say("Too many group chats <3")
 	r.tap("Yes, anonymously")
+	r.waitText("works really well")
+	r.tap("Signal")
+	r.tap("🧭 Organiser or coordinator")
 	r.waitText("Thank you")
 }
 
@@ -379,7 +395,7 @@ func TestEndToEndDuplicatesAndStaleTaps(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A stale tap on question 1's old button, and a forged one.
-	r.u.TapData(q1.MessageID, survey.Tap{Kind: survey.InputChoose, Version: 1, At: survey.Cursor{Question: "group_kind"}, Option: "union"}.Encode())
+	r.u.TapData(q1.MessageID, survey.Tap{Kind: survey.InputChoose, Version: defaultVersion(t), At: survey.Cursor{Question: "group_kind"}, Option: "union"}.Encode())
 	r.u.TapData(q1.MessageID, "x:forged")
 	h.waitFor("every tap answered", func(s *telegramtest.Server) bool {
 		return s.PendingUpdates() == 0 && len(s.UnansweredCallbacks()) == 0 && len(s.Callbacks()) >= 4

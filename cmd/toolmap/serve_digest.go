@@ -53,7 +53,7 @@ func newDigestWiring(ctx context.Context, cfg Config, db *store.DB, api *tgbotap
 	}
 	key, keyErr := loadStudyKey("", getenv, io.Discard)
 	w.admin = &chatAdmin{db: db, api: &postAPI, def: def, dc: cfg.Digest, loc: loc, poster: w.poster, waker: waker,
-		admins: cfg.Admin.Users, researchers: cfg.Admin.Researchers, studyKey: key, keyErr: keyErr, log: log, now: now}
+		admins: cfg.Admin.Users, researchers: cfg.Admin.Researchers, studyKey: key, keyErr: keyErr, licence: cfg.Export.Licence, log: log, now: now}
 	w.handler = digestHandler{db: db, def: def, dc: cfg.Digest, poster: w.poster}
 	return w, nil
 }

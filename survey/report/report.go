@@ -16,7 +16,7 @@ import (
 // Defaults of Options.
 const (
 	DefaultMinCount      = 5
-	DefaultHardQuestion  = "hardest"
+	DefaultHardQuestion  = "hard_why"
 	DefaultQuoteQuestion = "quote_ok"
 	DefaultQuoteYes      = "yes"
 )
@@ -34,7 +34,8 @@ type Options struct {
 	// whose columns are tools. Default: the survey's first matrix question.
 	ToolsQuestion string
 	// HardQuestion is the free-text question quoted ("what is hard").
-	// Default "hardest".
+	// Default "hard_why", and for responses to version 1 of the built-in
+	// survey its "hardest".
 	HardQuestion string
 	// QuoteQuestion and QuoteYes: a respondent is quoted only when their
 	// answer to QuoteQuestion includes option QuoteYes. Default
@@ -420,12 +421,14 @@ func (b *Builder) add(t *tally, s *survey.Session, detail bool) {
 				b.rowTools = append(b.rowTools, b.tools.get(v))
 			}
 		}
-		if a.Other != "" && a.Has(survey.OtherID) {
-			for _, n := range b.names(a.Other) {
-				if n.tool >= 0 {
-					b.rowTools = append(b.rowTools, n.tool)
-				} else if detail {
-					t.addOther(n.key, n.spelling)
+		if a.Has(survey.OtherID) {
+			for _, other := range a.OtherNames() { // every name given under Other…
+				for _, n := range b.names(other) {
+					if n.tool >= 0 {
+						b.rowTools = append(b.rowTools, n.tool)
+					} else if detail {
+						t.addOther(n.key, n.spelling)
+					}
 				}
 			}
 		}
@@ -502,6 +505,9 @@ func (b *Builder) addQuote(t *tally, s *survey.Session) {
 		return
 	}
 	hard, found := s.Answers[b.opts.HardQuestion]
+	if !found && b.opts.HardQuestion == DefaultHardQuestion {
+		hard, found = s.Answers[v1HardQuestion]
+	}
 	if !found || hard.Skipped {
 		return
 	}
@@ -509,6 +515,10 @@ func (b *Builder) addQuote(t *tally, s *survey.Session) {
 		t.quotes = append(t.quotes, quote{at: s.CompletedAt, text: text})
 	}
 }
+
+// v1HardQuestion is the free-text question "what's hard" of version 1 of
+// the built-in survey; version 2 asks it as DefaultHardQuestion.
+const v1HardQuestion = "hardest"
 
 // at returns s[i], or 0 past its end.
 func at(s []int, i int) int {

@@ -234,3 +234,29 @@ func BenchmarkReport100k(b *testing.B) {
 		}
 	}
 }
+
+// TestSeveralOtherNames: every name given under Other… for an activity
+// counts, not only the first.
+func TestSeveralOtherNames(t *testing.T) {
+	def := defaultSurvey(t)
+	ss := respond(t, def, []reporttest.Response{{At: reporttest.Monday.Add(time.Hour), Tools: map[string][]string{"decide": {"polls"}}}})
+	s := ss[0]
+	a := s.Answers["tools/decide"]
+	a.Values = []string{"polls", survey.OtherID}
+	a.Other, a.Others = "Mastodon", []string{"Mastodon", "Loomio"}
+	s.Answers["tools/decide"] = a
+	got := compute(t, def, []survey.Session{s}, Counts{}, &Options{MinCount: 1})
+	var decide Activity
+	for _, act := range got.Activities {
+		if act.ID == "decide" {
+			decide = act
+		}
+	}
+	var tools []string
+	for _, tl := range decide.Tools {
+		tools = append(tools, tl.ID)
+	}
+	if !slices.Contains(tools, "loomio") || len(got.NewTools) != 1 || got.NewTools[0].Name != "Mastodon" {
+		t.Errorf("decide tools %v, new names %+v: want loomio counted and Mastodon new", tools, got.NewTools)
+	}
+}

@@ -8,13 +8,14 @@ import (
 	"toolmap/survey/surveyfile"
 )
 
-// script is a whole default survey by buttons: 25 inputs.
+// script is a whole default survey (version 2) by buttons: 30 inputs.
 var script = []survey.Input{
 	{Kind: survey.InputStart, Text: "flyer"},
 	{Kind: survey.InputAgree},
 	{Kind: survey.InputChoose, Option: "community"},
 	{Kind: survey.InputChoose, Option: "to_30"},
 	{Kind: survey.InputChoose, Option: "informal"},
+	{Kind: survey.InputChoose, Option: "yorkshire"},
 	{Kind: survey.InputText, Text: "Leeds"},
 	{Kind: survey.InputToggle, Option: "announce"},
 	{Kind: survey.InputToggle, Option: "coordinate"},
@@ -25,7 +26,8 @@ var script = []survey.Input{
 	{Kind: survey.InputDone},
 	{Kind: survey.InputToggle, Option: "whatsapp"},
 	{Kind: survey.InputMore},
-	{Kind: survey.InputToggle, Option: "nextcloud"},
+	{Kind: survey.InputPage, Option: "2"},
+	{Kind: survey.InputToggle, Option: "zetkin"},
 	{Kind: survey.InputDone},
 	{Kind: survey.InputToggle, Option: "facebook"},
 	{Kind: survey.InputToggle, Option: survey.OtherID},
@@ -33,8 +35,11 @@ var script = []survey.Input{
 	{Kind: survey.InputDone},
 	{Kind: survey.InputBack},
 	{Kind: survey.InputDone},
+	{Kind: survey.InputChoose, Option: "events"},
 	{Kind: survey.InputText, Text: "Keeping everyone in the loop"},
 	{Kind: survey.InputChoose, Option: "yes"},
+	{Kind: survey.InputChoose, Option: "whatsapp"},
+	{Kind: survey.InputChoose, Option: "organiser"},
 }
 
 func defaultSurvey(tb testing.TB) *survey.Definition {
@@ -58,14 +63,14 @@ func TestScriptCompletes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if s.Status != survey.StatusCompleted || len(s.Answers) != 10 {
+	if s.Status != survey.StatusCompleted || len(s.Answers) != 14 {
 		t.Fatalf("status %s with %d answers", s.Status, len(s.Answers))
 	}
 }
 
 // BenchmarkStep measures one engine step, averaged over a whole default
-// survey answered by buttons (25 steps, including the matrix with its full
-// tool list, Other… and Back).
+// survey answered by buttons (30 steps, including the matrix with its full
+// tool list in pages, Other… and Back).
 func BenchmarkStep(b *testing.B) {
 	def := defaultSurvey(b)
 	now := time.Date(2026, 11, 20, 18, 0, 0, 0, time.UTC)
@@ -91,7 +96,7 @@ func BenchmarkStepMatrixToggle(b *testing.B) {
 	def := defaultSurvey(b)
 	now := time.Date(2026, 11, 20, 18, 0, 0, 0, time.UTC)
 	var s survey.Session
-	for _, in := range script[:15] {
+	for _, in := range script[:17] {
 		s, _, _ = survey.Step(def, s, in, now)
 	}
 	toggle := survey.Input{Kind: survey.InputToggle, Option: "slack"}

@@ -18,10 +18,11 @@ import (
 	"toolmap/survey"
 )
 
-// The defaults documented in shared/design/SURVEY.md (§3 activities, §4
-// tools and shortlists). They are written out here on purpose: if
-// default.yaml drifts from the documented defaults, these tests fail, and
-// either the file or SURVEY.md (and this list) must change together.
+// The defaults of version 1, documented in shared/design/SURVEY.md (§3
+// activities, §4 tools and shortlists). They are written out here on
+// purpose: if default_v1.yaml drifts from the documented defaults, these
+// tests fail. Version 1 must not change: answers given under it are read
+// with it.
 var (
 	wantActivities = []string{
 		"announce", "coordinate", "events", "meet_online", "recruit", "promote",
@@ -66,6 +67,32 @@ var (
 	}
 )
 
+// Version 2 (default.yaml): version 1's activities, tools and shortlists
+// with what it adds. The sources are in the file's comments.
+var (
+	wantActivitiesV2 = []string{
+		"announce", "coordinate", "keep_in_touch", "events", "meet_online", "recruit", "promote", "lobby",
+		"money", "decide", "share", "mutual_aid", "casework", "records",
+	}
+	wantToolsV2 = []string{
+		"whatsapp", "facebook", "signal", "telegram", "sms_phone", "email", "email_list", "newsletter",
+		"google_ws", "ms365", "spreadsheet", "nextcloud", "trello", "notion", "airtable", "zoom", "other_video",
+		"calendar", "eventbrite", "meetup", "crowdfund", "payments", "accounting", "bank_app", "loomio", "polls",
+		"slack", "discord", "nextdoor", "instagram_x", "canva", "website", "petitions", "mysociety",
+		"action_network", "nationbuilder", "civicrm", "zetkin", "crm", "paper",
+	}
+	// The question ids other parts of toolmap (the digest's and the map's
+	// "gaps") rely on.
+	wantQuestionsV2 = []string{
+		"group_kind", "size", "formality", "region", "area", "activities", "tools",
+		"hardest_activity", "hard_why", "quote_ok", "recommend", "role",
+	}
+	wantRegions = []string{
+		"scotland", "wales", "northern_ireland", "north_east", "north_west", "yorkshire", "east_midlands",
+		"west_midlands", "east", "london", "south_east", "south_west", "outside_uk",
+	}
+)
+
 // maxShortlist is how many tools fit on the first page of a matrix row.
 const maxShortlist = 9
 
@@ -81,10 +108,23 @@ func mustDefault(t testing.TB) *survey.Definition {
 	return def
 }
 
+// mustDefaultV1 returns version 1 of the built-in survey.
+func mustDefaultV1(t testing.TB) *survey.Definition {
+	t.Helper()
+	def := mustDefault(t)
+	if len(def.Earlier) != 1 || def.Earlier[0].Version != 1 {
+		t.Fatalf("Default().Earlier = %v, want version 1", def.Earlier)
+	}
+	return def.Earlier[0]
+}
+
 func TestDefaultParses(t *testing.T) {
 	def := mustDefault(t)
-	if def.ID != "toolmap-default" || def.Version != 1 {
-		t.Errorf("survey = %s, want toolmap-default v1", def)
+	if def.ID != "toolmap-default" || def.Version != 2 {
+		t.Errorf("survey = %s, want toolmap-default v2", def)
+	}
+	if v1 := mustDefaultV1(t); v1.ID != def.ID || v1.Consent.Version != def.Consent.Version {
+		t.Errorf("version 1 = %s with consent %d", v1, v1.Consent.Version)
 	}
 	if diff := cmp.Diff([]string{"en", "es"}, def.Languages); diff != "" {
 		t.Errorf("languages (-want +got):\n%s", diff)
@@ -149,7 +189,12 @@ type namedText struct {
 }
 
 func TestDefaultEveryTextInEveryLanguage(t *testing.T) {
-	def := mustDefault(t)
+	for _, def := range mustDefault(t).Versions() {
+		t.Run(fmt.Sprintf("v%d", def.Version), func(t *testing.T) { everyTextInEveryLanguage(t, def) })
+	}
+}
+
+func everyTextInEveryLanguage(t *testing.T, def *survey.Definition) {
 	texts := textsOf(def)
 	if len(texts) < 120 {
 		t.Fatalf("found only %d texts: is the walk missing something?", len(texts))
@@ -206,7 +251,7 @@ func TestDefaultConsentFitsOneMessage(t *testing.T) {
 }
 
 func TestDefaultCataloguesMatchSurveyMD(t *testing.T) {
-	def := mustDefault(t)
+	def := mustDefaultV1(t)
 	ids := func(c *survey.Catalogue) []string {
 		var out []string
 		for _, it := range c.Items {
@@ -252,8 +297,135 @@ func TestDefaultCataloguesMatchSurveyMD(t *testing.T) {
 	}
 }
 
-func TestDefaultQuestions(t *testing.T) {
+func TestDefaultV2Catalogues(t *testing.T) {
 	def := mustDefault(t)
+	ids := func(c *survey.Catalogue) []string {
+		var out []string
+		for _, it := range c.Items {
+			out = append(out, it.ID)
+		}
+		return out
+	}
+	acts, tools := def.Catalogue("activities"), def.Catalogue("tools")
+	if diff := cmp.Diff(wantActivitiesV2, ids(acts)); diff != "" {
+		t.Errorf("activity ids (-want +default.yaml):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantToolsV2, ids(tools)); diff != "" {
+		t.Errorf("tool ids (-want +default.yaml):\n%s", diff)
+	}
+	// Version 1's ids keep their meaning: every one is still there, with
+	// the same English label.
+	v1 := mustDefaultV1(t)
+	for _, c := range v1.Catalogues {
+		for _, it := range c.Items {
+			if now := def.Catalogue(c.ID).Item(it.ID); now == nil || now.Label["en"] != it.Label["en"] {
+				t.Errorf("catalogue %s: %s was %q in version 1, now %+v", c.ID, it.ID, it.Label["en"], now)
+			}
+		}
+		if c.Set != "v1-default" || def.Catalogue(c.ID).Set != "v2-default" {
+			t.Errorf("catalogue %s: sets %q and %q, want v1-default and v2-default", c.ID, c.Set, def.Catalogue(c.ID).Set)
+		}
+	}
+	q := def.Question("tools")
+	for _, row := range wantActivitiesV2 {
+		list, ok := q.Shortlist[row]
+		if !ok || len(list) == 0 || len(list) > maxShortlist {
+			t.Errorf("shortlist %s = %v, want 1 to %d tools", row, list, maxShortlist)
+		}
+	}
+	// Every tool version 2 adds is on some shortlist; version 1's stay
+	// where they were, unless a new tool took a place at the end.
+	for _, id := range wantToolsV2 {
+		if slices.Contains(wantTools, id) {
+			continue
+		}
+		found := false
+		for _, list := range q.Shortlist {
+			found = found || slices.Contains(list, id)
+		}
+		if !found {
+			t.Errorf("tool %s (new in version 2) is on no shortlist", id)
+		}
+	}
+	for row, old := range wantShortlists {
+		for _, id := range old {
+			if !slices.Contains(q.Shortlist[row], id) {
+				t.Errorf("shortlist %s lost %s, which version 1 showed first", row, id)
+			}
+		}
+	}
+	// In person sits beside tools; version 1's exclusive none is gone.
+	if len(q.Options) != 1 || q.Options[0].ID != "in_person" || q.Options[0].Exclusive {
+		t.Errorf("tools options = %+v, want one in_person, not exclusive", q.Options)
+	}
+	// Every label fits two to a row or one to a row on a phone: checked by
+	// Validate; every new tool has aliases so that typed names merge.
+	for _, it := range tools.Items {
+		if len(it.Aliases) == 0 {
+			t.Errorf("tool %s has no aliases", it.ID)
+		}
+	}
+}
+
+func TestDefaultV2Questions(t *testing.T) {
+	def := mustDefault(t)
+	var got []string
+	for _, q := range def.Questions {
+		got = append(got, q.ID)
+	}
+	if diff := cmp.Diff(wantQuestionsV2, got); diff != "" {
+		t.Fatalf("questions (-want +got):\n%s", diff)
+	}
+	optIDs := func(q *survey.Question) []string {
+		var out []string
+		for _, o := range q.Options {
+			out = append(out, o.ID)
+		}
+		return out
+	}
+	hardest := def.Question("hardest_activity")
+	if hardest.Kind != survey.KindSingle || hardest.OptionsFrom != "activities" || hardest.Optional || !slices.Equal(optIDs(hardest), []string{"none"}) {
+		t.Errorf("hardest_activity = %+v, want a required single over activities with none", hardest)
+	}
+	why := def.Question("hard_why")
+	if why.Kind != survey.KindText || !why.Optional || !strings.Contains(why.Text["en"], "{hardest_activity}") || !strings.Contains(why.Text["es"], "{hardest_activity}") {
+		t.Errorf("hard_why = %+v, want optional text naming {hardest_activity} in every language", why)
+	}
+	if w := why.When; w == nil || w.Question != "hardest_activity" || !slices.Equal(w.NoneOf, []string{"none"}) {
+		t.Errorf("hard_why when = %+v", w)
+	}
+	rec := def.Question("recommend")
+	if rec.Kind != survey.KindSingle || rec.OptionsFrom != "tools" || !rec.Optional || !slices.Equal(optIDs(rec), []string{"not_really"}) {
+		t.Errorf("recommend = %+v", rec)
+	}
+	region := def.Question("region")
+	if region.Kind != survey.KindSingle || !region.Optional || !slices.Equal(optIDs(region), wantRegions) {
+		t.Errorf("region = %v, want optional %v", optIDs(region), wantRegions)
+	}
+	role := def.Question("role")
+	if role.Kind != survey.KindSingle || !role.Optional || !slices.Equal(optIDs(role), []string{"organiser", "committee", "volunteer", "staff", "other_role"}) {
+		t.Errorf("role = %v", optIDs(role))
+	}
+	if !def.Question("area").Optional {
+		t.Error("area is not optional")
+	}
+	if w := def.Question("quote_ok").When; w == nil || w.Question != "hard_why" || w.Answered == nil || !*w.Answered {
+		t.Errorf("quote_ok when = %+v, want hard_why answered", w)
+	}
+	// Ids are forever: no version 2 question reuses a version 1 id with
+	// another kind, and version 1's hardest (free text) is not reused.
+	for _, q1 := range mustDefaultV1(t).Questions {
+		if q2 := def.Question(q1.ID); q2 != nil && q2.Kind != q1.Kind {
+			t.Errorf("question %s was a %s question in version 1, is a %s question in version 2", q1.ID, q1.Kind, q2.Kind)
+		}
+	}
+	if def.Question("hardest") != nil {
+		t.Error("version 2 reuses version 1's id hardest")
+	}
+}
+
+func TestDefaultQuestions(t *testing.T) {
+	def := mustDefaultV1(t)
 	var got []string
 	for _, q := range def.Questions {
 		got = append(got, q.ID)
@@ -293,7 +465,12 @@ func fold(s string) string {
 }
 
 func TestDefaultAliasesAreUnambiguous(t *testing.T) {
-	def := mustDefault(t)
+	for _, def := range mustDefault(t).Versions() {
+		aliasesAreUnambiguous(t, def)
+	}
+}
+
+func aliasesAreUnambiguous(t *testing.T, def *survey.Definition) {
 	for _, c := range def.Catalogues {
 		owner := map[string]string{}
 		claim := func(name, id string) {
@@ -366,13 +543,14 @@ func (r *respondent) at(question, item string) {
 	}
 }
 
-// TestDefaultTypicalRespondent walks typical respondents through the
-// default survey in each language, counting taps and checking what they see.
+// TestDefaultTypicalRespondent walks typical respondents through version 1
+// of the default survey in each language, counting taps and checking what
+// they see.
 func TestDefaultTypicalRespondent(t *testing.T) {
 	for _, lang := range []string{"en", "es"} {
 		for _, writes := range []bool{true, false} {
 			t.Run(fmt.Sprintf("%s/writes=%v", lang, writes), func(t *testing.T) {
-				def := mustDefault(t)
+				def := mustDefaultV1(t)
 				r := &respondent{t: t, def: def, now: time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)}
 				r.do(survey.Input{Kind: survey.InputLanguage, Text: lang})
 				r.taps = 0 // choosing the language and /start are not survey taps
@@ -451,6 +629,91 @@ func TestDefaultTypicalRespondent(t *testing.T) {
 	}
 }
 
+// TestDefaultV2TypicalRespondent walks a tenants' union organiser through
+// version 2 in each language: In person beside WhatsApp, Same as, the
+// hardest activity named in the next question, a recommended tool.
+func TestDefaultV2TypicalRespondent(t *testing.T) {
+	for _, lang := range []string{"en", "es"} {
+		t.Run(lang, func(t *testing.T) {
+			def := mustDefault(t)
+			r := &respondent{t: t, def: def, now: time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)}
+			r.do(survey.Input{Kind: survey.InputLanguage, Text: lang})
+			r.taps = 0
+			r.do(survey.Input{Kind: survey.InputAgree})
+			r.at("group_kind", "")
+			r.do(survey.Input{Kind: survey.InputChoose, Option: "residents"})
+			r.at("size", "")
+			r.do(survey.Input{Kind: survey.InputChoose, Option: "to_100"})
+			r.at("formality", "")
+			r.do(survey.Input{Kind: survey.InputChoose, Option: "constituted"})
+			r.at("region", "")
+			r.do(survey.Input{Kind: survey.InputChoose, Option: "london"})
+			r.at("area", "")
+			r.do(survey.Input{Kind: survey.InputSkip})
+			r.at("activities", "")
+			for _, a := range []string{"announce", "coordinate", "casework"} {
+				r.do(survey.Input{Kind: survey.InputToggle, Option: a})
+			}
+			r.do(survey.Input{Kind: survey.InputDone})
+			r.at("tools", "announce")
+			if r.ask.SameAs != "" {
+				t.Errorf("Same as on the first row: %q", r.ask.SameAs)
+			}
+			r.do(survey.Input{Kind: survey.InputToggle, Option: "whatsapp"})
+			r.do(survey.Input{Kind: survey.InputToggle, Option: "in_person"}) // beside WhatsApp
+			if r.ask.Note != "" || !slices.Contains(r.ask.Selection, "whatsapp") {
+				t.Errorf("In person unticked WhatsApp: %+v", r.ask)
+			}
+			r.do(survey.Input{Kind: survey.InputDone})
+			r.at("tools", "coordinate")
+			if want := def.Catalogue("activities").Item("announce").Label[lang]; r.ask.SameAs != want {
+				t.Errorf("Same as = %q, want %q", r.ask.SameAs, want)
+			}
+			r.do(survey.Input{Kind: survey.InputSame, At: r.ask.At})
+			r.at("tools", "casework")
+			r.do(survey.Input{Kind: survey.InputToggle, Option: "civicrm"})
+			r.do(survey.Input{Kind: survey.InputDone})
+			if a, _ := r.sess.Answer(survey.Cursor{Question: "tools", Item: "coordinate"}); !slices.Equal(a.Values, []string{"whatsapp", "in_person"}) {
+				t.Errorf("coordinate = %v", a.Values)
+			}
+			r.at("hardest_activity", "")
+			var offered []string
+			for _, c := range r.ask.Options {
+				offered = append(offered, c.ID)
+			}
+			if want := []string{"announce", "coordinate", "casework", "none"}; !slices.Equal(offered, want) {
+				t.Errorf("hardest_activity offers %v, want %v", offered, want)
+			}
+			r.do(survey.Input{Kind: survey.InputChoose, Option: "casework"})
+			r.at("hard_why", "")
+			if want := def.Catalogue("activities").Item("casework").Label[lang]; !strings.Contains(r.ask.Text, want) || strings.Contains(r.ask.Text, "{") {
+				t.Errorf("hard_why text %q does not name %q", r.ask.Text, want)
+			}
+			r.do(survey.Input{Kind: survey.InputText, Text: "Cases live in one person's inbox."})
+			r.at("quote_ok", "")
+			r.do(survey.Input{Kind: survey.InputChoose, Option: "yes"})
+			r.at("recommend", "")
+			offered = nil
+			for _, c := range r.ask.Options {
+				offered = append(offered, c.ID)
+			}
+			if want := []string{"whatsapp", "civicrm", "not_really"}; !slices.Equal(offered, want) {
+				t.Errorf("recommend offers %v, want %v (tools ticked, not In person)", offered, want)
+			}
+			r.do(survey.Input{Kind: survey.InputChoose, Option: "civicrm"})
+			r.at("role", "")
+			r.do(survey.Input{Kind: survey.InputChoose, Option: "committee"})
+			if r.done == nil || !r.done.First {
+				t.Fatalf("not completed; last ask %+v", r.ask)
+			}
+			if len(r.done.Summary) != 14 {
+				t.Errorf("summary has %d lines, want 14: %+v", len(r.done.Summary), r.done.Summary)
+			}
+			t.Logf("%d taps", r.taps)
+		})
+	}
+}
+
 // broken is a survey with exactly three mistakes: an unknown key on a
 // question, a misspelt tool in a shortlist, and a question id used twice.
 const broken = `survey: broken
@@ -521,7 +784,7 @@ func TestParseReportsEveryProblemWithItsLine(t *testing.T) {
 		{
 			Line: lineOf(t, broken, "colour:", 1),
 			Path: `question "tools"`,
-			Msg:  `unknown key "colour" (known keys: id, kind, text, hint, short, optional, when, options, from, other, min, max, whole, rows, columns, shortlist)`,
+			Msg:  `unknown key "colour" (known keys: id, kind, text, hint, short, optional, when, options, from, options_from, other, min, max, whole, rows, columns, shortlist)`,
 		},
 		{
 			Line: lineOf(t, broken, "zoomm", 1),

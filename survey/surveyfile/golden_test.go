@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,9 +21,11 @@ var update = flag.Bool("update", false, "rewrite the golden transcripts in testd
 // TestTranscripts replays each testdata/transcripts/*.in script through
 // the engine and the text renderer that toolmap try uses, and compares what
 // a respondent would see with the .golden file beside it. A script is one
-// typed line per line; lines starting with # are comments, and "#lang xx"
-// starts the conversation in language xx. Run with -update to rewrite the
-// golden files after a deliberate change, and read the diff.
+// typed line per line; lines starting with # are comments, "#lang xx"
+// starts the conversation in language xx, and "#survey vN" (before the
+// first line typed) answers version N of the built-in survey instead of
+// the current one. Run with -update to rewrite the golden files after a
+// deliberate change, and read the diff.
 func TestTranscripts(t *testing.T) {
 	def, err := surveyfile.Default()
 	if err != nil {
@@ -54,8 +57,9 @@ func TestTranscripts(t *testing.T) {
 	}
 }
 
-func transcript(t *testing.T, def *survey.Definition, script string) string {
+func transcript(t *testing.T, current *survey.Definition, script string) string {
 	t.Helper()
+	def := current
 	f, err := os.Open(script)
 	if err != nil {
 		t.Fatal(err)
@@ -100,6 +104,18 @@ func transcript(t *testing.T, def *survey.Definition, script string) string {
 	started := false
 	for sc.Scan() {
 		line := sc.Text()
+		if v, ok := strings.CutPrefix(line, "#survey v"); ok && !started {
+			def = nil
+			for _, d := range current.Versions() {
+				if strconv.Itoa(d.Version) == v {
+					def = d
+				}
+			}
+			if def == nil {
+				t.Fatalf("%s: no version %s of the built-in survey", script, v)
+			}
+			continue
+		}
 		if strings.HasPrefix(line, "#lang ") {
 			step(survey.Input{Kind: survey.InputLanguage, Text: strings.TrimPrefix(line, "#lang ")})
 			started = true

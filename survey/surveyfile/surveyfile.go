@@ -24,6 +24,12 @@ import (
 //go:embed default.yaml
 var defaultYAML []byte
 
+// defaultV1YAML is version 1 of the built-in survey, kept so that sessions
+// begun under it finish under it and exports describe its answers.
+//
+//go:embed default_v1.yaml
+var defaultV1YAML []byte
+
 // DefaultName is how the built-in survey is named in messages.
 const DefaultName = "default survey (built in)"
 
@@ -31,9 +37,21 @@ const DefaultName = "default survey (built in)"
 // who want to start from it.
 func DefaultYAML() []byte { return append([]byte(nil), defaultYAML...) }
 
-// Default returns the built-in default survey.
+// Default returns the built-in default survey, its earlier versions in
+// Earlier.
 func Default() (*survey.Definition, error) {
-	return Parse(DefaultName, defaultYAML)
+	def, err := Parse(DefaultName, defaultYAML)
+	if err != nil {
+		return nil, err
+	}
+	v1, err := Parse(DefaultName+", version 1", defaultV1YAML)
+	if err != nil {
+		return nil, err
+	}
+	if err := def.SetEarlier(v1); err != nil {
+		return nil, err
+	}
+	return def, nil
 }
 
 // Load reads and validates the survey definition file at path.

@@ -37,7 +37,7 @@ type Response struct {
 
 // Question ids of the default survey that Respond answers from Response.
 const (
-	HardQuestion  = "hardest"
+	HardQuestion  = "hard_why"
 	QuoteQuestion = "quote_ok"
 )
 
@@ -112,6 +112,9 @@ func answer(def *survey.Definition, r Response, a survey.Ask, s survey.Session) 
 	q := def.Question(a.At.Question)
 	at := a.At
 	selected := func(id string) bool {
+		if slices.Contains(a.Selection, id) {
+			return true // ticked, on this page or another (Other… once a name is given)
+		}
 		for _, c := range a.Options {
 			if c.ID == id {
 				return c.Selected
