@@ -93,10 +93,10 @@ type Sender struct {
 	globalWindow time.Duration //
 	global       []time.Time   // completion times of the latest globalN requests
 	chats        map[int64]*chatPace
-	limit        int // Pending batch size
-	streak       int                  // transient failures in a row, any chat
-	pausedUntil  time.Time            // all chats, after a streak of transient failures
-	storeFails   int                  // Pending failures in a row
+	limit        int       // Pending batch size
+	streak       int       // transient failures in a row, any chat
+	pausedUntil  time.Time // all chats, after a streak of transient failures
+	storeFails   int       // Pending failures in a row
 	lastSweep    time.Time
 	results      chan flight      // answers of requests in flight
 	inflight     map[int64]uint64 // chat -> the item whose request is in flight
