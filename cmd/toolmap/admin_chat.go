@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"html"
 	"io"
@@ -85,18 +84,11 @@ func (a *chatAdmin) Do(ctx context.Context, cmd bot.AdminCommand) {
 
 // reply queues an HTML message to chatID.
 func (a *chatAdmin) reply(chatID int64, text ...string) {
-	err := a.db.Update(func(tx *store.Tx) error {
-		for _, t := range text {
-			payload, err := json.Marshal(bot.Outgoing{Kind: bot.OutSend, ChatID: chatID, Text: t})
-			if err != nil {
-				return err
-			}
-			if _, err := tx.Enqueue(chatID, payload); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	msgs := make([]bot.Outgoing, len(text))
+	for i, t := range text {
+		msgs[i] = bot.Outgoing{Kind: bot.OutSend, ChatID: chatID, Text: t}
+	}
+	err := a.db.Enqueue(msgs...)
 	if err != nil {
 		a.log.Error("queueing an admin reply failed", "chat_id", chatID, "err", err)
 		return

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
@@ -283,11 +282,7 @@ func (p *digestPoster) alert(tx *store.Tx, period, reason string) error {
 		"It will not be posted again by itself. Check the channel; if it is missing, send\n<code>/digest_resend %s</code>",
 		html.EscapeString(period), html.EscapeString(string(p.channel)), html.EscapeString(reason), html.EscapeString(period))
 	for _, id := range p.admins {
-		payload, err := json.Marshal(bot.Outgoing{Kind: bot.OutSend, ChatID: id, Text: text})
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Enqueue(id, payload); err != nil {
+		if err := tx.Enqueue(bot.Outgoing{Kind: bot.OutSend, ChatID: id, Text: text}, time.Time{}); err != nil {
 			return err
 		}
 	}

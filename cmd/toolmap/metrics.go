@@ -85,7 +85,7 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 // meteredStore is the bot's store with its commits timed and the answers
 // and completions they record counted.
 type meteredStore struct {
-	*botStore
+	*store.DB
 	m *metrics
 }
 
@@ -111,7 +111,7 @@ func (s meteredStore) CommitBatch(items []bot.Pending) ([]bool, error) {
 		wrapped[i] = it
 	}
 	start := time.Now()
-	handled, err := s.botStore.CommitBatch(wrapped)
+	handled, err := s.DB.CommitBatch(wrapped)
 	s.m.commits.Observe(time.Since(start).Seconds())
 	for i, ok := range handled {
 		if !ok {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -127,7 +126,7 @@ func remindDue(db *store.DB, def *survey.Definition, p bot.ReminderPolicy, sprea
 					}
 					continue // forgotten meanwhile
 				}
-				rec, _, cs, err := chatState(tx, int64(id))
+				cs, _, err := tx.ChatState(int64(id))
 				if err != nil {
 					return err
 				}
@@ -135,23 +134,14 @@ func remindDue(db *store.DB, def *survey.Definition, p bot.ReminderPolicy, sprea
 					continue
 				}
 				out, cs := bot.Reminder(def, int64(id), s, cs, now)
-				payload, err := json.Marshal(out)
-				if err != nil {
-					return fmt.Errorf("encode a reminder for chat %d: %w", id, err)
+				var at time.Time
+				if n > 0 && spread > 0 {
+					at = now.Add(time.Duration(n) * spread)
 				}
-				seq, err := tx.Enqueue(int64(id), payload)
-				if err != nil {
+				if err := tx.Enqueue(out, at); err != nil {
 					return err
 				}
-				if n > 0 && spread > 0 {
-					if err := tx.OutboxRetry(seq, now.Add(time.Duration(n)*spread), 0); err != nil {
-						return err
-					}
-				}
-				if rec.State, err = json.Marshal(cs); err != nil {
-					return fmt.Errorf("encode the state of chat %d: %w", id, err)
-				}
-				if err := tx.PutChatRecord(int64(id), rec); err != nil {
+				if err := tx.PutChatState(int64(id), cs); err != nil {
 					return err
 				}
 				n++

@@ -15,6 +15,7 @@ import (
 
 	"toolmap/bot"
 	"toolmap/store"
+	"toolmap/survey"
 )
 
 func init() {
@@ -111,18 +112,11 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 		}
 	}
 
-	secret, err := db.ReferralSecret()
-	if err != nil {
-		return err
+	var _ bot.Store = (*store.DB)(nil)
+	var _ bot.Outbox = (*store.DB)(nil)
+	referralLink := func(id survey.RespondentID) string {
+		return "https://t.me/" + api.Self.UserName + "?start=" + db.ReferralCode(id)
 	}
-	refs := referrals{secret: secret, username: api.Self.UserName}
-	st := newBotStore(db)
-	st.referralCode = refs.code
-	defer func() {
-		if err := st.Close(); err != nil {
-			log.Error("writing the last deliveries failed", "err", err)
-		}
-	}()
 	senderOpts := &bot.SenderOptions{Logger: log, Unlimited: cfg.Telegram.Pacing.Off}
 	peers := &peerCounts{}
 	if err := peers.refresh(db); err != nil {
@@ -137,7 +131,7 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 		Peers:         peers,
 		MinCount:      cfg.Digest.MinCount,
 		RetentionDays: cfg.Retention.Days,
-		ReferralLink:  refs.link,
+		ReferralLink:  referralLink,
 		ChannelLink:   channelLink(cfg.Digest.Channel),
 	}
 	if hooks != nil && hooks.tune != nil {
@@ -149,7 +143,7 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	senderAPI := *api
 	senderAPI.Client = bot.WrapHTTPClient(context.WithoutCancel(ctx), &http.Client{Transport: m.transport(bot.NewTransport()),
 		Timeout: 15 * time.Second})
-	sender := bot.NewSender(&senderAPI, st, senderOpts)
+	sender := bot.NewSender(&senderAPI, db, senderOpts)
 	var clock func() time.Time
 	if hooks != nil {
 		clock = hooks.now
@@ -159,7 +153,7 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 		return err
 	}
 	botOpts.Admin = dw.admin
-	b := bot.New(api, def, meteredStore{st, m}, sender, botOpts)
+	b := bot.New(api, def, meteredStore{db, m}, sender, botOpts)
 	if err := b.SetCommands(); err != nil {
 		log.Warn("could not set the command menu", "err", err)
 	}
