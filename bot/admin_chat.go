@@ -1,7 +1,8 @@
-package main
+package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html"
 	"io"
@@ -12,59 +13,95 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
-	"toolmap/bot"
-	"toolmap/store"
-	"toolmap/survey"
-	"toolmap/survey/export"
 	"toolmap/survey/report"
 )
 
-// problems lists admin settings that cannot work.
-func (c AdminConfig) problems() []string {
-	var out []string
-	for _, l := range []struct {
-		key string
-		ids []int64
-	}{{"admin.users", c.Users}, {"admin.researchers", c.Researchers}} {
-		for _, id := range l.ids {
-			if id <= 0 {
-				out = append(out, fmt.Sprintf("%s: %d is not a Telegram user id (a positive number; ask @userinfobot for yours)", l.key, id))
-			}
-		}
-	}
-	return out
+// Office is what the privileged chat commands read and do beyond the
+// chat: the live counts, the digest, and the export. Package jobs
+// implements it over the store.
+type Office interface {
+	// Stats returns the live counts, the week's by now.
+	Stats(now time.Time) (OfficeStats, error)
+	// Digest builds period's digest and its chart (nil without one).
+	Digest(period report.Period) (Digest, []byte, error)
+	// Repost posts period's digest to the channel whatever its record
+	// says, and says what happened; ErrNoChannel without a channel.
+	Repost(ctx context.Context, period report.Period) (string, error)
+	// Export writes the pseudonymised ZIP to w and returns how many
+	// completed responses it holds; an error matching ErrNoStudyKey says
+	// why there is no key.
+	Export(ctx context.Context, w io.Writer, now time.Time) (completed int, err error)
 }
 
-// chatAdmin carries out the privileged chat commands (bot.Admin): admins'
-// /digest, /stats and /digest_resend, researchers' /export. Text replies go
-// through the outbox like every other message; the chart and the export
-// are uploads, sent directly.
-type chatAdmin struct {
-	db          *store.DB
+// OfficeStats are the live counts /stats shows.
+type OfficeStats struct {
+	Started, Finished, FinishedThisWeek, Outbox int
+}
+
+// Errors an Office returns that the commands answer in their own words.
+var (
+	ErrNoChannel  = errors.New("no digest channel")
+	ErrNoStudyKey = errors.New("no study key")
+)
+
+// Queue takes messages for the outbox: the admin commands' text replies
+// go through it like every other message. The store implements it.
+type Queue interface {
+	Enqueue(msgs ...Outgoing) error
+}
+
+// ChatAdmin carries out the privileged chat commands (Admin): admins'
+// /digest, /stats and /digest_resend, researchers' /export. Text replies
+// go through the outbox; the chart and the export are uploads, sent
+// directly.
+type ChatAdmin struct {
 	api         *tgbotapi.BotAPI
-	def         *survey.Definition
-	dc          DigestConfig
-	loc         *time.Location
-	poster      *digestPoster
-	waker       bot.Waker
+	office      Office
+	queue       Queue
+	waker       Waker
 	admins      []int64
 	researchers []int64
-	studyKey    []byte
-	keyErr      error // why there is no study key
+	loc         *time.Location // where weeks are counted
 	log         *slog.Logger
 	now         func() time.Time
 }
 
-var _ bot.Admin = (*chatAdmin)(nil)
+var _ Admin = (*ChatAdmin)(nil)
 
-// Role returns what userID may do, from admin.users and admin.researchers.
-func (a *chatAdmin) Role(userID int64) bot.Role {
-	return bot.Role{Admin: slices.Contains(a.admins, userID), Researcher: slices.Contains(a.researchers, userID)}
+// ChatAdminOptions configure a ChatAdmin. Nil fields take defaults:
+// UTC, a discarding logger, time.Now.
+type ChatAdminOptions struct {
+	Admins      []int64 // Telegram user ids of the admins
+	Researchers []int64 // Telegram user ids allowed /export
+	Location    *time.Location
+	Logger      *slog.Logger
+	Now         func() time.Time
+}
+
+// NewChatAdmin returns the privileged commands, answering through c
+// (uploads), queue and waker (text replies), with office's data.
+func NewChatAdmin(c *Conn, office Office, queue Queue, waker Waker, o ChatAdminOptions) *ChatAdmin {
+	if o.Location == nil {
+		o.Location = time.UTC
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &ChatAdmin{api: c.uploads(), office: office, queue: queue, waker: waker, admins: o.Admins, researchers: o.Researchers,
+		loc: o.Location, log: o.Logger, now: o.Now}
+}
+
+// Role returns what userID may do, from the admins and researchers.
+func (a *ChatAdmin) Role(userID int64) Role {
+	return Role{Admin: slices.Contains(a.admins, userID), Researcher: slices.Contains(a.researchers, userID)}
 }
 
 // Do carries out cmd. Failures are told to the user and logged (the class
 // and user id, never message text).
-func (a *chatAdmin) Do(ctx context.Context, cmd bot.AdminCommand) {
+func (a *ChatAdmin) Do(ctx context.Context, cmd AdminCommand) {
 	var err error
 	switch cmd.Name {
 	case "digest":
@@ -82,14 +119,13 @@ func (a *chatAdmin) Do(ctx context.Context, cmd bot.AdminCommand) {
 	}
 }
 
-// reply queues an HTML message to chatID.
-func (a *chatAdmin) reply(chatID int64, text ...string) {
-	msgs := make([]bot.Outgoing, len(text))
+// reply queues HTML messages to chatID.
+func (a *ChatAdmin) reply(chatID int64, text ...string) {
+	msgs := make([]Outgoing, len(text))
 	for i, t := range text {
-		msgs[i] = bot.Outgoing{Kind: bot.OutSend, ChatID: chatID, Text: t}
+		msgs[i] = Outgoing{Kind: OutSend, ChatID: chatID, Text: t}
 	}
-	err := a.db.Enqueue(msgs...)
-	if err != nil {
+	if err := a.queue.Enqueue(msgs...); err != nil {
 		a.log.Error("queueing an admin reply failed", "chat_id", chatID, "err", err)
 		return
 	}
@@ -99,9 +135,9 @@ func (a *chatAdmin) reply(chatID int64, text ...string) {
 }
 
 // preview sends the current week's digest, chart first, to chatID.
-func (a *chatAdmin) preview(chatID int64) error {
+func (a *ChatAdmin) preview(chatID int64) error {
 	period := report.PeriodOf(a.now(), a.loc)
-	d, png, err := renderDigest(a.db, a.def, a.dc, a.loc, period)
+	d, png, err := a.office.Digest(period)
 	if err != nil {
 		return err
 	}
@@ -109,7 +145,7 @@ func (a *chatAdmin) preview(chatID int64) error {
 		ph := tgbotapi.NewPhoto(chatID, tgbotapi.FileBytes{Name: "digest-" + period.String() + ".png", Bytes: png})
 		ph.Caption = d.Caption
 		if _, err := a.api.Send(ph); err != nil {
-			return fmt.Errorf("send the chart: %s", describeAPIError(err))
+			return fmt.Errorf("send the chart: %s", DescribeAPIError(err))
 		}
 	}
 	head := fmt.Sprintf("👀 <i>Preview of the digest for %s, so far; nothing was posted.</i>", period)
@@ -118,37 +154,22 @@ func (a *chatAdmin) preview(chatID int64) error {
 }
 
 // stats sends live counts.
-func (a *chatAdmin) stats(chatID int64) error {
-	from, to := report.PeriodOf(a.now(), a.loc).Bounds(a.loc)
-	started, err := a.db.CountStarted(time.Time{}, time.Time{})
-	if err != nil {
-		return err
-	}
-	finished, err := a.db.CountResponses(time.Time{}, time.Time{})
-	if err != nil {
-		return err
-	}
-	week, err := a.db.CountResponses(from, to)
-	if err != nil {
-		return err
-	}
-	depth, err := a.db.OutboxLen()
+func (a *ChatAdmin) stats(chatID int64) error {
+	now := a.now()
+	st, err := a.office.Stats(now)
 	if err != nil {
 		return err
 	}
 	a.reply(chatID, fmt.Sprintf("<b>toolmap now</b>\nStarted: %d\nFinished: %d\nFinished this week (%s): %d\nMessages waiting to be sent: %d",
-		started, finished, report.PeriodOf(a.now(), a.loc), week, depth))
+		st.Started, st.Finished, report.PeriodOf(now, a.loc), st.FinishedThisWeek, st.Outbox))
 	return nil
 }
 
 // resend re-posts a period's digest whatever its record says.
-func (a *chatAdmin) resend(ctx context.Context, chatID int64, arg string) error {
+func (a *ChatAdmin) resend(ctx context.Context, chatID int64, arg string) error {
 	if arg == "" {
-		a.reply(chatID, "Which week? For example: <code>/digest_resend "+html.EscapeString(slotPeriod(a.now(), a.loc).String())+"</code>")
-		return nil
-	}
-	if a.poster == nil {
-		a.reply(chatID, "⚠️ There is no channel to post to: set digest.channel in the config and restart the bot.")
+		last := report.PeriodOf(a.now(), a.loc).Prev()
+		a.reply(chatID, "Which week? For example: <code>/digest_resend "+html.EscapeString(last.String())+"</code>")
 		return nil
 	}
 	period, err := report.ParsePeriod(arg)
@@ -156,11 +177,15 @@ func (a *chatAdmin) resend(ctx context.Context, chatID int64, arg string) error 
 		a.reply(chatID, "⚠️ "+html.EscapeString(fmt.Sprintf("%q is not a week such as 2026-W47: %v", arg, err)))
 		return nil
 	}
-	out, err := a.poster.Post(ctx, period, true)
+	said, err := a.office.Repost(ctx, period)
+	if errors.Is(err, ErrNoChannel) {
+		a.reply(chatID, "⚠️ There is no channel to post to: set digest.channel in the config and restart the bot.")
+		return nil
+	}
 	if err != nil {
 		return err
 	}
-	a.reply(chatID, html.EscapeString(out.String()))
+	a.reply(chatID, html.EscapeString(said))
 	return nil
 }
 
@@ -168,12 +193,7 @@ func (a *chatAdmin) resend(ctx context.Context, chatID int64, arg string) error 
 const maxChatUpload = 50 << 20
 
 // export sends the pseudonymised ZIP as a protected document.
-func (a *chatAdmin) export(ctx context.Context, chatID int64) error {
-	if a.studyKey == nil {
-		a.reply(chatID, "⚠️ No export: the bot has no study key. "+html.EscapeString(fmt.Sprint(a.keyErr))+
-			". Set it for the running bot and restart it, or export on the server with <code>toolmap export</code>.")
-		return nil
-	}
+func (a *ChatAdmin) export(ctx context.Context, chatID int64) error {
 	f, err := os.CreateTemp("", "toolmap-export-*.zip")
 	if err != nil {
 		return err
@@ -181,10 +201,12 @@ func (a *chatAdmin) export(ctx context.Context, chatID int64) error {
 	defer os.Remove(f.Name())
 	defer f.Close()
 	now := a.now().UTC()
-	stats, err := exportTo(ctx, a.db, f, exportOptions{
-		Defs: []*survey.Definition{a.def}, Key: a.studyKey, Format: export.FormatZip,
-		Now: now, Spool: tempSpool(os.TempDir()),
-	})
+	completed, err := a.office.Export(ctx, f, now)
+	if errors.Is(err, ErrNoStudyKey) {
+		a.reply(chatID, "⚠️ No export: the bot has no study key. "+html.EscapeString(err.Error())+
+			". Set it for the running bot and restart it, or export on the server with <code>toolmap export</code>.")
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
@@ -203,12 +225,12 @@ func (a *chatAdmin) export(ctx context.Context, chatID int64) error {
 	params := tgbotapi.Params{
 		"chat_id":         fmt.Sprint(chatID),
 		"protect_content": "true",
-		"caption":         fmt.Sprintf("%d completed responses, pseudonymised. Do not forward.", stats.Completed),
+		"caption":         fmt.Sprintf("%d completed responses, pseudonymised. Do not forward.", completed),
 	}
 	_, err = a.api.UploadFiles("sendDocument", params, []tgbotapi.RequestFile{{Name: "document", Data: tgbotapi.FileReader{Name: name, Reader: f}}})
 	if err != nil {
-		return fmt.Errorf("send the export: %s", describeAPIError(err))
+		return fmt.Errorf("send the export: %s", DescribeAPIError(err))
 	}
-	a.log.Info("export sent in chat", "chat_id", chatID, "completed", stats.Completed)
+	a.log.Info("export sent in chat", "chat_id", chatID, "completed", completed)
 	return nil
 }

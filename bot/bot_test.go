@@ -124,7 +124,7 @@ func newTestBot(t testing.TB) (*Bot, *memStore) {
 	st := newMemStore()
 	api := &tgbotapi.BotAPI{Self: tgbotapi.User{ID: 99, IsBot: true, UserName: "toolmap_test_bot"}}
 	clock := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-	b := New(api, fixture(t), st, nil, &Options{Now: func() time.Time { clock = clock.Add(time.Second); return clock }})
+	b := New(testConn(api), fixture(t), st, nil, &Options{Now: func() time.Time { clock = clock.Add(time.Second); return clock }})
 	return b, st
 }
 

@@ -15,6 +15,9 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
 
+// TokenEnv is the environment variable holding the bot token.
+const TokenEnv = "TOOLMAP_TELEGRAM_TOKEN"
+
 // Token is a bot token. It formats, logs and marshals as a placeholder;
 // pass string(t) only to tgbotapi.
 type Token string

@@ -131,9 +131,9 @@ const (
 	senderPerBatch   = 64      // requests served from one batch at most
 )
 
-// NewSender returns a Sender for api and ob (neither may be nil). api
-// should use an HTTPClient (NewHTTPClient) so errors never carry the token.
-func NewSender(api *tgbotapi.BotAPI, ob Outbox, opts *SenderOptions) *Sender {
+// NewSender returns a Sender sending through c (Dial, Connect) from ob.
+func NewSender(c *Conn, ob Outbox, opts *SenderOptions) *Sender {
+	api := c.sender()
 	o := SenderOptions{}
 	if opts != nil {
 		o = *opts

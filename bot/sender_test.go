@@ -277,7 +277,7 @@ func newSenderRig(t testing.TB, so telegramtest.Options, opts SenderOptions, rt 
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewJSONHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	r.snd = NewSender(api, r.ob, &opts)
+	r.snd = NewSender(testConn(api), r.ob, &opts)
 	return r
 }
 
@@ -982,7 +982,7 @@ func TestSenderFlushesWhenIdle(t *testing.T) {
 	opts.IdleFlush = 20 * time.Millisecond
 	r := newSenderRig(t, telegramtest.Options{}, opts)
 	ob := flushingOutbox{r.ob, make(chan struct{}, 16)}
-	r.snd = NewSender(r.snd.api, ob, &opts)
+	r.snd = NewSender(testConn(r.snd.api), ob, &opts)
 	r.srv.User(1)
 	r.start(t)
 	ctx := senderCtx(t)
@@ -1011,7 +1011,7 @@ func TestSenderFlushesOnlyAfterAPause(t *testing.T) {
 	opts.IdleFlush = time.Hour
 	r := newSenderRig(t, telegramtest.Options{}, opts)
 	ob := flushingOutbox{r.ob, make(chan struct{}, 16)}
-	r.snd = NewSender(r.snd.api, ob, &opts)
+	r.snd = NewSender(testConn(r.snd.api), ob, &opts)
 	r.srv.User(1)
 	r.start(t)
 	ctx := senderCtx(t)
@@ -1023,3 +1023,6 @@ func TestSenderFlushesOnlyAfterAPause(t *testing.T) {
 		t.Errorf("%d flushes within the idle delay, want 0", n)
 	}
 }
+
+// testConn is a Conn whose three clients are api.
+func testConn(api *tgbotapi.BotAPI) *Conn { return &Conn{api: api, send: api, upload: api} }

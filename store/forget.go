@@ -9,6 +9,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"toolmap/survey"
+	"toolmap/survey/export"
 )
 
 // Forgotten counts what Forget deleted.
@@ -163,4 +164,17 @@ func (tx *Tx) dropChatTraces(id survey.RespondentID) (seen, queued int, err erro
 		}
 	}
 	return seen, len(keys), nil
+}
+
+// ForgetPseudonym forgets, as Forget does, the respondent whose export
+// pseudonym under the study key is pseudonym (export.Pseudonym): how a
+// request that arrives by email is met. found is false when no one has
+// it.
+func (db *DB) ForgetPseudonym(key []byte, pseudonym string) (f Forgotten, found bool, err error) {
+	id, ok, err := db.FindRespondent(func(id survey.RespondentID) bool { return export.Pseudonym(key, id) == pseudonym })
+	if err != nil || !ok {
+		return f, false, err
+	}
+	f, err = db.Forget(id)
+	return f, err == nil, err
 }

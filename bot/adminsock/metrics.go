@@ -1,4 +1,4 @@
-package main
+package adminsock
 
 import (
 	"net/http"
@@ -12,7 +12,6 @@ import (
 
 	"toolmap/bot"
 	"toolmap/store"
-	"toolmap/survey"
 )
 
 // Prometheus metrics on the admin endpoint (GET /metrics). Most numbers
@@ -21,16 +20,19 @@ import (
 // the time of each Bot API request (by method and outcome, so getUpdates
 // is the poll latency) and the time of each commit.
 
-// metrics holds the few instruments toolmap feeds itself.
-type metrics struct {
-	requests    *prometheus.HistogramVec // Bot API requests by method and outcome
-	commits     prometheus.Histogram     // update-loop commits (one per poll's batch)
-	answers     prometheus.Counter       // answers recorded (not unchanged ones)
-	completions prometheus.Counter       // surveys completed (first time or after review)
+// Metrics holds the two instruments toolmap feeds itself; the rest is read
+// from the bot, the sender and the store when Prometheus scrapes.
+type Metrics struct {
+	requests *prometheus.HistogramVec // Bot API requests by method and outcome
+	commits  prometheus.Histogram     // update-loop commits (one per poll's batch)
+	b        *bot.Bot
+	s        *bot.Sender
+	db       *store.DB
 }
 
-func newMetrics() *metrics {
-	return &metrics{
+// NewMetrics returns the instruments; Watch gives them the bot to read.
+func NewMetrics() *Metrics {
+	return &Metrics{
 		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "toolmap_telegram_request_duration_seconds",
 			Help: "Bot API requests by method and outcome (ok, 429, 4xx, 5xx, error), until the response headers: getUpdates is the long poll.",
@@ -42,21 +44,16 @@ func newMetrics() *metrics {
 			Help:    "Commits of the update loop (one transaction, one fsync, for a poll's worth of updates).",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5},
 		}),
-		answers: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "toolmap_answers_total",
-			Help: "Answers recorded (given or changed) since the start.",
-		}),
-		completions: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "toolmap_completions_total",
-			Help: "Surveys completed (or completed again after a review) since the start.",
-		}),
 	}
 }
 
-// transport wraps rt to time every Bot API request. Its labels are the
+// Watch sets the bot, its sender and database the scrapes read.
+func (m *Metrics) Watch(b *bot.Bot, s *bot.Sender, db *store.DB) { m.b, m.s, m.db = b, s, db }
+
+// Transport wraps rt to time every Bot API request. Its labels are the
 // method (the last element of the URL path: never the token before it)
 // and the outcome.
-func (m *metrics) transport(rt http.RoundTripper) http.RoundTripper {
+func (m *Metrics) Transport(rt http.RoundTripper) http.RoundTripper {
 	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
 		start := time.Now()
 		resp, err := rt.RoundTrip(req)
@@ -82,56 +79,9 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
-// meteredStore is the bot's store with its commits timed and the answers
-// and completions they record counted.
-type meteredStore struct {
-	*store.DB
-	m *metrics
-}
-
-var _ bot.Store = meteredStore{}
-
-func (s meteredStore) Commit(u bot.Update, respondent survey.RespondentID, fn func(survey.Session, bot.ChatState) (bot.Result, error)) (bool, error) {
-	handled, err := s.CommitBatch([]bot.Pending{{Update: u, Respondent: respondent, Fn: fn}})
-	return len(handled) == 1 && handled[0], err
-}
-
-func (s meteredStore) CommitBatch(items []bot.Pending) ([]bool, error) {
-	// Each function keeps the events of its last run: it may run twice
-	// when a batch is retried one by one.
-	events := make([][]survey.Event, len(items))
-	wrapped := make([]bot.Pending, len(items))
-	for i, it := range items {
-		fn := it.Fn
-		it.Fn = func(sess survey.Session, c bot.ChatState) (bot.Result, error) {
-			r, err := fn(sess, c)
-			events[i] = r.Events
-			return r, err
-		}
-		wrapped[i] = it
-	}
-	start := time.Now()
-	handled, err := s.DB.CommitBatch(wrapped)
-	s.m.commits.Observe(time.Since(start).Seconds())
-	for i, ok := range handled {
-		if !ok {
-			continue
-		}
-		for _, ev := range events[i] {
-			switch ev := ev.(type) {
-			case survey.AnswerRecorded:
-				if !ev.Unchanged {
-					s.m.answers.Inc()
-				}
-			case survey.Completed:
-				if ev.Recorded {
-					s.m.completions.Inc()
-				}
-			}
-		}
-	}
-	return handled, err
-}
+// ObserveCommit records the time of one commit of the update loop (for
+// bot.Options.OnCommit).
+func (m *Metrics) ObserveCommit(d time.Duration) { m.commits.Observe(d.Seconds()) }
 
 // scrape reads the bot's, the sender's and the store's own counts when
 // Prometheus asks.
@@ -139,12 +89,14 @@ type scrape struct {
 	b  *bot.Bot
 	s  *bot.Sender
 	db *store.DB
-	h  *health
+	h  *Health
 }
 
 var (
 	descUpdates      = prometheus.NewDesc("toolmap_updates_total", "Updates received from Telegram, by what became of them (handled, duplicate, ignored, flooded).", []string{"kind"}, nil)
 	descLoopCommits  = prometheus.NewDesc("toolmap_loop_commits_total", "Commits of the update loop.", nil, nil)
+	descAnswers      = prometheus.NewDesc("toolmap_answers_total", "Answers recorded (given or changed) since the start.", nil, nil)
+	descCompletions  = prometheus.NewDesc("toolmap_completions_total", "Surveys completed (or completed again after a review) since the start.", nil, nil)
 	descSends        = prometheus.NewDesc("toolmap_sender_requests_total", "Bot API requests the sender made, by method, failed ones included.", []string{"method"}, nil)
 	descDeliveries   = prometheus.NewDesc("toolmap_sender_outcomes_total", "What became of outbox items: sent, edited, not_modified (counted as delivered), retried, dropped, blocked (403).", []string{"outcome"}, nil)
 	desc429          = prometheus.NewDesc("toolmap_telegram_429_total", "429 Too Many Requests answers to the sender.", nil, nil)
@@ -173,6 +125,8 @@ func (c scrape) Collect(ch chan<- prometheus.Metric) {
 	counter(descUpdates, ls.Ignored, "ignored")
 	counter(descUpdates, ls.Flooded, "flooded")
 	counter(descLoopCommits, ls.Commits)
+	counter(descAnswers, ls.Answers)
+	counter(descCompletions, ls.Completions)
 
 	ss := c.s.Stats()
 	for method, n := range ss.ByMethod {
@@ -187,7 +141,7 @@ func (c scrape) Collect(ch chan<- prometheus.Metric) {
 	counter(desc429, ss.RateLimited429)
 
 	failed := 0.0
-	if rep, err := c.h.report(time.Now()); err != nil {
+	if rep, err := c.h.Report(time.Now()); err != nil {
 		failed = 1
 	} else {
 		gauge(descOutbox, float64(rep.OutboxDepth))
@@ -214,13 +168,13 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-// handler returns the /metrics handler: toolmap's metrics with the Go
-// runtime's and the process's.
-func (m *metrics) handler(b *bot.Bot, s *bot.Sender, db *store.DB, h *health) http.Handler {
+// Handler returns the /metrics handler: toolmap's metrics with the Go
+// runtime's and the process's. Watch must have been called.
+func (m *Metrics) Handler(h *Health) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
-		m.requests, m.commits, m.answers, m.completions,
-		scrape{b: b, s: s, db: db, h: h},
+		m.requests, m.commits,
+		scrape{b: m.b, s: m.s, db: m.db, h: h},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -21,20 +21,13 @@ import (
 	"unicode/utf8"
 
 	"toolmap/bot"
+	"toolmap/bot/jobs"
 	"toolmap/bot/telegramtest"
 	"toolmap/survey"
 )
 
-func init() {
-	register(command{
-		name:    "demo",
-		args:    "[--respondents N] [--unlimited] [--think D] [--partway] [--bot-process] [--seed S] [--db FILE] [--survey FILE] [--out DIR]",
-		summary: "run the bot against a fake Telegram with simulated respondents, and measure it",
-		run:     runDemo,
-	})
-}
-
-const demoLong = `Runs the real bot (the same code as "toolmap run", with a real database)
+// Help is the demo's description, for "toolmap demo -h".
+const Help = `Runs the real bot (the same code as "toolmap run", with a real database)
 against a fake Telegram Bot API server inside this process, on 127.0.0.1
 only, and lets N simulated organisers answer the survey at once. Nothing
 reaches Telegram and no token is needed.
@@ -87,83 +80,72 @@ its CPU time and memory are measured apart from the fake server and the
 organisers. Counts the bot keeps inside (commits, 429s it saw) are then
 "n/a", and the reminder and give-back are skipped.`
 
+// demoStarting: the bot sets tgbotapi's global logger as it starts, so
+// demos running at once (tests) start one after the other.
 var demoStarting sync.Mutex
 
-type demoOptions struct {
-	respondents int
-	unlimited   bool
-	partway     bool
-	botProcess  bool // the bot in a child process (demo_process.go)
-	seed        uint64
-	db          string
-	survey      string
-	think       time.Duration
-	out         string // where the chart and export are left
-	cpuProfile  string // hidden: --cpuprofile FILE
-	memProfile  string // hidden: --memprofile FILE
+// Options configure a run; see Help.
+type Options struct {
+	Respondents int
+	Unlimited   bool
+	Partway     bool
+	BotProcess  bool // the bot in a child process (demo_process.go)
+	Seed        uint64
+	DB          string // keep the database here; "" a temporary file
+	Survey      string // the survey file, for the bot process; "" the built-in survey
+	Def         *survey.Definition
+	Think       time.Duration
+	Out         string // where the chart and export are left
+	CPUProfile  string // hidden: --cpuprofile FILE
+	MemProfile  string // hidden: --memprofile FILE
+
+	// Serve runs the bot in this process, as "toolmap run" does (main
+	// wires it), until ctx is done; it calls started once the bot polls.
+	Serve func(ctx context.Context, s Setup, started func(Running)) error
+	// BotBinary is the toolmap binary --bot-process runs as "toolmap run".
+	BotBinary string
 }
 
-func runDemo(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, commands["demo"], demoLong)
-	var o demoOptions
-	fs.IntVar(&o.respondents, "respondents", 20, "how many simulated organisers answer at once")
-	fs.BoolVar(&o.unlimited, "unlimited", false, "no flood limits: the fake server does not enforce them and the bot does not pace")
-	fs.BoolVar(&o.partway, "partway", false, "stop every organiser after the activities question (surveys left in progress)")
-	fs.BoolVar(&o.botProcess, "bot-process", false, "run the bot as a separate process (\"toolmap run\"), to measure its CPU and memory apart")
-	fs.Uint64Var(&o.seed, "seed", 1, "seed of the organisers' random choices")
-	fs.StringVar(&o.db, "db", "", "keep the database in `FILE` (default: a temporary file, removed at the end)")
-	fs.StringVar(&o.survey, "survey", "", "survey definition `FILE` (default: the built-in survey)")
-	fs.DurationVar(&o.think, "think", 0, "each organiser pauses about `D` (between D/2 and 3D/2) before each action, as a person reading would; 0: none")
-	fs.StringVar(&o.out, "out", "", "leave the digest's chart and an export in `DIR` (default: a new temporary directory, kept)")
-	args, o.cpuProfile, o.memProfile = hiddenProfileFlags(args)
-	if err := parseFlags(fs, e, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "toolmap demo: unexpected argument %q\n", fs.Arg(0))
-		return exitError{2}
-	}
-	if o.think < 0 || o.think > 10*time.Second {
-		fmt.Fprintln(e.stderr, "toolmap demo: --think must be between 0 and 10s")
-		return exitError{2}
-	}
-	if o.respondents < 1 || o.respondents > 1_000_000 {
-		fmt.Fprintln(e.stderr, "toolmap demo: --respondents must be between 1 and 1000000")
-		return exitError{2}
-	}
-	return demo(ctx, e, o)
+// Setup is how Serve must run the bot: against the fake Bot API server
+// (APIURL, Token), on the database, with pacing off when Unlimited (the
+// fake server enforces no limits then). The organisers tap as soon as the
+// bot answers, so the per-user flood gate must be off; and reminders go at
+// any hour, one right after the other, as the demo's "a day later" may
+// fall at any time.
+type Setup struct {
+	APIURL, Token string
+	Database      string
+	Survey        string // "" the built-in survey
+	Unlimited     bool
+	Log           *slog.Logger
 }
 
-// hiddenProfileFlags removes --cpuprofile FILE and --memprofile FILE (not
-// in the help: they are for developers) from args.
-func hiddenProfileFlags(args []string) (rest []string, cpu, mem string) {
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			rest = append(rest, args[i:]...)
-			break
-		}
-		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if !strings.HasPrefix(a, "-") || (name != "cpuprofile" && name != "memprofile") {
-			rest = append(rest, a)
-			continue
-		}
-		if !hasVal && i+1 < len(args) {
-			i++
-			val = args[i]
-		}
-		if name == "cpuprofile" {
-			cpu = val
-		} else {
-			mem = val
-		}
-	}
-	return rest, cpu, mem
+// Running is the bot Serve started: what the demo reads and drives.
+type Running struct {
+	Bot       *bot.Bot
+	Sender    *bot.Sender
+	Reminders *jobs.Reminders // queues the reminders due at a time
+	GiveBack  *jobs.GiveBack  // rebuilds the give-back counts
+}
+
+// ErrFailed means a survey did not finish, a limit was breached, or the
+// ending failed; what went wrong was written to stderr.
+var ErrFailed = errors.New("the demo failed")
+
+// env is where a run writes.
+type env struct {
+	stdout, stderr io.Writer
+}
+
+// Run runs the demo, writing its report to stdout and its progress and
+// problems to stderr.
+func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
+	return demo(ctx, env{stdout: stdout, stderr: stderr}, o)
 }
 
 // demoRun is one run of the demo: the fake server, the bot and the users.
 type demoRun struct {
-	o      demoOptions
+	o      Options
 	def    *survey.Definition
 	srv    *telegramtest.Server
 	thanks string // how the closing message begins
@@ -183,22 +165,16 @@ type demoRun struct {
 	failures  []string
 }
 
-func demo(ctx context.Context, e env, o demoOptions) (err error) {
-	if !o.botProcess {
-		tuneDemoGC(os.Getenv)
-	}
-	def, err := loadSurvey(o.survey)
-	if err != nil {
-		return err
-	}
+func demo(ctx context.Context, e env, o Options) (err error) {
+	def := o.Def
 	dir, err := os.MkdirTemp("", "toolmap-demo-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
 	dbPath, logPath := filepath.Join(dir, "toolmap.db"), filepath.Join(dir, "bot.log")
-	if o.db != "" {
-		dbPath, logPath = o.db, o.db+".log"
+	if o.DB != "" {
+		dbPath, logPath = o.DB, o.DB+".log"
 	}
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -207,8 +183,8 @@ func demo(ctx context.Context, e env, o demoOptions) (err error) {
 	defer logFile.Close()
 	log := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
-	if o.cpuProfile != "" {
-		f, err := os.Create(o.cpuProfile)
+	if o.CPUProfile != "" {
+		f, err := os.Create(o.CPUProfile)
 		if err != nil {
 			return err
 		}
@@ -219,55 +195,30 @@ func demo(ctx context.Context, e env, o demoOptions) (err error) {
 		defer pprof.StopCPUProfile()
 	}
 
-	srv := telegramtest.NewServer(telegramtest.Options{Limits: telegramtest.Limits{Enforce: !o.unlimited}, Lean: true})
+	srv := telegramtest.NewServer(telegramtest.Options{Limits: telegramtest.Limits{Enforce: !o.Unlimited}, Lean: true})
 	defer srv.Close()
 	if !strings.HasPrefix(srv.URL, "http://127.0.0.1:") {
 		return fmt.Errorf("the fake Bot API server is not on 127.0.0.1: %s", srv.URL)
 	}
 	lang := def.PickLanguage("en")
 	d := &demoRun{o: o, def: def, srv: srv, thanks: firstWords(def.Text(def.Thanks, lang)), stalled: make(chan struct{})}
-	if o.botProcess {
+	if o.BotProcess {
 		return d.withBotProcess(ctx, e, dir, dbPath, logPath, logFile, log)
 	}
 
-	cfg := DefaultConfig()
-	cfg.Survey = o.survey
-	cfg.Database = dbPath
-	cfg.Telegram.APIURL = srv.URL
-	cfg.Reminders.Hours, cfg.Reminders.Spread = "00:00-24:00", 0 // the demo's "a day later" may fall at any hour
-	getenv := func(k string) string {
-		if k == TokenEnv {
-			return srv.Token()
-		}
-		return ""
-	}
-	type botHandles struct {
-		b *bot.Bot
-		s *bot.Sender
-	}
-	started := make(chan botHandles, 1)
-	var jobs serveJobs
+	setup := Setup{APIURL: srv.URL, Token: srv.Token(), Database: dbPath, Survey: o.Survey, Unlimited: o.Unlimited, Log: log}
+	started := make(chan Running, 1)
 	botCtx, stopBot := context.WithCancel(ctx)
 	defer stopBot()
 	served := make(chan error, 1)
-	// serve sets tgbotapi's global logger as it starts: demos running at
-	// once (tests) start one after the other.
 	demoStarting.Lock()
 	// The bot's goroutines carry the label part=bot, so that a profile
 	// (--cpuprofile) can tell them from the fake server's and the
 	// organisers': go tool pprof -tagfocus part=bot.
 	go pprof.Do(botCtx, pprof.Labels("part", "bot"), func(botCtx context.Context) {
-		served <- serve(botCtx, cfg, getenv, log, &serveHooks{
-			started: func(b *bot.Bot, s *bot.Sender) { started <- botHandles{b, s} },
-			jobs:    func(j serveJobs) { jobs = j },
-			tune: func(so *bot.SenderOptions, bo *bot.Options) {
-				so.Unlimited = o.unlimited
-				// Simulated organisers tap as soon as the bot answers.
-				bo.FloodRate, bo.FloodBurst = 1e6, 1_000_000
-			},
-		})
+		served <- o.Serve(botCtx, setup, func(r Running) { started <- r })
 	})
-	var h botHandles
+	var h Running
 	select {
 	case h = <-started:
 		demoStarting.Unlock()
@@ -297,7 +248,7 @@ func demo(ctx context.Context, e env, o demoOptions) (err error) {
 	go d.watchdog(watchdogDone)
 	start := time.Now()
 	var wg sync.WaitGroup
-	for i := range o.respondents {
+	for i := range o.Respondents {
 		wg.Go(func() { d.respondent(usersCtx, i) })
 	}
 	wg.Wait()
@@ -305,22 +256,22 @@ func demo(ctx context.Context, e env, o demoOptions) (err error) {
 	close(watchdogDone)
 	progressDone()
 	var extras string
-	if !o.partway && len(d.failures) == 0 && ctx.Err() == nil {
+	if !o.Partway && len(d.failures) == 0 && ctx.Err() == nil {
 		var err error
-		if extras, err = d.showRespondentFeatures(ctx, jobs); err != nil {
+		if extras, err = d.showRespondentFeatures(ctx, h); err != nil {
 			d.failures = append(d.failures, "reminder and give-back: "+err.Error())
 		}
 	}
 
-	loop := h.b.Stats()
-	sent := h.s.Stats()
+	loop := h.Bot.Stats()
+	sent := h.Sender.Stats()
 	// Measure the bot, not the fake server: drop the chats it keeps.
 	fakeHeap := heapInuse()
 	srv.ForgetChats()
 	mem := readMemory(dbPath)
 	mem.fakeHeap = fakeHeap - min(fakeHeap, mem.heapInuse)
-	if o.memProfile != "" {
-		if f, err := os.Create(o.memProfile); err == nil {
+	if o.MemProfile != "" {
+		if f, err := os.Create(o.MemProfile); err == nil {
 			_ = pprof.WriteHeapProfile(f)
 			f.Close()
 		}
@@ -333,7 +284,7 @@ func demo(ctx context.Context, e env, o demoOptions) (err error) {
 	}
 	ok := d.report(e.stdout, elapsed, loop, sent, mem, dbPath, logPath)
 	fmt.Fprint(e.stdout, extras)
-	ok = ok && (extras != "" || o.partway)
+	ok = ok && (extras != "" || o.Partway)
 	return d.finish(ctx, e, ok, dbPath, log)
 }
 
@@ -360,7 +311,7 @@ func (d *demoRun) progress(w io.Writer) func() {
 	if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
 		return func() {}
 	}
-	total := int64(d.o.respondents)
+	total := int64(d.o.Respondents)
 	draw := func() {
 		n := d.finished.Load()
 		const width = 30
@@ -437,7 +388,7 @@ func mb(kb int64) string {
 // report prints the results; it returns false when the run failed.
 func (d *demoRun) report(w io.Writer, elapsed time.Duration, loop bot.LoopStats, sent bot.SenderStats, mem memory, dbPath, logPath string) bool {
 	o := d.o
-	n := int64(o.respondents)
+	n := int64(o.Respondents)
 	secs := elapsed.Seconds()
 	completed, partway := d.completed.Load(), d.partway.Load()
 	taps := d.taps.Load()
@@ -470,28 +421,28 @@ func (d *demoRun) report(w io.Writer, elapsed time.Duration, loop bot.LoopStats,
 		mb(mem.rss), mb(mem.anon), mb(mem.file), mb(int64(mem.heapInuse/1024)), mb(int64(mem.fakeHeap/1024)))
 	fmt.Fprintf(w, "  database:             %s resident of a %s file (its pages mapped by bbolt; the kernel drops them first when memory is short)\n",
 		mb(mem.db), mb(mem.dbSize))
-	if o.unlimited {
+	if o.Unlimited {
 		fmt.Fprintf(w, "limit breaches:         %d (limits not enforced)\n", breaches)
 	} else {
 		fmt.Fprintf(w, "limit breaches:         %d\n", breaches)
 	}
 	fmt.Fprintf(w, "429s seen:              %d by the bot (%d sent by the server)\n", sent.RateLimited429, server429)
-	if !o.unlimited {
+	if !o.Unlimited {
 		rate := float64(msgs) / secs
 		fmt.Fprintf(w, "sustained send rate:    %.1f messages+edits/s, %.0f%% of Telegram's 30/s ceiling\n", rate, rate/30*100)
 	}
-	if o.db != "" {
+	if o.DB != "" {
 		fmt.Fprintf(w, "database:               %s (kept; the bot's log is %s)\n", dbPath, logPath)
 	} else {
 		fmt.Fprintln(w, "database:               a temporary file, removed")
 	}
 	ok := true
-	if o.partway {
+	if o.Partway {
 		ok = partway+completed == n
 	} else {
 		ok = completed == n
 	}
-	if !o.unlimited && breaches > 0 {
+	if !o.Unlimited && breaches > 0 {
 		ok = false
 	}
 	return ok
@@ -623,7 +574,7 @@ func (d *demoRun) respondent(ctx context.Context, i int) {
 	o := &organiser{
 		d:     d,
 		u:     d.srv.User(id),
-		rng:   rand.New(rand.NewPCG(d.o.seed, uint64(i))),
+		rng:   rand.New(rand.NewPCG(d.o.Seed, uint64(i))),
 		plans: map[survey.Cursor]*plan{},
 	}
 	status, err := o.run(ctx)
@@ -692,11 +643,18 @@ func (o *organiser) run(ctx context.Context) (string, error) {
 // pause waits as long as a person reading the question might (--think),
 // and reports false if ctx ended first.
 func (o *organiser) pause(ctx context.Context) bool {
-	d := o.d.o.think
+	d := o.d.o.Think
 	if d <= 0 {
 		return true
 	}
-	return sleepCtxFor(ctx, d/2+time.Duration(o.rng.Int64N(int64(d)+1)))
+	t := time.NewTimer(d/2 + time.Duration(o.rng.Int64N(int64(d)+1)))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // reacted reports whether the bot has answered the last action.
@@ -786,7 +744,7 @@ func (o *organiser) act(v telegramtest.ChatView) (string, error) {
 	if o.isThanks(v.Last) {
 		return "completed", nil
 	}
-	if o.d.o.partway && o.multiDone {
+	if o.d.o.Partway && o.multiDone {
 		return "partway", nil
 	}
 	if v.Last.ForceReply && v.Last.MessageID != o.answeredFR {
@@ -836,7 +794,7 @@ func (o *organiser) act(v telegramtest.ChatView) (string, error) {
 		o.tap(v, *agree, expectChange)
 		return "", nil
 	}
-	if o.d.o.partway && cur.Item != "" {
+	if o.d.o.Partway && cur.Item != "" {
 		return "partway", nil // reached the tools: the activities are answered
 	}
 	pl := o.plans[cur]
@@ -1126,16 +1084,16 @@ func (o *organiser) makePlan(pl *plan, cur survey.Cursor, chooses, toggles []but
 
 // reportHead prints the first lines of the demo's report: what ran, how
 // many finished, how long it took.
-func reportHead(w io.Writer, o demoOptions, how string, n, partway, completed int64, secs float64) {
+func reportHead(w io.Writer, o Options, how string, n, partway, completed int64, secs float64) {
 	mode := "Telegram's limits enforced"
-	if o.unlimited {
+	if o.Unlimited {
 		mode = "no limits (--unlimited)"
 	}
-	if o.think > 0 {
-		mode += fmt.Sprintf(", thinking about %s before each action", o.think)
+	if o.Think > 0 {
+		mode += fmt.Sprintf(", thinking about %s before each action", o.Think)
 	}
-	fmt.Fprintf(w, "toolmap demo: %d respondents, %s, seed %d%s\n", n, mode, o.seed, how)
-	if o.partway {
+	fmt.Fprintf(w, "toolmap demo: %d respondents, %s, seed %d%s\n", n, mode, o.Seed, how)
+	if o.Partway {
 		fmt.Fprintf(w, "part-way surveys:       %d of %d (each stopped after the activities question)\n", partway, n)
 	}
 	fmt.Fprintf(w, "completed surveys:      %d of %d\n", completed, n)
@@ -1184,7 +1142,7 @@ func procStatusKB(status []byte) (hwm, rss, anon, file int64) {
 // finish ends a demo run: the digest and export at the end, the first
 // failures on standard error, and the exit status.
 func (d *demoRun) finish(ctx context.Context, e env, ok bool, dbPath string, log *slog.Logger) error {
-	if err := demoEnding(ctx, e.stdout, d.srv, d.def, dbPath, d.o.out, log); err != nil {
+	if err := demoEnding(ctx, e.stdout, d.srv, d.def, dbPath, d.o.Out, log); err != nil {
 		fmt.Fprintf(e.stderr, "toolmap demo: the digest and export at the end failed: %v\n", err)
 		ok = false
 	}
@@ -1198,7 +1156,7 @@ func (d *demoRun) finish(ctx context.Context, e env, ok bool, dbPath string, log
 	}
 	d.mu.Unlock()
 	if !ok {
-		return exitError{1}
+		return ErrFailed
 	}
 	return nil
 }

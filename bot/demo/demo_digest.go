@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -11,9 +11,8 @@ import (
 	"strings"
 	"time"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
-
 	"toolmap/bot"
+	"toolmap/bot/jobs"
 	"toolmap/bot/telegramtest"
 	"toolmap/store"
 	"toolmap/survey"
@@ -22,7 +21,7 @@ import (
 )
 
 // demoChannel is the fake channel the demo posts its digest to.
-const demoChannel = "@toolmap_demo"
+const demoChannel bot.Channel = "@toolmap_demo"
 
 // demoEnding is the end of the demo, once the bot has stopped and its
 // figures are printed: it posts this week's digest to a fake channel, as
@@ -31,7 +30,7 @@ const demoChannel = "@toolmap_demo"
 func demoEnding(ctx context.Context, w io.Writer, srv *telegramtest.Server, def *survey.Definition, dbPath, out string, log *slog.Logger) error {
 	// The demo drops the fake server's chats to measure memory: make the
 	// channel now, with the bot as an admin allowed to post.
-	ch := srv.Channel(1, "toolmap demo coordinators", demoChannel)
+	ch := srv.Channel(1, "toolmap demo coordinators", string(demoChannel))
 	srv.SetMemberStatus(ch.ID(), srv.BotUser().ID, "administrator")
 	var err error
 	if out == "" {
@@ -48,21 +47,20 @@ func demoEnding(ctx context.Context, w io.Writer, srv *telegramtest.Server, def 
 	}
 	defer db.Close()
 
-	cfg := DefaultConfig()
-	cfg.Digest.Channel = demoChannel
-	api, err := tgbotapi.NewBotAPIWithClient(srv.Token(), srv.APIEndpoint(), bot.NewHTTPClient(ctx, 10*time.Second))
+	conn, err := bot.Dial(ctx, bot.Token(srv.Token()), bot.ConnectOptions{APIURL: srv.URL, RequestTimeout: 10 * time.Second})
 	if err != nil {
 		return fmt.Errorf("connect to the fake Bot API: %w", bot.Redact(err, srv.Token()))
 	}
-	if err := checkChannel(api, cfg.Digest.Channel); err != nil {
+	if err := bot.CheckChannel(conn, demoChannel); err != nil {
 		return err
 	}
 	period := report.PeriodOf(time.Now(), time.UTC) // this week: the demo's answers are from now
-	res, err := newDigestPoster(db, api, def, cfg, nil, log, nil).Post(ctx, period, false)
+	settings := jobs.DigestSettings{Location: time.UTC, MinCount: report.DefaultMinCount}
+	res, err := jobs.NewDigest(db, def, settings, bot.NewChannelPoster(conn, demoChannel, time.Second), jobs.DigestOptions{Logger: log}).Post(ctx, period, false)
 	if err != nil {
 		return err
 	}
-	if res.Outcome != outcomeSent {
+	if res.Outcome != jobs.OutcomeSent {
 		return fmt.Errorf("the digest was not posted: %s", res)
 	}
 	fmt.Fprintf(w, "\nDigest for %s posted to the fake channel %s (%d messages), as coordinators would read it:\n", period, demoChannel, len(res.MessageIDs))
@@ -83,11 +81,11 @@ func demoEnding(ctx context.Context, w io.Writer, srv *telegramtest.Server, def 
 	key := make([]byte, 32)
 	rand.Read(key)
 	zipPath := filepath.Join(out, "toolmap-export.zip")
-	var stats exportStats
-	err = writeFileAtomic(zipPath, func(f io.Writer) error {
+	var stats store.ExportCounts
+	err = store.WriteFileAtomic(zipPath, func(f io.Writer) error {
 		var err error
-		stats, err = exportTo(ctx, db, f, exportOptions{Defs: []*survey.Definition{def}, Key: key, Format: export.FormatZip,
-			Now: time.Now().UTC(), Spool: tempSpool(out)})
+		stats, err = db.WriteExport(ctx, f, store.ExportFile{Defs: []*survey.Definition{def}, Key: key, Format: export.FormatZip,
+			Now: time.Now().UTC(), SpoolDir: out})
 		return err
 	})
 	if err != nil {

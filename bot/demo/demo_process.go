@@ -1,12 +1,11 @@
-package main
+package demo
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,13 +18,10 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"toolmap/bot"
+	"toolmap/bot/adminsock"
 	"toolmap/bot/telegramtest"
 )
-
-// demoBotBinaryEnv names the toolmap binary "demo --bot-process" runs as
-// the bot, instead of os.Executable(): tests set it, as a test binary
-// cannot run "toolmap run".
-const demoBotBinaryEnv = "TOOLMAP_DEMO_BOT_BINARY"
 
 // demoStopWait is how long the bot process has to stop after SIGTERM.
 const demoStopWait = 10 * time.Second
@@ -38,20 +34,14 @@ type botProcess struct {
 	socket string        // its admin endpoint
 }
 
-// startBotProcess writes a config for the bot into dir and starts this
-// binary as "toolmap run --config FILE" against srv, the token in its
+// startBotProcess writes a config for the bot into dir and starts the
+// toolmap binary as "toolmap run --config FILE" against srv, the token in its
 // environment and its log in logFile. The child is killed if the demo
 // process dies first.
-func startBotProcess(o demoOptions, srv *telegramtest.Server, dir, dbPath string, logFile *os.File) (*botProcess, error) {
-	exe := os.Getenv(demoBotBinaryEnv)
+func startBotProcess(o Options, srv *telegramtest.Server, dir, dbPath string, logFile *os.File) (*botProcess, error) {
+	exe := o.BotBinary
 	if exe == "" {
-		var err error
-		if exe, err = os.Executable(); err != nil {
-			return nil, fmt.Errorf("find the toolmap binary to run the bot: %w", err)
-		}
-		if strings.HasSuffix(exe, ".test") {
-			return nil, fmt.Errorf("%s is a test binary: set %s to a toolmap binary", exe, demoBotBinaryEnv)
-		}
+		return nil, errors.New("no toolmap binary to run the bot with (Options.BotBinary)")
 	}
 	abs := func(p string) (string, error) {
 		if p == "" {
@@ -63,12 +53,12 @@ func startBotProcess(o demoOptions, srv *telegramtest.Server, dir, dbPath string
 	if err != nil {
 		return nil, err
 	}
-	surveyPath, err := abs(o.survey)
+	surveyPath, err := abs(o.Survey)
 	if err != nil {
 		return nil, err
 	}
 	pacing := "on"
-	if o.unlimited {
+	if o.Unlimited {
 		pacing = "off"
 	}
 	socket := filepath.Join(dir, "admin.sock")
@@ -93,11 +83,11 @@ func startBotProcess(o demoOptions, srv *telegramtest.Server, dir, dbPath string
 	cmd := exec.Command(exe, "run", "--config", confPath)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, TokenEnv+"=") {
+		if !strings.HasPrefix(kv, bot.TokenEnv+"=") {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	cmd.Env = append(cmd.Env, TokenEnv+"="+srv.Token())
+	cmd.Env = append(cmd.Env, bot.TokenEnv+"="+srv.Token())
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start the bot process: %w", err)
@@ -131,25 +121,10 @@ func (p *botProcess) waitPolling(ctx context.Context, srv *telegramtest.Server) 
 }
 
 // health asks the bot's admin endpoint for /healthz.
-func (p *botProcess) health(ctx context.Context) (HealthReport, error) {
-	var h HealthReport
+func (p *botProcess) health(ctx context.Context) (adminsock.HealthReport, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, adminURL+"/healthz", nil)
-	if err != nil {
-		return h, err
-	}
-	c := adminClient(p.socket)
-	defer c.CloseIdleConnections()
-	resp, err := c.Do(req)
-	if err != nil {
-		return h, err
-	}
-	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
-		return h, fmt.Errorf("healthz: %w", err)
-	}
-	return h, nil
+	return adminsock.NewClient(p.socket).Health(ctx)
 }
 
 // stop sends SIGTERM and waits for the bot to exit, killing it if it takes
@@ -280,7 +255,7 @@ func (d *demoRun) withBotProcess(ctx context.Context, e env, dir, dbPath, logPat
 	go d.watchdog(watchdogDone)
 	start := time.Now()
 	var wg sync.WaitGroup
-	for i := range d.o.respondents {
+	for i := range d.o.Respondents {
 		wg.Go(func() { d.respondent(usersCtx, i) })
 	}
 	wg.Wait()
@@ -314,9 +289,9 @@ func (d *demoRun) withBotProcess(ctx context.Context, e env, dir, dbPath, logPat
 // processReport prints the results of a --bot-process run: what the fake
 // server saw, and the bot process's own figures. It returns false when
 // the run failed.
-func (d *demoRun) processReport(w io.Writer, elapsed time.Duration, h HealthReport, healthOK bool, bp procFigures, harness memory, dbPath, logPath string) bool {
+func (d *demoRun) processReport(w io.Writer, elapsed time.Duration, h adminsock.HealthReport, healthOK bool, bp procFigures, harness memory, dbPath, logPath string) bool {
 	o := d.o
-	n := int64(o.respondents)
+	n := int64(o.Respondents)
 	secs := elapsed.Seconds()
 	completed, partway := d.completed.Load(), d.partway.Load()
 	taps := d.taps.Load()
@@ -362,26 +337,26 @@ func (d *demoRun) processReport(w io.Writer, elapsed time.Duration, h HealthRepo
 	fmt.Fprintf(w, "  database:             %s resident in the bot process of a %s file (its pages mapped by bbolt; the kernel drops them first when memory is short)\n",
 		mb(bp.db), mb(harness.dbSize))
 	fmt.Fprintf(w, "demo process memory:    VmHWM %s (the fake Telegram and the organisers, not the bot)\n", mb(harness.hwm))
-	if o.unlimited {
+	if o.Unlimited {
 		fmt.Fprintf(w, "limit breaches:         %d (limits not enforced)\n", breaches)
 	} else {
 		fmt.Fprintf(w, "limit breaches:         %d\n", breaches)
 	}
 	fmt.Fprintf(w, "429s seen:              n/a by the bot (%d sent by the server)\n", d.srv.StatusCounts("")[429])
-	if !o.unlimited {
+	if !o.Unlimited {
 		rate := float64(msgs) / secs
 		fmt.Fprintf(w, "sustained send rate:    %.1f messages+edits/s, %.0f%% of Telegram's 30/s ceiling\n", rate, rate/30*100)
 	}
-	if o.db != "" {
+	if o.DB != "" {
 		fmt.Fprintf(w, "database:               %s (kept; the bot's log is %s)\n", dbPath, logPath)
 	} else {
 		fmt.Fprintln(w, "database:               a temporary file, removed")
 	}
 	ok := completed == n
-	if o.partway {
+	if o.Partway {
 		ok = partway+completed == n
 	}
-	if !o.unlimited && breaches > 0 {
+	if !o.Unlimited && breaches > 0 {
 		ok = false
 	}
 	return ok && healthOK

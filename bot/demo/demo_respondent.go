@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 // and an organiser who finishes after the give-back counts are rebuilt
 // from everyone's answers sees "groups like yours…". It returns the lines
 // to print.
-func (d *demoRun) showRespondentFeatures(ctx context.Context, jobs serveJobs) (string, error) {
+func (d *demoRun) showRespondentFeatures(ctx context.Context, bot Running) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	lang := d.def.PickLanguage("en")
@@ -52,7 +52,7 @@ func (d *demoRun) showRespondentFeatures(ctx context.Context, jobs serveJobs) (s
 	}); err != nil {
 		return "", err
 	}
-	if _, err := jobs.remind(time.Now().Add(25 * time.Hour)); err != nil {
+	if _, err := bot.Reminders.Queue(time.Now().Add(25 * time.Hour)); err != nil {
 		return "", err
 	}
 	hello := firstWords(d.def.Msg(lang, "reminder"))
@@ -63,10 +63,10 @@ func (d *demoRun) showRespondentFeatures(ctx context.Context, jobs serveJobs) (s
 	fmt.Fprintf(&b, "reminder (to someone who stopped after agreeing, a day later):\n  %s\n  %s\n", v.Last.Rendered, buttonRow(v.Last))
 
 	// One more organiser, after the counts are rebuilt.
-	if err := jobs.refreshPeers(); err != nil {
+	if err := bot.GiveBack.Run(ctx); err != nil {
 		return "", err
 	}
-	o := &organiser{d: d, u: d.srv.User(stragglerID + 1), rng: rand.New(rand.NewPCG(d.o.seed, 1<<40)), plans: map[survey.Cursor]*plan{}}
+	o := &organiser{d: d, u: d.srv.User(stragglerID + 1), rng: rand.New(rand.NewPCG(d.o.Seed, 1<<40)), plans: map[survey.Cursor]*plan{}}
 	if status, err := o.run(ctx); err != nil || status != "completed" {
 		return "", fmt.Errorf("one more organiser: %s %v", status, err)
 	}

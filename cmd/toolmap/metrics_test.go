@@ -102,30 +102,3 @@ func TestMetricsOverTheAdminSocket(t *testing.T) {
 		t.Errorf("toolmap_answers_total = %v, but the answer log has %d answers", v, sets)
 	}
 }
-
-// TestHealthReportsAStuckOutbox: an outbox that holds messages and
-// delivers none for over two minutes makes /healthz fail, as does a bot
-// that has not polled; an empty outbox is never stuck.
-func TestHealthReportsAStuckOutbox(t *testing.T) {
-	db := openStore(t, filepath.Join(t.TempDir(), "toolmap.db"))
-	defer db.Close()
-	st := newBotStore(db)
-	h := &health{b: bot.New(nil, nil, st, nil, nil), s: bot.NewSender(nil, st, nil), db: db, poll: 30 * time.Second}
-	t0 := time.Now()
-	rep, err := h.report(t0)
-	if err != nil || rep.OutboxStuck || rep.Polling || rep.OK {
-		t.Fatalf("before any poll, empty outbox: %+v %v", rep, err)
-	}
-	if err := db.Update(func(tx *store.Tx) error {
-		_, err := tx.Enqueue(1, []byte(`{}`))
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if rep, _ := h.report(t0.Add(time.Minute)); rep.OutboxStuck || rep.OutboxDepth != 1 {
-		t.Errorf("one minute with a queued message: %+v", rep)
-	}
-	if rep, _ := h.report(t0.Add(4 * time.Minute)); !rep.OutboxStuck {
-		t.Errorf("three minutes without a delivery: %+v", rep)
-	}
-}

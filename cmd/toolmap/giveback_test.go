@@ -34,11 +34,3 @@ func TestEndToEndGiveBack(t *testing.T) {
 		t.Errorf("give-back with five responses:\n%s", m.Rendered)
 	}
 }
-
-func TestChannelLink(t *testing.T) {
-	for in, want := range map[ChatRef]string{"@toolmap_digest": "https://t.me/toolmap_digest", "-1001234567890": "", "": ""} {
-		if got := channelLink(in); got != want {
-			t.Errorf("channelLink(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

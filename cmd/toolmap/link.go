@@ -2,20 +2,13 @@ package main
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"os"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
-
 	"toolmap/bot"
-	"toolmap/survey"
 )
 
 func init() {
@@ -25,29 +18,6 @@ func init() {
 		summary: "print the t.me link that counts respondents under SOURCE (a flyer, a partner)",
 		run:     runLink,
 	})
-}
-
-// referrals makes the personal links offered to respondents who finish.
-type referrals struct {
-	secret   []byte // the database's referral secret
-	username string // the bot's username, for the link
-}
-
-// code returns a respondent's personal referral payload, "r-" and 12
-// base64url characters of an HMAC of their id: it cannot be turned back
-// into the id without the secret, which stays in the database.
-func (r referrals) code(id survey.RespondentID) string {
-	m := hmac.New(sha256.New, r.secret)
-	m.Write(strconv.AppendInt(nil, int64(id), 10))
-	return "r-" + base64.RawURLEncoding.EncodeToString(m.Sum(nil))[:12]
-}
-
-// link returns a respondent's personal link; "" without a bot username.
-func (r referrals) link(id survey.RespondentID) string {
-	if r.username == "" {
-		return ""
-	}
-	return "https://t.me/" + r.username + "?start=" + r.code(id)
 }
 
 // sourcePattern is what a deep-link payload may hold (Telegram: 1 to 64
@@ -112,11 +82,9 @@ func botUsername(ctx context.Context, cfg Config, getenv func(string) string) (s
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	client := bot.NewHTTPClient(ctx, 15*time.Second)
-	endpoint := strings.TrimRight(cfg.Telegram.APIURL, "/") + "/bot%s/%s"
-	api, err := tgbotapi.NewBotAPIWithClient(token, endpoint, client)
+	conn, err := bot.Dial(ctx, token, bot.ConnectOptions{APIURL: cfg.Telegram.APIURL, RequestTimeout: 15 * time.Second})
 	if err != nil {
-		return "", fmt.Errorf("ask Telegram for the bot's username: %w", bot.Redact(err, token))
+		return "", fmt.Errorf("ask Telegram for the bot's username: %w", bot.Redact(err, string(token)))
 	}
-	return api.Self.UserName, nil
+	return conn.Username(), nil
 }
