@@ -61,4 +61,6 @@ func TestChatResendWithoutChannel(t *testing.T) {
 
 type noChannelOffice struct{ Office }
 
-func (noChannelOffice) Repost(context.Context, report.Period) (string, error) { return "", ErrNoChannel }
+func (noChannelOffice) Repost(context.Context, report.Period) (string, error) {
+	return "", ErrNoChannel
+}

@@ -104,13 +104,13 @@ func TestRemindDue(t *testing.T) {
 	}
 	// With max 2, the second one comes a delay after the first.
 	pol.Max = 2
-	if n, err := remind(at.Add(23*time.Hour)); n != 0 || err != nil {
+	if n, err := remind(at.Add(23 * time.Hour)); n != 0 || err != nil {
 		t.Errorf("second reminder before the delay: %d %v", n, err)
 	}
-	if n, err := remind(at.Add(25*time.Hour)); n != 2 || err != nil {
+	if n, err := remind(at.Add(25 * time.Hour)); n != 2 || err != nil {
 		t.Errorf("second reminder: %d %v; want 2", n, err)
 	}
-	if n, err := remind(at.Add(100*time.Hour)); n != 0 || err != nil {
+	if n, err := remind(at.Add(100 * time.Hour)); n != 0 || err != nil {
 		t.Errorf("third reminder with max 2: %d %v", n, err)
 	}
 }

@@ -256,7 +256,6 @@ func configError(path string, err error) error {
 	return errors.New(strings.Join(out, "\n"))
 }
 
-
 // DigestConfig is the digest section of the configuration file.
 type DigestConfig struct {
 	// Timezone is the zone the weeks are counted in, such as
@@ -412,7 +411,6 @@ func (c RemindersConfig) problems(digestTZ string) []string {
 	}
 	return out
 }
-
 
 // BackupConfig is the backup section of the configuration file: backups
 // the running bot takes on its own.

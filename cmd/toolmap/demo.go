@@ -139,4 +139,3 @@ func hiddenProfileFlags(args []string) (rest []string, cpu, mem string) {
 	}
 	return rest, cpu, mem
 }
-
