@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -17,7 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"toolmap/bot"
 	"toolmap/bot/telegramtest"
+	"toolmap/cmd/surveyfile"
 	"toolmap/store"
 	"toolmap/survey"
 )
@@ -32,7 +34,7 @@ import (
 // The short form (a few kills of a short survey) runs with go test ./...;
 // the long form is, for example:
 //
-//	go test ./cmd/toolmap -run TestCrashHarness -v -crash.kills=50 -crash.gap=120 -crash.respondents=40 -crash.quiet=30s -crash.survey=default -crash.budget=20m -timeout 25m
+//	go test ./bot/demo -run TestCrashHarness -v -crash.kills=50 -crash.gap=120 -crash.respondents=40 -crash.quiet=30s -crash.survey=default -crash.budget=20m -timeout 25m
 var (
 	crashKills       = flag.Int("crash.kills", 3, "TestCrashHarness: how many times to kill -9 the bot")
 	crashRespondents = flag.Int("crash.respondents", 8, "TestCrashHarness: simulated organisers")
@@ -102,7 +104,7 @@ questions:
 func buildToolmap(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "toolmap")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd := exec.Command("go", "build", "-o", bin, "toolmap/cmd/toolmap")
 	cmd.Env = append(os.Environ(), "GOFLAGS=")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -129,7 +131,7 @@ func (c *child) start() {
 	}
 	defer logf.Close()
 	c.cmd = exec.Command(c.bin, "run", "--config", c.config)
-	c.cmd.Env = append(os.Environ(), TokenEnv+"="+c.token)
+	c.cmd.Env = append(os.Environ(), bot.TokenEnv+"="+c.token)
 	c.cmd.Stdout, c.cmd.Stderr = logf, logf
 	if err := c.cmd.Start(); err != nil {
 		c.t.Fatal(err)
@@ -197,12 +199,12 @@ func TestCrashHarness(t *testing.T) {
 		}
 		surveyLine = "survey: survey.yaml"
 		var err error
-		if def, err = loadSurvey(filepath.Join(dir, "survey.yaml")); err != nil {
+		if def, err = surveyfile.Load(filepath.Join(dir, "survey.yaml")); err != nil {
 			t.Fatal(err)
 		}
 	case "default":
 		var err error
-		if def, err = loadSurvey(""); err != nil {
+		if def, err = surveyfile.Default(); err != nil {
 			t.Fatal(err)
 		}
 	default:
@@ -225,7 +227,7 @@ func TestCrashHarness(t *testing.T) {
 	c.start()
 
 	n := *crashRespondents
-	d := &demoRun{o: demoOptions{seed: seed}, def: def, srv: srv,
+	d := &demoRun{o: Options{Seed: seed}, def: def, srv: srv,
 		thanks: firstWords(def.Text(def.Thanks, def.PickLanguage("en"))), stalled: make(chan struct{})}
 	ids := make([]int64, n)
 	for i := range ids {
@@ -307,7 +309,7 @@ func TestCrashHarness(t *testing.T) {
 
 	// At the end: every respondent completed once, nothing twice, and the
 	// file passes bbolt's check.
-	counts, err := checkFile(dbPath)
+	counts, err := store.CheckFile(dbPath)
 	if err != nil {
 		t.Fatalf("the database fails its check: %v", err)
 	}
@@ -384,14 +386,14 @@ func checkAcknowledged(t *testing.T, dbPath string, srv *telegramtest.Server, d 
 	if err := db.Check(); err != nil {
 		t.Errorf("after a kill: %v", err)
 	}
-	items, err := db.Outbox(1 << 30)
+	items, err := db.Pending(0)
 	if err != nil {
 		t.Errorf("read the outbox: %v", err)
 		return 0
 	}
 	pending := map[int64]int{}
 	for _, it := range items {
-		pending[it.ChatID]++
+		pending[it.Out.ChatID]++
 	}
 	checked := 0
 	for _, id := range ids {
@@ -480,7 +482,7 @@ func crashOrganiser(ctx context.Context, d *demoRun, i int) bool {
 	o := &organiser{
 		d:     d,
 		u:     d.srv.User(id),
-		rng:   rand.New(rand.NewPCG(d.o.seed, uint64(i))),
+		rng:   rand.New(rand.NewPCG(d.o.Seed, uint64(i))),
 		plans: map[survey.Cursor]*plan{},
 	}
 	for attempt := 0; ctx.Err() == nil; attempt++ {

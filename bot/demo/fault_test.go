@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -11,12 +11,14 @@ import (
 	"time"
 
 	"toolmap/bot/telegramtest"
+	"toolmap/cmd/surveyfile"
 	"toolmap/store"
 	"toolmap/survey"
 )
 
-// The fault harness: the bot (in this process, with Telegram's limits
-// enforced by the fake server and the sender's production pacing) serves
+// The fault harness: the bot (the real toolmap binary, as in the crash
+// harness, with Telegram's limits enforced by the fake server and the
+// sender's production pacing) serves
 // simulated organisers while about a fifth of the Bot API calls fail: 429
 // with retry_after, 500, an HTML 502, a reset connection, and a hanging
 // long poll; then the faults stop. Everyone must finish, nothing may be
@@ -25,27 +27,38 @@ import (
 //
 // The long form, for example:
 //
-//	go test ./cmd/toolmap -run TestFaultHarness -v -fault.respondents=30 -fault.calls=2000
+//	go test ./bot/demo -run TestFaultHarness -v -fault.respondents=30 -fault.calls=2000
 var (
 	faultRespondents = flag.Int("fault.respondents", 6, "TestFaultHarness: simulated organisers")
 	faultCalls       = flag.Int("fault.calls", 150, "TestFaultHarness: Bot API calls that may fail before the faults stop")
 )
 
 func TestFaultHarness(t *testing.T) {
-	h := newHarness(t, telegramtest.Options{Limits: telegramtest.Limits{Enforce: true}})
-	h.stop()
-	surveyPath := filepath.Join(t.TempDir(), "survey.yaml")
+	t.Parallel() // the bot is another process: this test mostly waits
+	srv := telegramtest.NewServer(telegramtest.Options{Limits: telegramtest.Limits{Enforce: true}})
+	defer srv.Close()
+	dir := t.TempDir()
+	surveyPath := filepath.Join(dir, "survey.yaml")
 	if err := os.WriteFile(surveyPath, []byte(crashSurveyYAML), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	h.cfg.Survey = surveyPath
-	h.start()
-	def, err := loadSurvey(surveyPath)
+	def, err := surveyfile.Load(surveyPath)
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfgPath := filepath.Join(dir, "toolmap.yaml")
+	cfg := "survey: survey.yaml\ndatabase: toolmap.db\ntelegram:\n  api_url: " + srv.URL + "\n  poll_timeout: 2s\n  request_timeout: 5s\n"
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := &child{t: t, bin: buildToolmap(t), config: cfgPath, token: srv.Token(), logPath: filepath.Join(dir, "bot.log")}
+	c.start()
+	startCtx, started := context.WithTimeout(context.Background(), time.Minute)
+	defer started()
+	if err := srv.WaitFor(startCtx, func(s *telegramtest.Server) bool { return s.CallCount("getUpdates") > 0 }); err != nil {
+		t.Fatalf("the bot did not poll: %v\n%s", err, tail(c.logPath))
+	}
 
-	srv := h.srv
 	srv.StartChaos(telegramtest.Chaos{
 		Seed:  uint64(time.Now().UnixNano()),
 		Rate:  0.2,
@@ -65,7 +78,7 @@ func TestFaultHarness(t *testing.T) {
 	srv.Fail("answerCallbackQuery", telegramtest.ConnReset(), 1)
 
 	n := *faultRespondents
-	d := &demoRun{o: demoOptions{seed: 7}, def: def, srv: srv,
+	d := &demoRun{o: Options{Seed: 7}, def: def, srv: srv,
 		thanks: firstWords(def.Text(def.Thanks, def.PickLanguage("en"))), stalled: make(chan struct{})}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -79,7 +92,7 @@ func TestFaultHarness(t *testing.T) {
 	}
 	wg.Wait()
 	if got := d.completed.Load(); got != int64(n) || len(d.failures) > 0 {
-		t.Fatalf("%d of %d organisers completed; failures: %v\nlogs:\n%s", got, n, d.failures, h.logs.String())
+		t.Fatalf("%d of %d organisers completed; failures: %v\nlogs:\n%s", got, n, d.failures, tail(c.logPath))
 	}
 	srv.StopChaos()
 
@@ -98,7 +111,13 @@ func TestFaultHarness(t *testing.T) {
 	if b := srv.Breaches(); len(b) > 0 {
 		t.Errorf("%d limit breaches, want none; first: %+v", len(b), b[0])
 	}
-	logs := h.logs.String()
+	// Nothing lost, nothing twice.
+	c.stop()
+	data, err := os.ReadFile(c.logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := string(data)
 	if strings.Contains(logs, srv.Token()) {
 		t.Errorf("the token appears in the logs")
 	}
@@ -108,9 +127,11 @@ func TestFaultHarness(t *testing.T) {
 		}
 	}
 
-	// Nothing lost, nothing twice.
-	h.stop()
-	db := h.openStore()
+	db, err := store.Open(filepath.Join(dir, "toolmap.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
 	if err := db.Check(); err != nil {
 		t.Fatal(err)
 	}
