@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"toolmap/bot"
 	"toolmap/bot/telegramtest"
 	"toolmap/store"
 )
@@ -135,10 +135,7 @@ func TestCheckFindsProblems(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 200 {
-		if err := s.Update(func(tx *store.Tx) error {
-			_, err := tx.Enqueue(int64(i), bytes.Repeat([]byte{'x'}, 200))
-			return err
-		}); err != nil {
+		if err := s.Enqueue(bot.Outgoing{Kind: bot.OutSend, ChatID: int64(i), Text: strings.Repeat("x", 200)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -203,7 +200,7 @@ func TestScheduledBackupsAtStart(t *testing.T) {
 	h.start()
 	select {
 	case path := <-got:
-		if _, err := checkFile(path); err != nil {
+		if _, err := store.CheckFile(path); err != nil {
 			t.Errorf("the scheduled backup fails its check: %v", err)
 		}
 	case <-time.After(10 * time.Second):

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"toolmap/bot/jobs"
 )
 
 // TestConfigDigestAndAdmin reads the new keys, and reports bad ones with
@@ -32,7 +33,7 @@ func TestConfigDigestAndAdmin(t *testing.T) {
 	if err != nil || cfg.Digest.Channel.ID() != -1001234567890 || cfg.Digest.Channel.Name() != "" {
 		t.Errorf("numeric channel: %v %v", cfg.Digest.Channel, err)
 	}
-	if cfg.Digest.Schedule != DefaultDigestSchedule {
+	if cfg.Digest.Schedule != jobs.DefaultDigestSchedule {
 		t.Errorf("default schedule %q", cfg.Digest.Schedule)
 	}
 	for _, tc := range []struct{ body, want string }{

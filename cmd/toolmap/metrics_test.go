@@ -1,15 +1,13 @@
 package main
 
 import (
-	"io"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"toolmap/bot"
+	"bytes"
+	"toolmap/bot/adminsock"
 	"toolmap/bot/telegramtest"
 	"toolmap/store"
 )
@@ -17,16 +15,11 @@ import (
 // scrapeMetrics reads /metrics over the admin socket.
 func (h *harness) scrapeMetrics() string {
 	h.t.Helper()
-	resp, err := adminClient(h.cfg.AdminSocket()).Get(adminURL + "/metrics")
-	if err != nil {
-		h.t.Fatal(err)
+	var body bytes.Buffer
+	if _, _, err := adminsock.NewClient(h.cfg.AdminSocket()).Stream(h.t.Context(), "/metrics", nil, &body); err != nil && !strings.Contains(err.Error(), "ended early") {
+		h.t.Fatalf("GET /metrics: %v\n%s", err, body.String())
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != 200 {
-		h.t.Fatalf("GET /metrics: %d %v\n%s", resp.StatusCode, err, body)
-	}
-	return string(body)
+	return body.String()
 }
 
 // metricValue returns the value of the sample whose name and labels
