@@ -377,7 +377,8 @@ func TestDigestResponsesOdd(t *testing.T) {
 		{`{"a":"x"} extra`, true, false}, // CountStarted stops at the end of the object
 		{`{"answers":{"k":{"skipped":"yes"}}}`, true, false},
 		{`{"a":"` + "\x01" + `"}`, true, true},
-		{`{"a":` + strings.Repeat("[", 2000) + strings.Repeat("]", 2000) + `}`, true, true},
+		// Deeper than the decoder's own reading goes: encoding/json reads it.
+		{`{"a":` + strings.Repeat("[", 2000) + strings.Repeat("]", 2000) + `}`, false, false},
 		{`{"status":"active","started_at":"soon"}`, false, true},
 	} {
 		db := withRaw(t, empty, []byte(tc.in), []byte(tc.in))
