@@ -284,10 +284,10 @@ func (b *Bot) answerCallbacks(ctx context.Context) {
 
 var payloadPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
-// HandleUpdate handles one update: it works out what the user did,
+// handleUpdate handles one update: it works out what the user did,
 // commits the effect in one transaction and wakes the sender. A duplicate
 // changes nothing. It returns an error only when nothing was committed.
-func (b *Bot) HandleUpdate(u tgbotapi.Update) error {
+func (b *Bot) handleUpdate(u tgbotapi.Update) error {
 	_, err := b.handleBatch([]tgbotapi.Update{u})
 	return err
 }

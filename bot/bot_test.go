@@ -161,7 +161,7 @@ var (
 
 func mustHandle(t testing.TB, b *Bot, u tgbotapi.Update) {
 	t.Helper()
-	if err := b.HandleUpdate(u); err != nil {
+	if err := b.handleUpdate(u); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -334,7 +334,7 @@ func FuzzUpdates(f *testing.F) {
 				upd = tgbotapi.Update{UpdateID: u.next + 1}
 				u.next++
 			}
-			if err := b.HandleUpdate(upd); err != nil {
+			if err := b.handleUpdate(upd); err != nil {
 				t.Fatalf("update %d: %v", upd.UpdateID, err)
 			}
 		}

@@ -29,7 +29,7 @@ type Conn struct {
 // defaults in brackets.
 type ConnectOptions struct {
 	APIURL         string        // the Bot API server [https://api.telegram.org]
-	RequestTimeout time.Duration // bounds a request of the loop, a post or an upload [DefaultHTTPTimeout]
+	RequestTimeout time.Duration // bounds a request of the loop, a post or an upload [defaultHTTPTimeout]
 	SendTimeout    time.Duration // bounds a request of the sender [15 s]
 	// Transport, if set, wraps each client's transport (to time requests).
 	Transport func(http.RoundTripper) http.RoundTripper
@@ -49,12 +49,12 @@ func Dial(ctx context.Context, token Token, o ConnectOptions) (*Conn, error) {
 	if o.SendTimeout <= 0 {
 		o.SendTimeout = 15 * time.Second
 	}
-	client := func(ctx context.Context, timeout time.Duration) *HTTPClient {
-		var rt http.RoundTripper = NewTransport()
+	client := func(ctx context.Context, timeout time.Duration) *httpClient {
+		var rt http.RoundTripper = newTransport()
 		if o.Transport != nil {
 			rt = o.Transport(rt)
 		}
-		return WrapHTTPClient(ctx, &http.Client{Transport: rt, Timeout: timeout})
+		return wrapHTTPClient(ctx, &http.Client{Transport: rt, Timeout: timeout})
 	}
 	endpoint := strings.TrimRight(o.APIURL, "/") + "/bot%s/%s"
 	api, err := tgbotapi.NewBotAPIWithClient(string(token), endpoint, client(ctx, o.RequestTimeout))

@@ -20,7 +20,7 @@ func TestMyData(t *testing.T) {
 	srv := telegramtest.NewServer(telegramtest.Options{})
 	t.Cleanup(srv.Close)
 	ctx, cancel := context.WithCancel(context.Background())
-	api, err := tgbotapi.NewBotAPIWithClient(srv.Token(), srv.APIEndpoint(), NewHTTPClient(ctx, 5*time.Second))
+	api, err := tgbotapi.NewBotAPIWithClient(srv.Token(), srv.APIEndpoint(), newHTTPClient(ctx, 5*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -249,7 +249,7 @@ func (l *senderLogs) classes(t testing.TB, msg string) []string {
 }
 
 // senderRig is a fake Bot API server, an outbox and a Sender using the real
-// tgbotapi client through WrapHTTPClient.
+// tgbotapi client through wrapHTTPClient.
 type senderRig struct {
 	srv    *telegramtest.Server
 	ob     *senderOutbox
@@ -270,7 +270,7 @@ func newSenderRig(t testing.TB, so telegramtest.Options, opts SenderOptions, rt 
 	for _, wrap := range rt {
 		hc.Transport = wrap(hc.Transport)
 	}
-	api, err := tgbotapi.NewBotAPIWithClient(r.srv.Token(), r.srv.APIEndpoint(), WrapHTTPClient(r.ctx, hc))
+	api, err := tgbotapi.NewBotAPIWithClient(r.srv.Token(), r.srv.APIEndpoint(), wrapHTTPClient(r.ctx, hc))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -205,63 +205,6 @@ func (tx *Tx) EndDigest(period string, state DigestState, messageIDs []int, reas
 	return tx.putDigest(r)
 }
 
-// Digest returns the record of period, and whether there is one.
-func (db *DB) Digest(period string) (DigestRecord, bool, error) {
-	var (
-		r  DigestRecord
-		ok bool
-	)
-	err := db.View(func(tx *Tx) error {
-		var err error
-		r, ok, err = tx.Digest(period)
-		return err
-	})
-	return r, ok, err
-}
-
-// Digests returns every digest record, oldest period first.
-func (db *DB) Digests() ([]DigestRecord, error) {
-	var out []DigestRecord
-	err := db.View(func(tx *Tx) error {
-		b, err := tx.digestBucket()
-		if err != nil || b == nil {
-			return err
-		}
-		return b.ForEach(func(k, v []byte) error {
-			var r DigestRecord
-			if err := json.Unmarshal(v, &r); err != nil {
-				return db.corrupt(fmt.Sprintf("the digest record of %s", k), err)
-			}
-			r.Period = string(k)
-			out = append(out, r)
-			return nil
-		})
-	})
-	return out, err
-}
-
-// BeginDigest runs Tx.BeginDigest in its own transaction, at the time of
-// the database's clock.
-func (db *DB) BeginDigest(period string) (DigestAction, error) {
-	var a DigestAction
-	err := db.Update(func(tx *Tx) error {
-		var err error
-		a, err = tx.BeginDigest(period, db.now())
-		return err
-	})
-	return a, err
-}
-
-// ForceDigest runs Tx.ForceDigest in its own transaction.
-func (db *DB) ForceDigest(period string) error {
-	return db.Update(func(tx *Tx) error { return tx.ForceDigest(period, db.now()) })
-}
-
-// EndDigest runs Tx.EndDigest in its own transaction.
-func (db *DB) EndDigest(period string, state DigestState, messageIDs []int, reason string) error {
-	return db.Update(func(tx *Tx) error { return tx.EndDigest(period, state, messageIDs, reason, db.now()) })
-}
-
 // CountStarted counts the sessions started in [from, to) whose respondent
 // agreed to the consent notice, finished or not; a zero from or to leaves
 // that end open. Sessions still at the notice are not counted, nor those

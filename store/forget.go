@@ -22,11 +22,6 @@ type Forgotten struct {
 	Referral          bool // their personal referral code
 }
 
-// Any reports whether anything was deleted.
-func (f Forgotten) Any() bool {
-	return f.Session || f.Response || f.LogEntries > 0 || f.Outbox > 0 || f.Seen > 0 || f.Chat || f.Referral
-}
-
 // Forget deletes every record keyed to a respondent, whose private chat
 // has the same id: the session, the response and its key, the answer-log
 // entries, the messages queued to the chat, the keys of the chat's handled

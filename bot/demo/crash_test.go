@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"go.etcd.io/bbolt"
 
 	"toolmap/bot"
 	"toolmap/bot/telegramtest"
@@ -352,10 +355,7 @@ func TestCrashHarness(t *testing.T) {
 			posts++
 		}
 	}
-	records, err := db.Digests()
-	if err != nil {
-		t.Fatal(err)
-	}
+	records := digestRecords(t, dbPath)
 	sent := 0
 	for _, r := range records {
 		if r.State == store.DigestSent {
@@ -575,4 +575,31 @@ func thanked(d *demoRun, id int64) bool {
 		}
 	}
 	return false
+}
+
+// digestRecords reads every digest record of the database at path (the
+// store reads one period's at a time), from the file with bbolt.
+func digestRecords(t *testing.T, path string) []store.DigestRecord {
+	t.Helper()
+	b, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var out []store.DigestRecord
+	err = b.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket([]byte("digests")).ForEach(func(k, v []byte) error {
+			var r store.DigestRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return err
+			}
+			r.Period = string(k)
+			out = append(out, r)
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -209,7 +209,7 @@ func TestDigestAmbiguous(t *testing.T) {
 	now := monday0900.Add(50 * time.Hour)
 	h, ch, dw := digestBot(t, now, func(h *harness) {
 		db := openStore(t, h.cfg.Database)
-		if err := db.ForceDigest("2026-W47"); err != nil { // an attempt in flight at a crash
+		if err := db.Update(func(tx *store.Tx) error { return tx.ForceDigest("2026-W47", time.Now()) }); err != nil { // an attempt in flight at a crash
 			t.Fatal(err)
 		}
 		db.Close()
@@ -253,7 +253,12 @@ func TestDigestAmbiguous(t *testing.T) {
 		period string
 		state  store.DigestState
 	}{{"2026-W47", store.DigestSent}, {"2026-W46", store.DigestAmbiguous}} {
-		r, _, err := db.Digest(tc.period)
+		var r store.DigestRecord
+		err := db.View(func(tx *store.Tx) error {
+			var err error
+			r, _, err = tx.Digest(tc.period)
+			return err
+		})
 		if err != nil || r.State != tc.state {
 			t.Errorf("%s: %+v %v, want %s", tc.period, r, err, tc.state)
 		}
