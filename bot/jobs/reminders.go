@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"toolmap/bot"
@@ -20,21 +21,25 @@ type Reminders struct {
 	policy bot.ReminderPolicy
 	spread time.Duration
 	waker  bot.Waker // the sender, woken when reminders are queued; may be nil
+	log    *slog.Logger
 	now    func() time.Time
 }
 
 // NewReminders returns the reminder job over db. spread is the gap between
-// two reminders of one round; now is the clock (nil: time.Now).
-func NewReminders(db *store.DB, def *survey.Definition, p bot.ReminderPolicy, spread time.Duration, waker bot.Waker, now func() time.Time) *Reminders {
+// two reminders of one round; log and now may be nil (discard, time.Now).
+func NewReminders(db *store.DB, def *survey.Definition, p bot.ReminderPolicy, spread time.Duration, waker bot.Waker, log *slog.Logger, now func() time.Time) *Reminders {
 	if now == nil {
 		now = time.Now
 	}
-	return &Reminders{db: db, def: def, policy: p, spread: spread, waker: waker, now: now}
+	return &Reminders{db: db, def: def, policy: p, spread: spread, waker: waker, log: logOf(log), now: now}
 }
 
 // Run queues the reminders due now.
 func (r *Reminders) Run(ctx context.Context) error {
-	_, err := r.Queue(r.now())
+	n, err := r.Queue(r.now())
+	if n > 0 {
+		r.log.Info("queued reminders", "count", n)
+	}
 	return err
 }
 

@@ -59,7 +59,7 @@ func TestRemindDue(t *testing.T) {
 	pol := bot.ReminderPolicy{After: 24 * time.Hour, Max: 1, Location: ny, From: 9 * 60, To: 20 * 60}
 	const spread = 2 * time.Second
 	remind := func(now time.Time) (int, error) {
-		return NewReminders(db, def, pol, spread, nil, nil).Queue(now)
+		return NewReminders(db, def, pol, spread, nil, nil, nil).Queue(now)
 	}
 	// jNow is 09:00 UTC, 04:00 in New York.
 	for _, c := range []struct {
