@@ -30,7 +30,7 @@ type AdminCommand struct {
 	Arg    string // what followed the command, trimmed
 }
 
-// Admin carries out privileged commands; cmd/toolmap implements it.
+// Admin carries out privileged commands; ChatAdmin (admin_chat.go) implements it.
 type Admin interface {
 	// Role returns what userID may do.
 	Role(userID int64) Role

@@ -68,7 +68,7 @@ type TelegramConfig struct {
 	// Telegram; the running bot always asks (getMe).
 	Username string `yaml:"username"`
 	// Pacing off stops pacing sends under Telegram's limits: only for a
-	// self-hosted or fake Bot API server in load tests (config_tuning.go).
+	// self-hosted or fake Bot API server in load tests.
 	Pacing Pacing `yaml:"pacing"`
 }
 
@@ -88,7 +88,7 @@ type AdminConfig struct {
 	// database file's name with ".sock" added.
 	Socket string `yaml:"socket"`
 	// Users are the Telegram user ids of the admins: /digest, /stats,
-	// /digest_resend, and alerts about the digest (see digest_post.go).
+	// /digest_resend, and alerts about the digest (see bot/jobs/digest.go).
 	Users []int64 `yaml:"users"`
 	// Researchers are the Telegram user ids allowed /export.
 	Researchers []int64 `yaml:"researchers"`
