@@ -88,14 +88,19 @@ func digestPart(s survey.Session) survey.Session {
 }
 
 // decodeSession decodes a stored session or response with a pooled
-// decoder; what names it in the error, which matches ErrCorrupt.
-func (db *DB) decodeSession(v []byte, p part, what string, args ...any) (survey.Session, error) {
+// decoder. An error matches ErrCorrupt: the record is a session of
+// respondent id, or with response its response.
+func (db *DB) decodeSession(v []byte, p part, id survey.RespondentID, response bool) (survey.Session, error) {
 	var s survey.Session
 	d := sessionDecoders.Get().(*sessionDecoder)
 	err := d.decodeSession(v, &s, p)
 	sessionDecoders.Put(d)
 	if err != nil {
-		return survey.Session{}, db.corrupt(fmt.Sprintf(what, args...), err)
+		what := "session"
+		if response {
+			what = "response"
+		}
+		return survey.Session{}, db.corrupt(fmt.Sprintf("the %s of respondent %d", what, id), err)
 	}
 	return s, nil
 }

@@ -214,7 +214,7 @@ func (db *DB) CountStarted(from, to time.Time) (int, error) {
 	n := 0
 	err := db.view(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
-			s, err := db.decodeSession(v, partStart, "the session of respondent %d", int64(binary.BigEndian.Uint64(k)))
+			s, err := db.decodeSession(v, partStart, survey.RespondentID(binary.BigEndian.Uint64(k)), false)
 			if err != nil {
 				return err
 			}
@@ -236,7 +236,7 @@ func (db *DB) CountStarted(from, to time.Time) (int, error) {
 // fn runs inside a read transaction: keep it short.
 func (db *DB) DigestResponses(from, to time.Time, fn func(survey.RespondentID, survey.Session) error) error {
 	return db.scanResponses(from, to, func(id survey.RespondentID, v []byte) error {
-		s, err := db.decodeSession(v, partDigest, "the response of respondent %d", id)
+		s, err := db.decodeSession(v, partDigest, id, true)
 		if err != nil {
 			return err
 		}

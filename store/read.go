@@ -32,7 +32,7 @@ func (db *DB) Session(id survey.RespondentID) (survey.Session, bool, error) {
 // it short. An error from fn stops the scan and is returned.
 func (db *DB) Responses(from, to time.Time, fn func(survey.RespondentID, survey.Session) error) error {
 	return db.scanResponses(from, to, func(id survey.RespondentID, v []byte) error {
-		s, err := db.decodeSession(v, partAll, "the response of respondent %d", id)
+		s, err := db.decodeSession(v, partAll, id, true)
 		if err != nil {
 			return err
 		}

@@ -67,7 +67,7 @@ func (db *DB) Retain(cut time.Time) (RetainStats, error) {
 				}
 				return nil
 			}
-			s, err := db.decodeSession(v, partAll, "the session of respondent %d", id)
+			s, err := db.decodeSession(v, partAll, id, false)
 			if err != nil {
 				return err
 			}

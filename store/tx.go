@@ -110,7 +110,7 @@ func (tx *Tx) Session(id survey.RespondentID) (survey.Session, bool, error) {
 	if v == nil {
 		return survey.Session{}, false, nil
 	}
-	s, err := tx.db.decodeSession(v, partAll, "the session of respondent %d", id)
+	s, err := tx.db.decodeSession(v, partAll, id, false)
 	return s, err == nil, err
 }
 

@@ -22,7 +22,7 @@ func (db *DB) Unfinished(before time.Time) ([]survey.RespondentID, error) {
 				return db.corrupt("a session key", fmt.Errorf("%d bytes, want 8", len(k)))
 			}
 			id := survey.RespondentID(binary.BigEndian.Uint64(k))
-			s, err := db.decodeSession(v, partAll, "the session of respondent %d", id)
+			s, err := db.decodeSession(v, partAll, id, false)
 			if err != nil {
 				return err
 			}
