@@ -36,8 +36,14 @@ type Func func(ctx context.Context) error
 func (f Func) Run(ctx context.Context) error { return f(ctx) }
 
 // Every is the schedule of a job run every d (at least a second) from
-// when the scheduler starts.
-func Every(d time.Duration) cron.Schedule { return cron.Every(d) }
+// when the scheduler starts; with d <= 0, never (only at start, with
+// AtStart).
+func Every(d time.Duration) cron.Schedule {
+	if d <= 0 {
+		return nil
+	}
+	return cron.Every(d)
+}
 
 // Option changes how a job is scheduled.
 type Option func(*entry)

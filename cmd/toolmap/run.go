@@ -49,6 +49,14 @@ itself. Create the bot and get its token from @BotFather (see README.md).`)
 	return serve(ctx, cfg, os.Getenv, log, nil)
 }
 
+// The store is the bot's: its update loop's Store, its sender's Outbox,
+// and the chat admin's Queue.
+var (
+	_ bot.Store  = (*store.DB)(nil)
+	_ bot.Outbox = (*store.DB)(nil)
+	_ bot.Queue  = (*store.DB)(nil)
+)
+
 // serveHooks let tests and the demo see inside a running bot.
 type serveHooks struct {
 	started      func(running)                          // called once the bot is polling
@@ -104,8 +112,6 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 			log.Error("closing the database failed", "err", err)
 		}
 	}()
-	var _ bot.Store = (*store.DB)(nil)
-	var _ bot.Outbox = (*store.DB)(nil)
 
 	m := adminsock.NewMetrics()
 	conn, err := bot.Connect(ctx, token, bot.ConnectOptions{APIURL: cfg.Telegram.APIURL,
@@ -137,11 +143,7 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	}
 	sender := bot.NewSender(conn, db, senderOpts)
 
-	settings := cfg.Digest.settings()
-	now := hooks.now
-	if now == nil {
-		now = time.Now
-	}
+	settings, now := cfg.Digest.settings(), hooks.now // nil: time.Now
 	sched := jobs.NewScheduler(log, settings.Location)
 	office := &jobs.Office{DB: db, Def: def, Settings: settings}
 	office.StudyKey, office.KeyErr = loadStudyKey("", getenv, io.Discard)
@@ -187,11 +189,7 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	reminders := jobs.NewReminders(db, def, policy, time.Duration(cfg.Reminders.Spread), sender, log, nil)
 	sched.Add("prune seen", jobs.Every(jobs.PruneSeenEvery), jobs.PruneSeen{DB: db, Log: log}, jobs.AtStart())
 	sched.Add("retention", jobs.Every(jobs.RetentionEvery), jobs.Retention{DB: db, Days: cfg.Retention.Days, Log: log}, jobs.AtStart())
-	if every := time.Duration(cfg.Retention.CompactEvery); every > 0 {
-		sched.Add("compaction", jobs.Every(every), jobs.Compaction{DB: db, Log: log}, jobs.AtStart())
-	} else {
-		sched.Add("compaction", nil, jobs.Compaction{DB: db, Log: log}, jobs.AtStart())
-	}
+	sched.Add("compaction", jobs.Every(time.Duration(cfg.Retention.CompactEvery)), jobs.Compaction{DB: db, Log: log}, jobs.AtStart())
 	sched.Add("give-back", jobs.Every(jobs.GiveBackEvery), giveBack, jobs.AtStart())
 	sched.Add("reminders", jobs.Every(time.Duration(cfg.Reminders.CheckEvery)), reminders)
 	if cfg.Backup.Dir != "" {
