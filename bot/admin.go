@@ -31,7 +31,7 @@ type AdminCommand struct {
 	Lang   string // the language to answer in: the user's in the survey, as for any reply
 }
 
-// Admin carries out privileged commands; cmd/toolmap implements it.
+// Admin carries out privileged commands; ChatAdmin (admin_chat.go) implements it.
 type Admin interface {
 	// Role returns what userID may do.
 	Role(userID int64) Role

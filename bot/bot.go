@@ -45,6 +45,9 @@ type Options struct {
 	// ChannelLink, when set, is the coordinators' public channel
 	// (https://t.me/name), offered with "groups like yours…".
 	ChannelLink string
+	// OnCommit, when set, is told how long each commit of the update loop
+	// took (for metrics).
+	OnCommit func(time.Duration)
 }
 
 // Waker is told when new messages are queued: the Sender.
@@ -77,15 +80,16 @@ type LoopStats struct {
 	Commits                               int64
 	CommitTime                            time.Duration // total time in Commit
 	AnswerWaits                           int64         // times the loop waited for room to queue a tap's answer
+	Answers                               int64         // answers recorded (given or changed; not unchanged ones)
+	Completions                           int64         // surveys completed (first time, or again after a review)
 }
 
 type callbackAnswer struct {
 	id, text string
 }
 
-// New returns a Bot. api must have been made with a client from
-// NewHTTPClient, so that errors never carry the token.
-func New(api *tgbotapi.BotAPI, def *survey.Definition, st Store, waker Waker, opts *Options) *Bot {
+// New returns a Bot polling through c (Dial, Connect).
+func New(c *Conn, def *survey.Definition, st Store, waker Waker, opts *Options) *Bot {
 	o := Options{}
 	if opts != nil {
 		o = *opts
@@ -112,7 +116,7 @@ func New(api *tgbotapi.BotAPI, def *survey.Definition, st Store, waker Waker, op
 		o.MinCount = 5
 	}
 	return &Bot{
-		api: api, def: def, store: st, waker: waker, opts: o, log: o.Logger,
+		api: c.loop(), def: def, store: st, waker: waker, opts: o, log: o.Logger,
 		flood:  newFloodGate(o.FloodRate, o.FloodBurst),
 		answer: make(chan callbackAnswer, 1024),
 		admin:  make(chan AdminCommand, 64),
@@ -280,10 +284,10 @@ func (b *Bot) answerCallbacks(ctx context.Context) {
 
 var payloadPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
-// HandleUpdate handles one update: it works out what the user did,
+// handleUpdate handles one update: it works out what the user did,
 // commits the effect in one transaction and wakes the sender. A duplicate
 // changes nothing. It returns an error only when nothing was committed.
-func (b *Bot) HandleUpdate(u tgbotapi.Update) error {
+func (b *Bot) handleUpdate(u tgbotapi.Update) error {
 	_, err := b.handleBatch([]tgbotapi.Update{u})
 	return err
 }
@@ -294,13 +298,39 @@ func (b *Bot) HandleUpdate(u tgbotapi.Update) error {
 func (b *Bot) handleBatch(us []tgbotapi.Update) (int, error) {
 	preps := make([]prepared, len(us))
 	items := make([]Pending, len(us))
+	// Each function keeps the events of its last run, to count answers
+	// and completions of the updates applied: it may run twice when a
+	// batch is retried one by one.
+	events := make([][]survey.Event, len(us))
 	for i, u := range us {
 		preps[i] = b.prepare(u)
 		items[i] = preps[i].p
+		fn := items[i].Fn
+		items[i].Fn = func(s survey.Session, c ChatState) (Result, error) {
+			r, err := fn(s, c)
+			events[i] = r.Events
+			return r, err
+		}
 	}
 	start := time.Now()
 	applied, err := b.store.CommitBatch(items)
-	b.count(func(s *LoopStats) { s.Commits++; s.CommitTime += time.Since(start) })
+	took := time.Since(start)
+	var answers, completions int64
+	for i, ok := range applied {
+		if ok {
+			a, c := countEvents(events[i])
+			answers, completions = answers+a, completions+c
+		}
+	}
+	b.count(func(s *LoopStats) {
+		s.Commits++
+		s.CommitTime += took
+		s.Answers += answers
+		s.Completions += completions
+	})
+	if b.opts.OnCommit != nil {
+		b.opts.OnCommit(took)
+	}
 	for i, ok := range applied {
 		b.finish(preps[i], ok)
 	}
@@ -311,6 +341,23 @@ func (b *Bot) handleBatch(us []tgbotapi.Update) (int, error) {
 		return len(applied), fmt.Errorf("commit update %d: %w", us[len(applied)].UpdateID, err)
 	}
 	return len(applied), nil
+}
+
+// countEvents counts the answers recorded and the completions in events.
+func countEvents(events []survey.Event) (answers, completions int64) {
+	for _, ev := range events {
+		switch ev := ev.(type) {
+		case survey.AnswerRecorded:
+			if !ev.Unchanged {
+				answers++
+			}
+		case survey.Completed:
+			if ev.Recorded {
+				completions++
+			}
+		}
+	}
+	return answers, completions
 }
 
 // prepared is an update translated, ready to commit.

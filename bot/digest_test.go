@@ -43,11 +43,14 @@ func digestReport(t testing.TB, def *survey.Definition, rs []reporttest.Response
 		opts = &report.Options{}
 	}
 	opts.Location = loc
-	r, err := report.Compute(def, week47, ss, c, opts)
+	b, err := report.New(def, week47, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return r
+	for _, s := range ss {
+		b.Add(s)
+	}
+	return b.Report(c)
 }
 
 const typicalDigest = `📊 <b>Community groups and their tools</b>

@@ -21,13 +21,13 @@ func TestCommandMenus(t *testing.T) {
 	t.Cleanup(srv.Close)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	api, err := tgbotapi.NewBotAPIWithClient(srv.Token(), srv.APIEndpoint(), NewHTTPClient(ctx, 5*time.Second))
+	api, err := tgbotapi.NewBotAPIWithClient(srv.Token(), srv.APIEndpoint(), newHTTPClient(ctx, 5*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
 	def := fixture(t)
 	def.DefaultLanguage, def.Languages = "es", []string{"es", "en", "pt-br"}
-	b := New(api, def, newMemStore(), nil, nil)
+	b := New(testConn(api), def, newMemStore(), nil, nil)
 	if err := b.SetCommands(); err != nil {
 		t.Fatal(err)
 	}

@@ -51,14 +51,14 @@ func v2Fixture(t testing.TB, version int) *survey.Definition {
 func botWith(t testing.TB, def *survey.Definition, st *memStore) *Bot {
 	api := &tgbotapi.BotAPI{Self: tgbotapi.User{ID: 99, IsBot: true, UserName: "toolmap_test_bot"}}
 	clock := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-	return New(api, def, st, nil, &Options{Now: func() time.Time { clock = clock.Add(time.Second); return clock }})
+	return New(testConn(api), def, st, nil, &Options{Now: func() time.Time { clock = clock.Add(time.Second); return clock }})
 }
 
 var bob = &tgbotapi.User{ID: 2002, FirstName: "Bob", LanguageCode: "en"}
 var bobChat = tgbotapi.Chat{ID: 2002, Type: "private"}
 
-// chat drives one respondent and remembers the last keyboard shown.
-type chat struct {
+// person drives one respondent and remembers the last keyboard shown.
+type person struct {
 	t   *testing.T
 	b   *Bot
 	st  *memStore
@@ -67,7 +67,7 @@ type chat struct {
 	kb  [][]Button
 }
 
-func (c *chat) absorb(from int) {
+func (c *person) absorb(from int) {
 	for _, o := range c.st.out[from:] {
 		if o.Keyboard != nil {
 			c.kb = o.Keyboard
@@ -81,7 +81,7 @@ func (c *chat) absorb(from int) {
 	}
 }
 
-func (c *chat) say(text string) {
+func (c *person) say(text string) {
 	c.t.Helper()
 	n := len(c.st.out)
 	mustHandle(c.t, c.b, c.u.message(bobChat, bob, text))
@@ -89,7 +89,7 @@ func (c *chat) say(text string) {
 }
 
 // button returns the button whose label contains label.
-func (c *chat) button(label string) Button {
+func (c *person) button(label string) Button {
 	c.t.Helper()
 	for _, row := range c.kb {
 		for _, b := range row {
@@ -102,7 +102,7 @@ func (c *chat) button(label string) Button {
 	return Button{}
 }
 
-func (c *chat) has(label string) bool {
+func (c *person) has(label string) bool {
 	for _, row := range c.kb {
 		for _, b := range row {
 			if strings.Contains(b.Text, label) {
@@ -114,12 +114,12 @@ func (c *chat) has(label string) bool {
 }
 
 // tap taps the button and returns the toast.
-func (c *chat) tap(label string) string {
+func (c *person) tap(label string) string {
 	c.t.Helper()
 	return c.tapData(c.button(label).Data)
 }
 
-func (c *chat) tapData(data string) string {
+func (c *person) tapData(data string) string {
 	c.t.Helper()
 	n := len(c.st.out)
 	u := c.u.tap(bobChat, bob, c.msg, data)
@@ -145,7 +145,7 @@ func labels(kb [][]Button) [][]string {
 
 func TestKeyboardOfVersion2Features(t *testing.T) {
 	st := newMemStore()
-	c := &chat{t: t, b: botWith(t, v2Fixture(t, 1), st), st: st, u: &updates{}}
+	c := &person{t: t, b: botWith(t, v2Fixture(t, 1), st), st: st, u: &updates{}}
 	c.say("/start")
 	c.tap("I agree")
 	c.tap("Events")
@@ -234,7 +234,7 @@ func TestKeyboardOfVersion2Features(t *testing.T) {
 func TestEarlierVersionFinishesAsBegun(t *testing.T) {
 	st := newMemStore()
 	v1 := v2Fixture(t, 1)
-	c := &chat{t: t, b: botWith(t, v1, st), st: st, u: &updates{}}
+	c := &person{t: t, b: botWith(t, v1, st), st: st, u: &updates{}}
 	c.say("/start")
 	c.tap("I agree")
 	c.tap("Events")

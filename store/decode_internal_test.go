@@ -71,7 +71,7 @@ func TestDecodeSessionAsJSON(t *testing.T) {
 	for _, in := range decodeCases(t) {
 		var want, got survey.Session
 		werr := json.Unmarshal([]byte(in), &want)
-		gerr := d.decodeSession([]byte(in), &got)
+		gerr := d.decodeSession([]byte(in), &got, partAll)
 		if (werr == nil) != (gerr == nil) || werr != nil && werr.Error() != gerr.Error() {
 			t.Errorf("%s: error %v, json.Unmarshal %v", in, gerr, werr)
 		}
@@ -121,7 +121,7 @@ func FuzzDecodeSession(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		var want, got, fast survey.Session
 		werr := json.Unmarshal([]byte(in), &want)
-		d.b, d.i = []byte(in), 0
+		d.b, d.i, d.part = []byte(in), 0, partAll
 		if d.session(&fast) {
 			if werr != nil {
 				t.Fatalf("%q: the fast path read what json.Unmarshal rejects: %v", in, werr)
@@ -130,12 +130,44 @@ func FuzzDecodeSession(f *testing.F) {
 				t.Fatalf("%q: fast path differs (-json +fast):\n%s", in, cmp.Diff(want, fast))
 			}
 		}
-		gerr := d.decodeSession([]byte(in), &got)
+		gerr := d.decodeSession([]byte(in), &got, partAll)
 		if (werr == nil) != (gerr == nil) || !reflect.DeepEqual(got, want) {
 			t.Fatalf("%q: %v, json.Unmarshal %v", in, gerr, werr)
 		}
 		if werr != nil && !strings.Contains(gerr.Error(), werr.Error()) {
 			t.Fatalf("%q: error %v, json.Unmarshal %v", in, gerr, werr)
 		}
+		checkParts(t, d, in, want, werr)
 	})
+}
+
+// checkParts: what json.Unmarshal reads, each part reads too, with the
+// same values for the fields it reads. (What it rejects, a part may read,
+// when the problem is in a field the part skips.)
+func checkParts(t *testing.T, d *sessionDecoder, in string, want survey.Session, werr error) {
+	t.Helper()
+	var digest, start survey.Session
+	derr := d.decodeSession([]byte(in), &digest, partDigest)
+	serr := d.decodeSession([]byte(in), &start, partStart)
+	if werr != nil {
+		return // the parts may read it: they skip the fields they do not read
+	}
+	if derr != nil || serr != nil {
+		t.Errorf("%q: partDigest %v, partStart %v; json.Unmarshal reads it", in, derr, serr)
+	}
+	if diff := cmp.Diff(digestPart(want), digest); diff != "" {
+		t.Errorf("%q: partDigest (-json +got):\n%s", in, diff)
+	}
+	if start.Status != want.Status || !start.StartedAt.Equal(want.StartedAt) {
+		t.Errorf("%q: partStart read %q %v, json.Unmarshal %q %v", in, start.Status, start.StartedAt, want.Status, want.StartedAt)
+	}
+}
+
+func TestDecodeSessionParts(t *testing.T) {
+	d := newSessionDecoder()
+	for _, in := range decodeCases(t) {
+		var want survey.Session
+		werr := json.Unmarshal([]byte(in), &want)
+		checkParts(t, d, in, want, werr)
+	}
 }

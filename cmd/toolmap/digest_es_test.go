@@ -11,8 +11,8 @@ import (
 func TestDigestSpanishChannel(t *testing.T) {
 	now := monday0900.Add(50 * time.Hour) // Wednesday: no slot to catch up
 	h, ch, dw := digestBot(t, now, func(h *harness) { h.cfg.Digest.Language = "es" })
-	<-(*dw).schedule.caughtUp
-	(*dw).schedule.RunSlot(t.Context(), monday0900)
+	<-dw.caughtUp
+	dw.schedule.RunSlot(t.Context(), monday0900)
 	msgs := h.srv.BotMessages(ch)
 	if len(msgs) < 2 || msgs[0].Kind != "photo" || msgs[1].Kind != "text" {
 		t.Fatalf("channel after the job: %+v", msgs)

@@ -13,9 +13,9 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"toolmap/bot"
+	"toolmap/bot/jobs"
 	"toolmap/store"
 	"toolmap/survey"
-	"toolmap/survey/report"
 	"toolmap/survey/report/reporttest"
 	"toolmap/survey/surveyfile"
 )
@@ -189,7 +189,7 @@ func TestDigestConfigSection(t *testing.T) {
 	if err := dec.Decode(&got); err != nil {
 		t.Fatal(err)
 	}
-	want := DigestConfig{Timezone: "Europe/London", Language: "es", MinCount: 5, Schedule: DefaultDigestSchedule, Grace: Duration(24 * time.Hour)}
+	want := DigestConfig{Timezone: "Europe/London", Language: "es", MinCount: 5, Schedule: jobs.DefaultDigestSchedule, Grace: Duration(24 * time.Hour)}
 	if got.Digest != want {
 		t.Errorf("digest = %+v, want %+v", got.Digest, want)
 	}
@@ -198,53 +198,5 @@ func TestDigestConfigSection(t *testing.T) {
 	}
 	if ps := (DigestConfig{Timezone: "Local", MinCount: 0}).problems(); len(ps) != 2 {
 		t.Errorf("problems of a bad section: %v", ps)
-	}
-}
-
-// BenchmarkDigest100k computes the digest of one week from a database of
-// 100,000 responses (and their sessions): the responses of the week and
-// the week before are read and decoded, every response key and session
-// scanned for the totals, then the text and the chart are made.
-//
-//   - year: a year-long study, about 1,900 responses a week;
-//   - wave: a twelve-week survey wave, about 8,300 a week.
-func BenchmarkDigest100k(b *testing.B) {
-	def := defaultDef(b)
-	loc, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		b.Fatal(err)
-	}
-	week := report.Period{Year: 2026, Week: 47}
-	_, end := week.Bounds(loc)
-	for _, bc := range []struct {
-		name  string
-		weeks int
-	}{{"year", 52}, {"wave", 12}} {
-		b.Run(bc.name, func(b *testing.B) {
-			span := time.Duration(bc.weeks) * 7 * 24 * time.Hour
-			ss, err := reporttest.Synthetic(def, 100_000, end.Add(-span), span)
-			if err != nil {
-				b.Fatal(err)
-			}
-			path := filepath.Join(b.TempDir(), "toolmap.db")
-			seedDB(b, path, ss)
-			db, err := store.Open(path, &store.Options{ReadOnly: true})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer db.Close()
-			b.ResetTimer()
-			for b.Loop() {
-				r, err := buildDigestReport(db, def, week, &report.Options{Location: loc})
-				if err != nil || r.Suppressed {
-					b.Fatal(err, r.Suppressed)
-				}
-				d := bot.RenderDigest(def, r, nil)
-				png, err := bot.DigestChart(def, r, "en")
-				if err != nil || len(d.Parts) == 0 || png == nil {
-					b.Fatal(err, len(d.Parts), len(png))
-				}
-			}
-		})
 	}
 }

@@ -574,7 +574,7 @@ func TestExportTwoSurveyVersions(t *testing.T) {
 		}
 	}
 	var buf bytes.Buffer
-	stats, err := exportTo(t.Context(), db, &buf, exportOptions{Defs: []*survey.Definition{v2}, Key: f.keyBytes, Format: export.FormatZip})
+	stats, err := db.WriteExport(t.Context(), &buf, store.ExportFile{Defs: []*survey.Definition{v2}, Key: f.keyBytes, Format: export.FormatZip})
 	db.Close()
 	if err != nil || stats.Completed != 4 {
 		t.Fatalf("export: %+v, %v", stats, err)
@@ -806,8 +806,8 @@ func benchExport(b *testing.B, format export.Format) {
 			b.Fatal(err)
 		}
 		bw := bufio.NewWriterSize(out, 1<<20)
-		stats, err := exportTo(b.Context(), db, bw, exportOptions{
-			Defs: []*survey.Definition{def}, Key: key, Format: format, Spool: tempSpool(dir), Now: time.Now(),
+		stats, err := db.WriteExport(b.Context(), bw, store.ExportFile{
+			Defs: []*survey.Definition{def}, Key: key, Format: format, SpoolDir: dir, Now: time.Now(),
 		})
 		if err == nil {
 			err = bw.Flush()
@@ -979,7 +979,7 @@ func TestExportProgress(t *testing.T) {
 	defer db.Close()
 	var buf bytes.Buffer
 	p := &exportProgress{w: &buf}
-	_, err = exportTo(t.Context(), db, io.Discard, exportOptions{Defs: []*survey.Definition{f.def}, Key: f.keyBytes, Format: export.FormatLong, Progress: p.show})
+	_, err = db.WriteExport(t.Context(), io.Discard, store.ExportFile{Defs: []*survey.Definition{f.def}, Key: f.keyBytes, Format: export.FormatLong, Progress: p.show})
 	p.done()
 	if err != nil || !strings.Contains(buf.String(), "writing 3 of 3 responses (100%)") {
 		t.Errorf("progress %q, %v", buf.String(), err)
@@ -1076,7 +1076,7 @@ func BenchmarkExportCommitLatency(b *testing.B) {
 		before := size()
 		exporting := make(chan struct{})
 		var exportErr error
-		var stats exportStats
+		var stats store.ExportCounts
 		go func() {
 			defer close(exporting)
 			var out io.Writer = io.Discard
@@ -1089,7 +1089,7 @@ func BenchmarkExportCommitLatency(b *testing.B) {
 				defer f.Close()
 				out = f
 			}
-			stats, exportErr = exportTo(context.Background(), db, out, exportOptions{
+			stats, exportErr = db.WriteExport(context.Background(), out, store.ExportFile{
 				Defs: []*survey.Definition{def}, Key: bytes.Repeat([]byte{7}, 32), Format: export.FormatLong,
 			})
 		}()

@@ -116,16 +116,16 @@ func TestEndToEndDeleteThenCompact(t *testing.T) {
 	if _, ok, _ := db.Session(31); ok {
 		t.Error("the session of 31 is still there")
 	}
-	if _, ok, _ := db.ChatRecord(31); ok {
+	if hasChat(t, db, 31) {
 		t.Error("the chat record of 31 is still there")
 	}
 	if n, err := db.CountResponses(time.Time{}, time.Time{}); err != nil || n != 1 {
 		t.Errorf("%d responses, %v; want only 32's", n, err)
 	}
-	items, _ := db.Outbox(0)
+	items, _ := db.Pending(0)
 	for _, it := range items {
-		if it.ChatID == 31 {
-			t.Errorf("a message to 31 is still queued: %s", it.Payload)
+		if it.Out.ChatID == 31 {
+			t.Errorf("a message to 31 is still queued: %+v", it.Out)
 		}
 	}
 }
@@ -216,7 +216,9 @@ func TestEndToEndRetention(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	retainOnce(db, 90, time.Now().Add(365*24*time.Hour), slogDiscard())
+	if _, err := db.Retain(time.Now().Add(365 * 24 * time.Hour).Add(-90 * 24 * time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	if _, ok, _ := db.Session(71); ok {
 		t.Error("the finisher is still kept under their Telegram id")
 	}
@@ -252,3 +254,17 @@ func TestEndToEndRetention(t *testing.T) {
 }
 
 func slogDiscard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// hasChat reports whether the store keeps a record of chatID.
+func hasChat(t *testing.T, db *store.DB, chatID int64) bool {
+	t.Helper()
+	var ok bool
+	if err := db.View(func(tx *store.Tx) error {
+		var err error
+		_, ok, err = tx.ChatState(chatID)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return ok
+}

@@ -63,13 +63,8 @@ type dpConstraints struct {
 
 var packageName = regexp.MustCompile(`[^a-z0-9._-]+`)
 
-// WriteDataPackage writes datapackage.json describing long.csv, wide.csv
+// writeDataPackage writes datapackage.json describing long.csv, wide.csv
 // and codebook.csv as made with this codebook and these options.
-func WriteDataPackage(w io.Writer, cb *Codebook, opts *Options) error {
-	l := newLayout(cb, opts.orDefault())
-	return writeDataPackage(w, l)
-}
-
 func writeDataPackage(w io.Writer, l *layout) error {
 	var ids, titles []string
 	for _, s := range l.cb.Surveys {

@@ -1,6 +1,7 @@
 package export_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"slices"
@@ -232,11 +233,24 @@ func TestDataPackageLicenceAndCodes(t *testing.T) {
 	read := func(opts *export.Options) {
 		t.Helper()
 		var buf bytes.Buffer
-		if err := export.WriteDataPackage(&buf, cb, opts); err != nil {
+		enc, err := export.New(export.FormatZip, &buf, cb, opts)
+		if err != nil {
 			t.Fatal(err)
 		}
+		if err := enc.Close(); err != nil {
+			t.Fatal(err)
+		}
+		zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := zr.Open(export.FileDataPackage)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
 		dp.Licenses = nil
-		if err := json.Unmarshal(buf.Bytes(), &dp); err != nil {
+		if err := json.NewDecoder(f).Decode(&dp); err != nil {
 			t.Fatal(err)
 		}
 	}

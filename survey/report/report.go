@@ -715,18 +715,6 @@ func ClassifySource(payload string) (SourceKind, string) {
 	return SourceOther, ""
 }
 
-// Compute is New, Add for each response, and Report.
-func Compute(def *survey.Definition, p Period, responses []survey.Session, c Counts, opts *Options) (Report, error) {
-	b, err := New(def, p, opts)
-	if err != nil {
-		return Report{}, err
-	}
-	for _, s := range responses {
-		b.Add(s)
-	}
-	return b.Report(c), nil
-}
-
 // percent returns 100·n/of, rounded half up.
 func percent(n, of int) int {
 	if of <= 0 {
