@@ -230,6 +230,7 @@ func (v *validator) question(idx int, q *Question) {
 		notFor(q.Kind != KindMatrix && q.Rows != "", "rows")
 		notFor(q.Kind != KindMatrix && q.Columns != "", "columns")
 		notFor(q.Kind != KindMatrix && len(q.Shortlist) > 0, "shortlist")
+		notFor(q.Kind != KindMatrix && q.ShowEarlierPicks, "show_earlier_picks")
 		notFor(q.Kind != KindNumber && q.Whole, "whole")
 		notFor(q.Kind == KindSingle && (q.MinPicks > 0 || q.MaxPicks > 0), "min/max")
 	}
@@ -375,7 +376,10 @@ func (v *validator) keyboard(q *Question, where string) {
 		v.ps.add(q.Pos, where, "%d options; at most %d (%d pages of %d buttons): split the list, or ask for a typed answer", all, MaxChoices, MaxChoices/PageSize, PageSize)
 		return
 	}
-	buttons := min(paged, PageSize) + fixed + 3 + 3 + 1 // a page; own options; More…/◀/▶; Back/Skip/Done; Same as
+	buttons := min(paged, PageSize) + fixed + 3 + 3 // a page; own options; More…/◀/▶; Back/Skip/Done
+	if q.Kind == KindMatrix {
+		buttons += MaxSameOffers
+	}
 	if q.Other {
 		buttons += 1 + MaxOtherNames
 	}
