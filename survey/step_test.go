@@ -671,3 +671,28 @@ func TestShowEarlierPicks(t *testing.T) {
 		}
 	}
 }
+
+// TestSameAsButtonsFitTelegram: a "Same as…" button names two rows, so
+// long row ids can make its data longer than Telegram allows, though
+// every other button fits; validation says so.
+func TestSameAsButtonsFitTelegram(t *testing.T) {
+	long := strings.Repeat("a", MaxIDLength)
+	def := &Definition{
+		ID: "s", Version: 1, DefaultLanguage: "en", Languages: []string{"en"},
+		Consent: Consent{Version: 1, Text: en("We store your answers."), Agree: en("OK"), Decline: en("No")},
+		Thanks:  en("Thanks"),
+		Catalogues: []*Catalogue{
+			{ID: "acts", Items: []*Item{item(long, "Long"), item("b", "B")}},
+			{ID: "tools", Items: []*Item{item("w", "W")}},
+		},
+		Questions: []*Question{
+			{ID: "a", Kind: KindMulti, Text: en("Which?"), From: "acts"},
+			{ID: "t", Kind: KindMatrix, Text: en("Tools for {item}?"), Rows: "a", Columns: "tools"},
+		},
+	}
+	err := Validate(def)
+	want := fmt.Sprintf(`button data "p:1:t:%s:%s" is 71 bytes`, long, long)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Validate = %v, want a problem with %s", err, want)
+	}
+}

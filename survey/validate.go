@@ -515,11 +515,22 @@ func (v *validator) taps(q *Question, where string) {
 		opts = append(opts, it.ID)
 	}
 	worst := ""
+	check := func(data string) {
+		if len(data) > MaxTapBytes && len(data) > len(worst) {
+			worst = data
+		}
+	}
 	for _, row := range rows {
 		for _, o := range opts {
-			data := Tap{Kind: InputToggle, Version: def.Version, At: Cursor{Question: q.ID, Item: row}, Option: o}.Encode()
-			if len(data) > MaxTapBytes && len(data) > len(worst) {
-				worst = data
+			check(Tap{Kind: InputToggle, Version: def.Version, At: Cursor{Question: q.ID, Item: row}, Option: o}.Encode())
+		}
+	}
+	if q.Kind == KindMatrix {
+		// "Same as…" names an earlier row, an activity typed under Other… included.
+		rows = append(rows, OtherID)
+		for _, row := range rows {
+			for _, earlier := range rows {
+				check(Tap{Kind: InputSame, Version: def.Version, At: Cursor{Question: q.ID, Item: row}, Option: earlier}.Encode())
 			}
 		}
 	}

@@ -489,7 +489,7 @@ var codebookColumns = []column{
 	{"versions", kindString, "the survey versions it appears in, ;-separated: those of the survey definitions at hand, and those its answers were given under"},
 	{"shown_first", kindString, "shortlist rows only: the columns (tools) the matrix row (activity) showed on its first screen under these versions, ;-separated in button order"},
 	{"behind_more", kindString, "shortlist rows only: the columns the row showed only behind More… (or on a later page), ;-separated in list order"},
-	{"earlier_picks_first", kindInteger, "shortlist rows only: 1 if the row's first screen also showed, after shown_first, the columns the respondent had ticked for the rows asked before it (so those were one tap away too, even if listed in behind_more); 0 if not"},
+	{"earlier_picks_first", kindInteger, "shortlist rows only: 1 if the row's first screen also showed, after shown_first, up to four columns the respondent had ticked most for the rows asked before it (so those were one tap away too, even if listed in behind_more); 0 if not"},
 }
 
 // table returns the codebook as a table: its columns and rows.
