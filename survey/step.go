@@ -82,8 +82,8 @@ type Ask struct {
 	OtherPrompt   string
 	// Selection is every option picked so far, on every page.
 	Selection []string
-	// SameAs offers to answer this matrix row, while nothing is ticked,
-	// as an earlier row was answered, in one tap (InputSame with the
+	// SameAs offers to answer this matrix row as an earlier row was
+	// answered, adding to anything ticked, in one tap (InputSame with the
 	// offer's Item as Option): at most MaxSameOffers distinct answers,
 	// the one given most often first.
 	SameAs []SameOffer

@@ -57,7 +57,7 @@ type several numbers ("1 3 5") to tick or untick them, then d when done.
   d  done      b  back      s  skip (optional questions)
   m  more/fewer tools       o  other… (then type the name; again for another)
   <  >  previous and next page of a long list
-  =  same as the activity named (in the tools for each activity); =2 the second one
+  =  same as the activity named (in the tools for each activity); =2, =3 the others
   r  review your answers    r N  change answer N
   restart  start again      lang CODE  switch language
   q  quit (your answers are saved: run try again to carry on)
@@ -129,8 +129,12 @@ func Parse(line string, p Prompt) ([]survey.Input, Action) {
 			}
 			return []survey.Input{{Kind: survey.InputPage, At: at, Option: strconv.Itoa(page)}}, ActionNone
 		}
-	case "=", "same", "=2", "same2":
-		if i := strings.Count(lower, "2"); i < len(a.SameAs) {
+	case "=", "same", "=2", "same2", "=3", "same3":
+		i := 0
+		if n := lower[len(lower)-1]; n == '2' || n == '3' {
+			i = int(n - '1')
+		}
+		if i < len(a.SameAs) {
 			return []survey.Input{{Kind: survey.InputSame, At: at, Option: a.SameAs[i].Item}}, ActionNone
 		}
 	case "o", "other":
