@@ -20,9 +20,10 @@ import (
 
 // Commit handles one update in one transaction, as the bot's Store
 // documents. For a respondent who has no session, a zero Session with no
-// events is not stored, and a zero chat.State creates no chat record: a
-// command that does not touch the survey (/help, say) leaves no trace of
-// the person.
+// events is not stored, no chat record is created and the update's keys
+// are not recorded: a command that does not touch the survey (/help, say)
+// leaves no trace of the person, only the update offset. The same holds
+// after an update that forgets them (/delete, declining consent).
 func (db *DB) Commit(u chat.Update, respondent survey.RespondentID, fn func(survey.Session, chat.State) (chat.Result, error)) (bool, error) {
 	var handled bool
 	err := db.Update(func(tx *Tx) error {
@@ -105,12 +106,13 @@ func (tx *Tx) commitOne(p chat.Pending) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if respondent != 0 && res.Forget {
+	forgot := respondent != 0 && (res.Forget || withdrawn(res.Events))
+	switch {
+	case forgot && res.Forget:
 		if _, err := tx.Forget(respondent); err != nil {
 			return false, err
 		}
-		tx.db.del.forgetChat(int64(respondent))
-	} else if respondent != 0 {
+	case respondent != 0:
 		if hadSess || len(res.Events) > 0 || !reflect.ValueOf(res.Session).IsZero() {
 			if err := tx.ApplyStep(respondent, before, res.Session, res.Events); err != nil {
 				return false, err
@@ -121,27 +123,48 @@ func (tx *Tx) commitOne(p chat.Pending) (bool, error) {
 				}
 			}
 		}
-		if hadRec || res.Chat != (chat.State{}) {
+		// A chat record is kept only beside a session: someone who never
+		// agreed, or who is forgotten, has none.
+		if (hadRec || res.Chat != (chat.State{})) && !forgot && tx.HasSession(respondent) {
 			if err := tx.putChatState(int64(respondent), rec, res.Chat); err != nil {
 				return false, err
 			}
 		}
+	}
+	if forgot {
+		tx.db.del.forgetChat(int64(respondent))
 	}
 	for _, o := range res.Out {
 		if err := tx.Enqueue(o, time.Time{}); err != nil {
 			return false, err
 		}
 	}
-	now := tx.db.now()
-	for _, k := range u.Keys {
-		if err := tx.MarkSeen(k, now); err != nil {
-			return false, err
+	// The keys name the chat: they are kept only while the person has a
+	// session (for everyone else, the offset alone keeps Telegram from
+	// delivering the update again).
+	if respondent == 0 || (!forgot && tx.HasSession(respondent)) {
+		now := tx.db.now()
+		for _, k := range u.Keys {
+			if err := tx.MarkSeen(k, now); err != nil {
+				return false, err
+			}
 		}
 	}
 	if err := tx.SetOffset(u.ID + 1); err != nil {
 		return false, err
 	}
 	return true, nil
+}
+
+// withdrawn reports whether events withdraw the respondent (ApplyStep
+// then forgets them).
+func withdrawn(events []survey.Event) bool {
+	for _, ev := range events {
+		if _, ok := ev.(survey.Withdrawn); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // completed reports whether events record a completion.

@@ -147,6 +147,10 @@ func (tx *Tx) anonymise(id survey.RespondentID) error {
 	fail := func(what string, err error) error {
 		return fmt.Errorf("anonymise respondent %d: %s: %w", id, what, err)
 	}
+	// First the referral records: they rewrite sessions about to move.
+	if err := tx.rekeyReferrals(id, nid); err != nil {
+		return fail("referral code", err)
+	}
 	k, nk := idKey(id), idKey(nid)
 	sessions := tx.tx.Bucket(bucketSessions)
 	if v := sessions.Get(k); v != nil {
@@ -199,9 +203,6 @@ func (tx *Tx) anonymise(id survey.RespondentID) error {
 		if err := log.Delete(e.k); err != nil {
 			return fail("answer log", err)
 		}
-	}
-	if _, err := tx.moveReferral(id, nid); err != nil {
-		return fail("referral code", err)
 	}
 	// What names the chat goes: its record, queued messages, handled keys.
 	if _, _, err := tx.dropChatTraces(id); err != nil {
