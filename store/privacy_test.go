@@ -406,3 +406,40 @@ func (tx *Tx) moveWhole(id, nid survey.RespondentID) error {
 	_, _, err := tx.dropChatTraces(id)
 	return err
 }
+
+// TestPreConsentStateExpires: what /start stores (session, handled keys)
+// is forgotten once it has waited PreConsentFor without an answer to the
+// notice, and nothing of the person is left in the file; someone who
+// agreed, or who waits on a new version of a notice they agreed to, stays.
+func TestPreConsentStateExpires(t *testing.T) {
+	p, path := newPV(t)
+	p.step(alice, survey.Input{Kind: survey.InputStart, Text: "s-flyer"}, false)
+	p.step(alice, survey.Input{Kind: survey.InputLanguage, Text: "en"}, true)
+	p.finish(bob, "")
+	p.step(carol, survey.Input{Kind: survey.InputStart}, false)
+	p.step(carol, survey.Input{Kind: survey.InputAgree}, true)
+	def2 := bsDef(t)
+	def2.Consent.Version = 2
+	p.def = def2
+	p.step(carol, survey.Input{Kind: survey.InputStart}, false) // asked the new notice
+	p.deliver()
+	if s, ok, _ := p.db.Session(carol); !ok || s.Status != survey.StatusAwaitingConsent || s.Consent == nil {
+		t.Fatalf("carol: %+v", s)
+	}
+	last := p.now
+
+	if n, err := p.db.ExpireUnconsented(last.Add(-time.Hour)); n != 0 || err != nil {
+		t.Fatalf("too early: ExpireUnconsented = %d, %v", n, err)
+	}
+	if n, err := p.db.ExpireUnconsented(last.Add(time.Hour)); n != 1 || err != nil {
+		t.Fatalf("ExpireUnconsented = %d, %v; want alice", n, err)
+	}
+	for id, want := range map[survey.RespondentID]bool{alice: false, bob: true, carol: true} {
+		if _, ok, _ := p.db.Session(id); ok != want {
+			t.Errorf("session of %d kept: %v, want %v", id, ok, want)
+		}
+	}
+	if left := p.scan(path, alice); len(left) > 0 {
+		t.Errorf("after the expiry and compacting, the file still holds: %v", left)
+	}
+}

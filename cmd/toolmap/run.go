@@ -188,6 +188,7 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	// The jobs. Those at start run before the bot answers anyone.
 	reminders := jobs.NewReminders(db, def, policy, time.Duration(cfg.Reminders.Spread), sender, log, nil)
 	sched.Add("prune seen", jobs.Every(jobs.PruneSeenEvery), jobs.PruneSeen{DB: db, Log: log}, jobs.AtStart())
+	sched.Add("pre-consent expiry", jobs.Every(jobs.PreConsentEvery), jobs.PreConsent{DB: db, Log: log}, jobs.AtStart())
 	sched.Add("retention", jobs.Every(jobs.RetentionEvery), jobs.Retention{DB: db, Days: cfg.Retention.Days, Log: log}, jobs.AtStart())
 	sched.Add("compaction", jobs.Every(time.Duration(cfg.Retention.CompactEvery)), jobs.Compaction{DB: db, Log: log}, jobs.AtStart())
 	sched.Add("give-back", jobs.Every(jobs.GiveBackEvery), giveBack, jobs.AtStart())
