@@ -416,4 +416,3 @@ func (r *renderer) keyboard(a survey.Ask) [][]Button {
 	}
 	return rows
 }
-
