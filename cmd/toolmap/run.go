@@ -120,6 +120,9 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 		return err
 	}
 	log.Info("connected to Telegram", "bot", conn.Username(), "survey", def.String(), "database", db.Path())
+	for _, g := range def.PrivacyGaps() {
+		log.Warn("/privacy does not say who is responsible for the data", "problem", g.Msg)
+	}
 
 	senderOpts := &bot.SenderOptions{Logger: log, Unlimited: cfg.Telegram.Pacing.Off}
 	giveBack := jobs.NewGiveBack(db)
