@@ -48,6 +48,14 @@ type Options struct {
 	// OnCommit, when set, is told how long each commit of the update loop
 	// took (for metrics).
 	OnCommit func(time.Duration)
+	// Responses, when set, gives /mydata the respondent's stored response,
+	// which differs from their session after they start again.
+	Responses Responses
+}
+
+// Responses reads a respondent's stored response: the store.
+type Responses interface {
+	Response(survey.RespondentID) (survey.Session, bool, error)
 }
 
 // Waker is told when new messages are queued: the Sender.
@@ -398,6 +406,7 @@ func (b *Bot) prepare(u tgbotapi.Update) prepared {
 		respondent = survey.RespondentID(m.From.ID)
 		if h, cmd, ok := b.privileged(m); ok {
 			handler, adminCmd = h, cmd
+			upd.Keep = true // never twice, session or not
 			break
 		}
 		if handler = b.respondentCommand(m); handler == nil {

@@ -22,21 +22,38 @@ const (
 	dataDeleteNo  = "del:no"
 )
 
-// myData answers /mydata from the respondent's own session, the only
-// record it reads: nothing about anyone else can appear. When the text
-// does not fit one message (counted as Telegram counts, textLen), the data
-// goes as a JSON file instead, queued in the outbox like any message, so
-// that the sender paces it and a 429 only delays it.
+// myData answers /mydata from the respondent's own records: their
+// session and, when it differs (they started again after finishing), the
+// response stored when they finished; nothing about anyone else can
+// appear. When the text does not fit one message (counted as Telegram
+// counts, textLen), the data goes as a JSON file instead, queued in the
+// outbox like any message, so that the sender paces it and a 429 only
+// delays it.
 func (b *Bot) myData(chatID int64, hint string) func(survey.Session, ChatState) (Result, error) {
+	var resp *survey.Session
+	if b.opts.Responses != nil {
+		// Read before the commit: only this person's own updates, in this
+		// same loop, could change it meanwhile.
+		r, ok, err := b.opts.Responses.Response(survey.RespondentID(chatID))
+		if err != nil {
+			b.log.Error("reading a response for /mydata failed", "chat_id", chatID, "err", err)
+		}
+		if ok {
+			resp = &r
+		}
+	}
 	return b.reply(func(s survey.Session, lang string) []Outgoing {
 		if s.Status == survey.StatusNew {
 			return []Outgoing{{Kind: OutSend, ChatID: chatID, Text: esc(b.def.Msg(lang, "mydata_none"))}}
 		}
-		text := b.myDataText(chatID, s, lang)
+		if resp != nil && s.Status == survey.StatusCompleted {
+			resp = nil // the session is the response
+		}
+		text := b.myDataText(chatID, s, resp, lang)
 		if textLen(text) <= maxMessage {
 			return []Outgoing{{Kind: OutSend, ChatID: chatID, Text: text}}
 		}
-		data, err := json.MarshalIndent(b.myDataJSON(chatID, s, lang), "", "  ")
+		data, err := json.MarshalIndent(b.myDataJSON(chatID, s, resp, lang), "", "  ")
 		if err != nil { // cannot happen: plain strings and times
 			return []Outgoing{{Kind: OutSend, ChatID: chatID, Text: esc(b.def.Msg(lang, "mydata_none"))}}
 		}
@@ -88,7 +105,7 @@ func fmtTime(t time.Time) string {
 }
 
 // myDataText is the /mydata message, in HTML.
-func (b *Bot) myDataText(chatID int64, s survey.Session, lang string) string {
+func (b *Bot) myDataText(chatID int64, s survey.Session, resp *survey.Session, lang string) string {
 	m := func(key string, pairs ...string) string { return esc(b.def.Msg(lang, key, pairs...)) }
 	var w strings.Builder
 	w.WriteString("<b>" + m("mydata_title") + "</b>\n")
@@ -108,19 +125,37 @@ func (b *Bot) myDataText(chatID int64, s survey.Session, lang string) string {
 	} else {
 		w.WriteString(m("mydata_unfinished") + "\n")
 	}
-	lines := b.myDataLines(s, lang)
-	if len(lines) > 0 {
-		w.WriteString("\n<b>" + m("summary_title") + "</b>\n")
+	writeLines := func(lines []dataLine) {
 		for _, l := range lines {
 			w.WriteString("• " + esc(l.Question) + ": <b>" + esc(l.Answer) + "</b> <i>(" + esc(fmtTime(l.At)) + ")</i>\n")
 		}
+	}
+	if lines := b.myDataLines(s, lang); len(lines) > 0 {
+		w.WriteString("\n<b>" + m("summary_title") + "</b>\n")
+		writeLines(lines)
+	}
+	if resp != nil {
+		w.WriteString("\n<b>" + m("mydata_response", "at", fmtTime(resp.CompletedAt)) + "</b>\n")
+		writeLines(b.myDataLines(*resp, lang))
+	}
+	if link := b.personalLink(chatID, s, resp); link != "" {
+		w.WriteString("\n" + m("mydata_referral", "link", link) + "\n")
 	}
 	w.WriteString("\n" + m("mydata_footer"))
 	return w.String()
 }
 
+// personalLink is the respondent's personal link when one is recorded for
+// them: once they have finished.
+func (b *Bot) personalLink(chatID int64, s survey.Session, resp *survey.Session) string {
+	if b.opts.ReferralLink == nil || (s.CompletedAt.IsZero() && resp == nil) {
+		return ""
+	}
+	return b.opts.ReferralLink(survey.RespondentID(chatID))
+}
+
 // myDataJSON is the /mydata file.
-func (b *Bot) myDataJSON(chatID int64, s survey.Session, lang string) any {
+func (b *Bot) myDataJSON(chatID int64, s survey.Session, resp *survey.Session, lang string) any {
 	type consent struct {
 		Version int       `json:"version"`
 		At      time.Time `json:"at"`
@@ -137,11 +172,18 @@ func (b *Bot) myDataJSON(chatID int64, s survey.Session, lang string) any {
 		UpdatedAt   time.Time  `json:"updated_at"`
 		CompletedAt time.Time  `json:"completed_at,omitzero"`
 		Answers     []dataLine `json:"answers"`
-		Note        string     `json:"note"`
+		// Finished: the answers as they were when they finished, when
+		// they have started again since.
+		Finished     []dataLine `json:"answers_when_finished,omitempty"`
+		PersonalLink string     `json:"personal_link,omitempty"`
+		Note         string     `json:"note"`
 	}{
 		TelegramID: chatID, Survey: s.SurveyID, Version: s.Version, Language: s.Language, Source: s.Source,
 		Status: string(s.Status), StartedAt: s.StartedAt, UpdatedAt: s.UpdatedAt, CompletedAt: s.CompletedAt,
-		Answers: b.myDataLines(s, lang), Note: b.def.Msg(lang, "mydata_footer"),
+		Answers: b.myDataLines(s, lang), PersonalLink: b.personalLink(chatID, s, resp), Note: b.def.Msg(lang, "mydata_footer"),
+	}
+	if resp != nil {
+		out.Finished = b.myDataLines(*resp, lang)
 	}
 	if s.Consent != nil {
 		out.Consent = &consent{Version: s.Consent.Version, At: s.Consent.At}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strconv"
 	"sync"
 	"time"
 
@@ -21,9 +22,10 @@ import (
 // Commit handles one update in one transaction, as the bot's Store
 // documents. For a respondent who has no session, a zero Session with no
 // events is not stored, no chat record is created and the update's keys
-// are not recorded: a command that does not touch the survey (/help, say)
-// leaves no trace of the person, only the update offset. The same holds
-// after an update that forgets them (/delete, declining consent).
+// (which name the chat) are not recorded, only "u:<update id>": a command
+// that does not touch the survey (/help, say) leaves no trace of the
+// person. The same holds after an update that forgets them (/delete,
+// declining consent).
 func (db *DB) Commit(u chat.Update, respondent survey.RespondentID, fn func(survey.Session, chat.State) (chat.Result, error)) (bool, error) {
 	var handled bool
 	err := db.Update(func(tx *Tx) error {
@@ -81,7 +83,7 @@ func (db *DB) CommitBatch(items []chat.Pending) ([]bool, error) {
 // commitOne applies one update inside tx.
 func (tx *Tx) commitOne(p chat.Pending) (bool, error) {
 	u, respondent, fn := p.Update, p.Respondent, p.Fn
-	for _, k := range u.Keys {
+	for _, k := range append(u.Keys, updateKey(u.ID)) {
 		if tx.Seen(k) {
 			return false, tx.SetOffset(u.ID + 1)
 		}
@@ -140,14 +142,17 @@ func (tx *Tx) commitOne(p chat.Pending) (bool, error) {
 		}
 	}
 	// The keys name the chat: they are kept only while the person has a
-	// session (for everyone else, the offset alone keeps Telegram from
-	// delivering the update again).
-	if respondent == 0 || (!forgot && tx.HasSession(respondent)) {
-		now := tx.db.now()
-		for _, k := range u.Keys {
-			if err := tx.MarkSeen(k, now); err != nil {
-				return false, err
-			}
+	// session. For everyone else the update is recorded by its id, which
+	// names no one and still makes the same update, delivered again, a
+	// no-op.
+	keys := u.Keys
+	if respondent != 0 && !u.Keep && (forgot || !tx.HasSession(respondent)) {
+		keys = []string{updateKey(u.ID)}
+	}
+	now := tx.db.now()
+	for _, k := range keys {
+		if err := tx.MarkSeen(k, now); err != nil {
+			return false, err
 		}
 	}
 	if err := tx.SetOffset(u.ID + 1); err != nil {
@@ -155,6 +160,9 @@ func (tx *Tx) commitOne(p chat.Pending) (bool, error) {
 	}
 	return true, nil
 }
+
+// updateKey is the seen key recording an update by its id alone.
+func updateKey(id int64) string { return "u:" + strconv.FormatInt(id, 10) }
 
 // withdrawn reports whether events withdraw the respondent (ApplyStep
 // then forgets them).

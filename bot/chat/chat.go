@@ -105,9 +105,16 @@ type State struct {
 type Update struct {
 	ID int64
 	// Keys identify the same thing arriving again under another update id:
-	// "m:<chat>:<message id>" for a message, "c:<callback query id>" for a
-	// tap. A key already recorded makes the update a duplicate.
+	// "m:<chat>:<message id>" for a message, "c:<chat>:<callback query
+	// id>" for a tap. A key already recorded makes the update a duplicate.
+	// They name the chat, so they are recorded only while its person has
+	// a session (or with Keep); otherwise the update is recorded by its id
+	// alone, which catches Telegram delivering the same update again.
 	Keys []string
+	// Keep records Keys even for someone without a session: a privileged
+	// command, whose sender the config names anyway, and which must never
+	// run twice.
+	Keep bool
 }
 
 // Result is what handling one update produces, committed together.

@@ -140,6 +140,7 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 		},
 		ChannelLink: bot.Channel(cfg.Digest.Channel).Link(),
 		OnCommit:    m.ObserveCommit,
+		Responses:   db,
 	}
 	if hooks.tune != nil {
 		hooks.tune(senderOpts, botOpts)
