@@ -294,7 +294,6 @@ func TestDecliningLeavesOnlyTheRefusalCount(t *testing.T) {
 	}
 }
 
-
 // TestMigrationTo5ClearsTraces: a schema-4 file with what earlier versions
 // left (a surrogate keeping the code of its Telegram id, a source naming
 // the code of someone deleted, the records of someone who declined a new
