@@ -135,6 +135,10 @@ func TestWholeFileScanAfterDelete(t *testing.T) {
 	if !h.fileHolds("MARKER-bob") {
 		t.Error("bob's answer is gone too: the scan proves nothing")
 	}
+	// Answers never reach the log.
+	if strings.Contains(h.logs.String(), "MARKER-") {
+		t.Errorf("an answer is in the log:\n%s", h.logs.String())
+	}
 }
 
 // TestWholeFileScanAfterRetention: once retention has run (it compacts
