@@ -92,7 +92,7 @@ const (
 // session: never names or usernames.
 type State struct {
 	Unreachable bool      `json:"unreachable,omitempty"` // 403: blocked or deactivated
-	SlowUntil   time.Time `json:"slow_until,omitzero"`   // told to slow down; quiet until then
+	SlowUntil   time.Time `json:"slow_until,omitzero"`   // unused: older versions wrote it; the flood gate now remembers this in memory
 	// Reminders: how many were queued, the last one when, and whether
 	// the respondent asked for no more.
 	Reminded    int       `json:"reminded,omitempty"`
