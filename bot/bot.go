@@ -48,6 +48,14 @@ type Options struct {
 	// OnCommit, when set, is told how long each commit of the update loop
 	// took (for metrics).
 	OnCommit func(time.Duration)
+	// Responses, when set, gives /mydata the respondent's stored response,
+	// which differs from their session after they start again.
+	Responses Responses
+}
+
+// Responses reads a respondent's stored response: the store.
+type Responses interface {
+	Response(survey.RespondentID) (survey.Session, bool, error)
 }
 
 // Waker is told when new messages are queued: the Sender.
@@ -65,7 +73,6 @@ type Bot struct {
 	flood   *floodGate
 	answer  chan callbackAnswer
 	admin   chan AdminCommand
-	docs    chan document // files to send off the loop (/mydata)
 	wg      sync.WaitGroup
 
 	statsMu  sync.Mutex
@@ -120,7 +127,6 @@ func New(c *Conn, def *survey.Definition, st Store, waker Waker, opts *Options) 
 		flood:  newFloodGate(o.FloodRate, o.FloodBurst),
 		answer: make(chan callbackAnswer, 1024),
 		admin:  make(chan AdminCommand, 64),
-		docs:   make(chan document, 64),
 	}
 }
 
@@ -165,7 +171,6 @@ func (b *Bot) Run(ctx context.Context) error {
 	if b.opts.Admin != nil {
 		b.wg.Go(func() { b.runAdmin(ctx) })
 	}
-	b.wg.Go(func() { b.sendDocuments(ctx) })
 	defer b.wg.Wait()
 
 	offset, err := b.store.Offset()
@@ -274,7 +279,7 @@ func (b *Bot) answerCallbacks(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case a := <-b.answer:
-			cfg := tgbotapi.NewCallback(a.id, truncate(a.text, 190))
+			cfg := tgbotapi.NewCallback(a.id, truncate(a.text, maxCallback))
 			if _, err := b.api.Request(cfg); err != nil {
 				b.log.Warn("answerCallbackQuery failed", "class", errClass(err))
 			}
@@ -366,7 +371,6 @@ type prepared struct {
 	callbackID string
 	toast      *string       // set while the update is committed
 	admin      *AdminCommand // a privileged command to carry out once committed
-	doc        **document    // likewise: a file to send after the commit
 }
 
 // prepare works out what an update means; it stores nothing.
@@ -380,16 +384,17 @@ func (b *Bot) prepare(u tgbotapi.Update) prepared {
 		callbackID string
 		toast      = new(string)
 		adminCmd   *AdminCommand
-		doc        = new(*document)
+		gate       int64 // the chat the flood gate counts this update against
 	)
 	switch {
 	case u.Message != nil:
 		m := u.Message
 		upd.Keys = []string{"m:" + strconv.FormatInt(m.Chat.ID, 10) + ":" + strconv.Itoa(m.MessageID)}
-		if m.From == nil || m.From.IsBot {
+		if m.From == nil || m.From.IsBot || b.forAnotherBot(m) {
 			b.count(func(s *LoopStats) { s.Ignored++ })
 			break
 		}
+		gate = m.Chat.ID
 		if m.Chat.Type != "private" {
 			if m.IsCommand() {
 				handler = b.groupReply(m)
@@ -401,20 +406,25 @@ func (b *Bot) prepare(u tgbotapi.Update) prepared {
 		respondent = survey.RespondentID(m.From.ID)
 		if h, cmd, ok := b.privileged(m); ok {
 			handler, adminCmd = h, cmd
+			upd.Keep = true // never twice, session or not
 			break
 		}
-		if handler = b.respondentCommand(m, doc); handler == nil {
+		if handler = b.respondentCommand(m); handler == nil {
 			handler = b.message(m, now)
 		}
 	case u.CallbackQuery != nil:
 		cq := u.CallbackQuery
 		callbackID = cq.ID
 		upd.Keys = []string{"c:" + cq.ID}
+		if cq.Message != nil && cq.Message.Chat != nil {
+			// Keyed by chat too, so that forgetting the person forgets it.
+			upd.Keys = []string{"c:" + strconv.FormatInt(cq.Message.Chat.ID, 10) + ":" + cq.ID}
+		}
 		if cq.From == nil || cq.From.IsBot || cq.Message == nil || cq.Message.Chat == nil || cq.Message.Chat.Type != "private" {
 			b.count(func(s *LoopStats) { s.Ignored++ })
 			break
 		}
-		respondent = survey.RespondentID(cq.From.ID)
+		respondent, gate = survey.RespondentID(cq.From.ID), cq.Message.Chat.ID
 		switch cq.Data {
 		case dataDeleteYes, dataDeleteNo:
 			handler = b.deleteTap(cq, toast)
@@ -426,15 +436,21 @@ func (b *Bot) prepare(u tgbotapi.Update) prepared {
 	default:
 		b.count(func(s *LoopStats) { s.Ignored++ })
 	}
-	if respondent != 0 && handler != nil && !b.flood.allow(int64(respondent), now) {
+	if gate != 0 && handler != nil && !b.flood.allow(gate, now) {
+		// Every chat is gated, groups too; a private chat is told once
+		// per flood to slow down, a group never.
 		b.count(func(s *LoopStats) { s.Flooded++ })
-		handler, adminCmd = b.slowDown(int64(respondent), now), nil
+		handler, adminCmd = nil, nil
+		if respondent != 0 && b.flood.tell(gate, now) {
+			handler = b.slowDown(gate)
+		}
 	}
 	if handler == nil {
 		handler = func(s survey.Session, c ChatState) (Result, error) { return Result{Session: s, Chat: c}, nil }
 		respondent = 0 // nothing of theirs to load or store
+		upd.Keys = nil // nor the keys, which name the chat: the offset suffices
 	}
-	return prepared{p: Pending{Update: upd, Respondent: respondent, Fn: handler}, callbackID: callbackID, toast: toast, admin: adminCmd, doc: doc}
+	return prepared{p: Pending{Update: upd, Respondent: respondent, Fn: handler}, callbackID: callbackID, toast: toast, admin: adminCmd}
 }
 
 // finish does what follows a commit: counting, and answering a tap.
@@ -467,13 +483,6 @@ func (b *Bot) finish(pr prepared, applied bool) {
 		case b.admin <- *pr.admin:
 		default:
 			b.log.Warn("admin commands backed up", "class", "queue_full", "user_id", pr.admin.UserID)
-		}
-	}
-	if pr.doc != nil && *pr.doc != nil {
-		select {
-		case b.docs <- **pr.doc:
-		default:
-			b.log.Warn("documents backed up", "class", "queue_full")
 		}
 	}
 }
@@ -571,15 +580,11 @@ func (b *Bot) tap(cq *tgbotapi.CallbackQuery, now time.Time, toast *string) func
 	}
 }
 
-// slowDown replaces a flooding user's update: one note per flood, then
-// quiet until the flood is over.
-func (b *Bot) slowDown(chatID int64, now time.Time) func(survey.Session, ChatState) (Result, error) {
+// slowDown replaces the update of a flooding user who is to be told so
+// (floodGate.tell): one note per flood.
+func (b *Bot) slowDown(chatID int64) func(survey.Session, ChatState) (Result, error) {
 	return func(s survey.Session, c ChatState) (Result, error) {
 		res := Result{Session: s, Chat: c}
-		if now.Before(c.SlowUntil) {
-			return res, nil
-		}
-		res.Chat.SlowUntil = now.Add(time.Minute)
 		lang := s.Language
 		if lang == "" {
 			lang = b.def.DefaultLanguage
@@ -589,8 +594,9 @@ func (b *Bot) slowDown(chatID int64, now time.Time) func(survey.Session, ChatSta
 	}
 }
 
-// floodGate is a token bucket per user, in memory: flooding is about the
-// last few seconds, so losing it on restart is harmless.
+// floodGate is a token bucket per chat, in memory: flooding is about the
+// last few seconds, so losing it on restart is harmless, and nothing of it
+// is stored (someone flooding before they agree leaves no record).
 type floodGate struct {
 	mu      sync.Mutex
 	rate    float64
@@ -602,6 +608,20 @@ type floodGate struct {
 type bucket struct {
 	tokens float64
 	at     time.Time
+	told   time.Time // when the chat was last told to slow down
+}
+
+// tell reports whether a chat the gate just refused is to be told to slow
+// down: once per flood, that is at most once a minute.
+func (g *floodGate) tell(id int64, now time.Time) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	bk, ok := g.buckets[id]
+	if !ok || (!bk.told.IsZero() && now.Sub(bk.told) < time.Minute) {
+		return false
+	}
+	bk.told = now
+	return true
 }
 
 func newFloodGate(rate float64, burst int) *floodGate {
@@ -613,7 +633,7 @@ func (g *floodGate) allow(id int64, now time.Time) bool {
 	defer g.mu.Unlock()
 	if now.Sub(g.swept) > time.Minute {
 		for k, bk := range g.buckets {
-			if now.Sub(bk.at) > time.Minute {
+			if now.Sub(bk.at) > time.Minute && now.Sub(bk.told) > time.Minute {
 				delete(g.buckets, k)
 			}
 		}

@@ -3,6 +3,7 @@ package bot
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"runtime"
 	"strings"
@@ -287,6 +288,64 @@ func TestFloodGetsOneNote(t *testing.T) {
 	}
 	if notes != 1 || b.Stats().Flooded != 30 {
 		t.Fatalf("slow-down notes %d, flooded %d", notes, b.Stats().Flooded)
+	}
+}
+
+// TestGroupsAreGated: commands in a group go through the flood gate like
+// a private chat's (200 commands queue no more replies than the gate
+// allows, and a group is never told to slow down), and a command
+// addressed to another bot is ignored, in a group or in private.
+func TestGroupsAreGated(t *testing.T) {
+	b, st := newTestBot(t)
+	b.opts.Now = func() time.Time { return time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC) } // all at once
+	var u updates
+	for range 200 {
+		mustHandle(t, b, u.message(group, alice, "/start"))
+	}
+	if got := len(st.out); got != 10 || b.Stats().Flooded != 190 {
+		t.Errorf("200 commands in a group queued %d replies (flooded %d); want the burst, 10", got, b.Stats().Flooded)
+	}
+	for _, o := range st.out {
+		if o.ChatID != group.ID || strings.Contains(o.Text, "despacio") || strings.Contains(o.Text, "slow down") {
+			t.Errorf("reply %+v; want only the group's link", o)
+		}
+	}
+	if len(st.sessions) != 0 || len(st.chats) != 0 || len(st.seen) != 10 {
+		t.Errorf("stored sessions %v, chats %v, %d keys; want only the 10 replies' keys", st.sessions, st.chats, len(st.seen))
+	}
+
+	b2, st2 := newTestBot(t)
+	var u2 updates
+	mustHandle(t, b2, u2.message(group, alice, "/start@other_bot"))
+	mustHandle(t, b2, u2.message(aliceChat, alice, "/help@other_bot"))
+	mustHandle(t, b2, u2.message(group, alice, "/start@Toolmap_Test_Bot"))
+	if len(st2.out) != 1 || st2.out[0].ChatID != group.ID || b2.Stats().Ignored != 2 {
+		t.Errorf("replies %+v, ignored %d; want one, to the command for this bot", st2.out, b2.Stats().Ignored)
+	}
+	if len(st2.seen) != 1 {
+		t.Errorf("keys %v; an ignored update stores none", st2.seen)
+	}
+}
+
+// TestKeysNameTheChat: a tap's dedup key names its chat (so that
+// forgetting the person forgets it), and a flooded update that is not
+// answered stores no key.
+func TestKeysNameTheChat(t *testing.T) {
+	b, st := newTestBot(t)
+	var u updates
+	mustHandle(t, b, u.message(aliceChat, alice, "/start"))
+	mustHandle(t, b, u.tap(aliceChat, alice, 1, survey.Tap{Kind: survey.InputAgree, Version: b.def.Version}.Encode()))
+	want := map[string]bool{"m:1001:1": true, "c:1001:cb2": true}
+	if !maps.Equal(st.seen, want) {
+		t.Errorf("keys %v, want %v", st.seen, want)
+	}
+	// Flooding: the updates the gate drops without a reply store no key.
+	b.opts.Now = func() time.Time { return time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC) }
+	for range 20 {
+		mustHandle(t, b, u.message(aliceChat, alice, "hello"))
+	}
+	if got := len(st.seen); got != 2+10+1 {
+		t.Errorf("%d keys after a flood; want the 10 let through and the one told to slow down", got-2)
 	}
 }
 

@@ -82,8 +82,6 @@ func (b *Bot) command(m *tgbotapi.Message, now time.Time) func(survey.Session, C
 		return b.step(chatID, survey.Input{Kind: survey.InputRestart}, now, hint, 0, nil, nil)
 	case "help":
 		return simple("help")
-	case "privacy":
-		return simple("privacy")
 	case "review":
 		return b.reply(func(s survey.Session, lang string) []Outgoing {
 			return b.review(chatID, s, lang)
@@ -118,6 +116,16 @@ func (b *Bot) review(chatID int64, s survey.Session, lang string) []Outgoing {
 	}
 	text := "<b>" + esc(b.def.Msg(lang, "review_title")) + "</b>\n\n" + summaryHTML(lines)
 	return []Outgoing{{Kind: OutSend, ChatID: chatID, Text: limitHTML(text), Keyboard: kb}}
+}
+
+// forAnotherBot reports whether m is a command addressed to another bot
+// ("/start@other_bot" in a group): not ours to answer.
+func (b *Bot) forAnotherBot(m *tgbotapi.Message) bool {
+	if !m.IsCommand() {
+		return false
+	}
+	_, to, ok := strings.Cut(m.CommandWithAt(), "@")
+	return ok && b.api.Self.UserName != "" && !strings.EqualFold(to, b.api.Self.UserName)
 }
 
 // groupReply answers a command in a group or channel with a link to the

@@ -268,20 +268,6 @@ func PeriodWords(def *survey.Definition, lang string, p report.Period) string {
 	return def.Msg(lang, "digest_week", "n", strconv.Itoa(p.Week), "dates", dates)
 }
 
-// textLen is the length Telegram counts, over-estimated: UTF-16 code units
-// of the HTML, tags and entities included (Telegram counts the text after
-// parsing them).
-func textLen(s string) int {
-	n := 0
-	for _, r := range s {
-		n++
-		if r > 0xFFFF {
-			n++
-		}
-	}
-	return n
-}
-
 // splitMessages packs paragraphs into at most maxParts messages of at most
 // limit characters (textLen), joining paragraphs with a blank line and
 // splitting only between them; a paragraph too long for one message is

@@ -420,29 +420,3 @@ func (r *renderer) keyboard(a survey.Ask) [][]Button {
 	}
 	return rows
 }
-
-// truncate cuts s to at most n runes, with an ellipsis.
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
-}
-
-// maxMessage keeps a message inside Telegram's 4096 characters.
-const maxMessage = 4000
-
-// limitHTML cuts an over-long message at a line boundary. Only the summary
-// of a very long survey can get there.
-func limitHTML(s string) string {
-	if utf8.RuneCountInString(s) <= maxMessage {
-		return s
-	}
-	r := []rune(s)[:maxMessage]
-	cut := strings.LastIndex(string(r), "\n")
-	if cut < 0 {
-		cut = len(string(r))
-	}
-	return string(r)[:cut] + "\n…"
-}

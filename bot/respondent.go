@@ -1,15 +1,14 @@
 package bot
 
 import (
-	"context"
 	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"toolmap/bot/chat"
 	"toolmap/survey"
 )
 
@@ -23,35 +22,43 @@ const (
 	dataDeleteNo  = "del:no"
 )
 
-// document is a file to send off the update loop, after the commit: the
-// outbox carries only messages and edits. Losing one in a crash is
-// harmless, as the respondent can ask again.
-type document struct {
-	chatID  int64
-	name    string
-	data    []byte
-	caption string
-}
-
-// myData answers /mydata from the respondent's own session, the only
-// record it reads: nothing about anyone else can appear. When the text
-// does not fit one message, the data goes as a JSON file instead.
-func (b *Bot) myData(chatID int64, hint string, doc **document) func(survey.Session, ChatState) (Result, error) {
+// myData answers /mydata from the respondent's own records: their
+// session and, when it differs (they started again after finishing), the
+// response stored when they finished; nothing about anyone else can
+// appear. When the text does not fit one message (counted as Telegram
+// counts, textLen), the data goes as a JSON file instead, queued in the
+// outbox like any message, so that the sender paces it and a 429 only
+// delays it.
+func (b *Bot) myData(chatID int64, hint string) func(survey.Session, ChatState) (Result, error) {
+	var resp *survey.Session
+	if b.opts.Responses != nil {
+		// Read before the commit: only this person's own updates, in this
+		// same loop, could change it meanwhile.
+		r, ok, err := b.opts.Responses.Response(survey.RespondentID(chatID))
+		if err != nil {
+			b.log.Error("reading a response for /mydata failed", "chat_id", chatID, "err", err)
+		}
+		if ok {
+			resp = &r
+		}
+	}
 	return b.reply(func(s survey.Session, lang string) []Outgoing {
-		*doc = nil
 		if s.Status == survey.StatusNew {
 			return []Outgoing{{Kind: OutSend, ChatID: chatID, Text: esc(b.def.Msg(lang, "mydata_none"))}}
 		}
-		text := b.myDataText(chatID, s, lang)
-		if utf8.RuneCountInString(text) <= maxMessage {
+		if resp != nil && s.Status == survey.StatusCompleted {
+			resp = nil // the session is the response
+		}
+		text := b.myDataText(chatID, s, resp, lang)
+		if textLen(text) <= maxMessage {
 			return []Outgoing{{Kind: OutSend, ChatID: chatID, Text: text}}
 		}
-		data, err := json.MarshalIndent(b.myDataJSON(chatID, s, lang), "", "  ")
+		data, err := json.MarshalIndent(b.myDataJSON(chatID, s, resp, lang), "", "  ")
 		if err != nil { // cannot happen: plain strings and times
 			return []Outgoing{{Kind: OutSend, ChatID: chatID, Text: esc(b.def.Msg(lang, "mydata_none"))}}
 		}
-		*doc = &document{chatID: chatID, name: "mydata.json", data: data, caption: b.def.Msg(lang, "mydata_file")}
-		return nil
+		return []Outgoing{{Kind: OutSendDocument, ChatID: chatID, Text: esc(truncate(b.def.Msg(lang, "mydata_file"), maxCaption)),
+			File: &chat.File{Name: "mydata.json", Data: data}}}
 	}, hint)
 }
 
@@ -98,7 +105,7 @@ func fmtTime(t time.Time) string {
 }
 
 // myDataText is the /mydata message, in HTML.
-func (b *Bot) myDataText(chatID int64, s survey.Session, lang string) string {
+func (b *Bot) myDataText(chatID int64, s survey.Session, resp *survey.Session, lang string) string {
 	m := func(key string, pairs ...string) string { return esc(b.def.Msg(lang, key, pairs...)) }
 	var w strings.Builder
 	w.WriteString("<b>" + m("mydata_title") + "</b>\n")
@@ -118,19 +125,37 @@ func (b *Bot) myDataText(chatID int64, s survey.Session, lang string) string {
 	} else {
 		w.WriteString(m("mydata_unfinished") + "\n")
 	}
-	lines := b.myDataLines(s, lang)
-	if len(lines) > 0 {
-		w.WriteString("\n<b>" + m("summary_title") + "</b>\n")
+	writeLines := func(lines []dataLine) {
 		for _, l := range lines {
 			w.WriteString("• " + esc(l.Question) + ": <b>" + esc(l.Answer) + "</b> <i>(" + esc(fmtTime(l.At)) + ")</i>\n")
 		}
+	}
+	if lines := b.myDataLines(s, lang); len(lines) > 0 {
+		w.WriteString("\n<b>" + m("summary_title") + "</b>\n")
+		writeLines(lines)
+	}
+	if resp != nil {
+		w.WriteString("\n<b>" + m("mydata_response", "at", fmtTime(resp.CompletedAt)) + "</b>\n")
+		writeLines(b.myDataLines(*resp, lang))
+	}
+	if link := b.personalLink(chatID, s, resp); link != "" {
+		w.WriteString("\n" + m("mydata_referral", "link", link) + "\n")
 	}
 	w.WriteString("\n" + m("mydata_footer"))
 	return w.String()
 }
 
+// personalLink is the respondent's personal link when one is recorded for
+// them: once they have finished.
+func (b *Bot) personalLink(chatID int64, s survey.Session, resp *survey.Session) string {
+	if b.opts.ReferralLink == nil || (s.CompletedAt.IsZero() && resp == nil) {
+		return ""
+	}
+	return b.opts.ReferralLink(survey.RespondentID(chatID))
+}
+
 // myDataJSON is the /mydata file.
-func (b *Bot) myDataJSON(chatID int64, s survey.Session, lang string) any {
+func (b *Bot) myDataJSON(chatID int64, s survey.Session, resp *survey.Session, lang string) any {
 	type consent struct {
 		Version int       `json:"version"`
 		At      time.Time `json:"at"`
@@ -147,11 +172,18 @@ func (b *Bot) myDataJSON(chatID int64, s survey.Session, lang string) any {
 		UpdatedAt   time.Time  `json:"updated_at"`
 		CompletedAt time.Time  `json:"completed_at,omitzero"`
 		Answers     []dataLine `json:"answers"`
-		Note        string     `json:"note"`
+		// Finished: the answers as they were when they finished, when
+		// they have started again since.
+		Finished     []dataLine `json:"answers_when_finished,omitempty"`
+		PersonalLink string     `json:"personal_link,omitempty"`
+		Note         string     `json:"note"`
 	}{
 		TelegramID: chatID, Survey: s.SurveyID, Version: s.Version, Language: s.Language, Source: s.Source,
 		Status: string(s.Status), StartedAt: s.StartedAt, UpdatedAt: s.UpdatedAt, CompletedAt: s.CompletedAt,
-		Answers: b.myDataLines(s, lang), Note: b.def.Msg(lang, "mydata_footer"),
+		Answers: b.myDataLines(s, lang), PersonalLink: b.personalLink(chatID, s, resp), Note: b.def.Msg(lang, "mydata_footer"),
+	}
+	if resp != nil {
+		out.Finished = b.myDataLines(*resp, lang)
 	}
 	if s.Consent != nil {
 		out.Consent = &consent{Version: s.Consent.Version, At: s.Consent.At}
@@ -193,47 +225,43 @@ func (b *Bot) deleteTap(cq *tgbotapi.CallbackQuery, toast *string) func(survey.S
 	}
 }
 
-// sendDocuments sends the files queued by finish, until ctx is done.
-func (b *Bot) sendDocuments(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case d := <-b.docs:
-			b.sendDocument(d)
-		}
-	}
-}
-
 // respondentCommand returns the handler of /mydata and /delete, or nil for
 // another message.
-func (b *Bot) respondentCommand(m *tgbotapi.Message, doc **document) func(survey.Session, ChatState) (Result, error) {
+func (b *Bot) respondentCommand(m *tgbotapi.Message) func(survey.Session, ChatState) (Result, error) {
 	if !m.IsCommand() {
 		return nil
 	}
 	switch strings.ToLower(m.Command()) {
 	case "mydata":
-		return b.myData(m.Chat.ID, m.From.LanguageCode, doc)
+		return b.myData(m.Chat.ID, m.From.LanguageCode)
 	case "delete":
 		return b.deleteConfirm(m.Chat.ID, m.From.LanguageCode)
 	case "privacy":
 		chatID := m.Chat.ID
 		return b.reply(func(s survey.Session, lang string) []Outgoing {
-			text := b.def.Msg(lang, "privacy")
-			if d := b.opts.RetentionDays; d > 0 {
-				text += "\n" + b.def.Msg(lang, "privacy_retention", "days", strconv.Itoa(d))
-			}
-			return []Outgoing{{Kind: OutSend, ChatID: chatID, Text: esc(text)}}
+			return []Outgoing{{Kind: OutSend, ChatID: chatID, Text: esc(truncate(b.privacyText(lang), maxMessage))}}
 		}, m.From.LanguageCode)
 	}
 	return nil
 }
 
-// sendDocument sends one file; a failure is logged (without the file).
-func (b *Bot) sendDocument(d document) {
-	f := tgbotapi.NewDocument(d.chatID, tgbotapi.FileBytes{Name: d.name, Bytes: d.data})
-	f.Caption = truncate(d.caption, 1000)
-	if _, err := b.api.Send(f); err != nil {
-		b.log.Warn("sendDocument failed", "class", errClass(err), "chat_id", d.chatID)
+// privacyText is the /privacy message in lang: the survey's notice, who
+// is responsible for the data (when the survey names them) and the
+// retention period (when one is set).
+func (b *Bot) privacyText(lang string) string {
+	text := b.def.Msg(lang, "privacy")
+	if c := b.def.Controller; c.Name != "" || c.Contact != "" {
+		name, contact := c.Name, c.Contact
+		if name == "" {
+			name = "—"
+		}
+		if contact == "" {
+			contact = "—"
+		}
+		text += "\n" + b.def.Msg(lang, "privacy_controller", "name", name, "contact", contact)
 	}
+	if d := b.opts.RetentionDays; d > 0 {
+		text += "\n" + b.def.Msg(lang, "privacy_retention", "days", strconv.Itoa(d))
+	}
+	return text
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -14,8 +15,8 @@ import (
 )
 
 // TestMyData: /mydata answers from the respondent's own session, as a
-// message; one too long for a message goes as a JSON file, sent after the
-// commit, over the real client to the fake Bot API.
+// message; one too long for a message, as Telegram counts (UTF-16 units),
+// is queued in the outbox as a JSON file.
 func TestMyData(t *testing.T) {
 	srv := telegramtest.NewServer(telegramtest.Options{})
 	t.Cleanup(srv.Close)
@@ -34,7 +35,10 @@ func TestMyData(t *testing.T) {
 				"hard": {Question: "hard", Text: hard, Version: 1, At: at},
 			}}
 	}
-	long := "LONG-" + strings.Repeat("x", 4100)
+	long := "LONG-" + strings.Repeat("🤝", 1703) + strings.Repeat("x", 1067)
+	if n, u := utf8.RuneCountInString(long), textLen(long); n != 2775 || u != 4478 {
+		t.Fatalf("the long answer has %d characters, %d units; want 2775 and 4478", n, u)
+	}
 	st.sessions[7] = session("short and sweet")
 	st.sessions[8] = session(long)
 	b := New(testConn(api), fixture(t), st, nil, &Options{PollTimeout: time.Second, MaxTextRunes: 4000})
@@ -77,23 +81,21 @@ func TestMyData(t *testing.T) {
 		}
 	}
 
+	// 8's answer is 2,775 characters of 4,478 UTF-16 units (emoji count
+	// two): counted in characters it would fit a message, and Telegram
+	// would refuse it. It goes as a file, queued in the outbox like any
+	// message (so the sender paces it and a 429 only delays it).
 	srv.User(8).SendText("/mydata")
-	wait("the /mydata file", func(s *telegramtest.Server) bool {
-		for _, m := range s.BotMessages(8) {
-			if m.Kind == "document" {
-				return true
-			}
-		}
-		return false
-	})
-	var doc *telegramtest.File
-	for _, m := range srv.BotMessages(8) {
-		if m.Kind == "document" {
-			doc = m.File
-		}
+	wait("the long /mydata", committed(3))
+	st.mu.Lock()
+	out = append([]Outgoing(nil), st.out...)
+	st.mu.Unlock()
+	if len(out) != 2 || out[1].Kind != OutSendDocument || out[1].ChatID != 8 || out[1].File == nil {
+		t.Fatalf("queued %+v, want a document to 8 after 7's message", out)
 	}
-	if doc == nil || doc.FileName != "mydata.json" {
-		t.Fatalf("document %+v", doc)
+	doc := out[1]
+	if doc.File.Name != "mydata.json" || !strings.Contains(doc.Text, "as a file") {
+		t.Fatalf("document %q, caption %q", doc.File.Name, doc.Text)
 	}
 	var got struct {
 		TelegramID int64  `json:"telegram_id"`
@@ -103,7 +105,7 @@ func TestMyData(t *testing.T) {
 			Answer string `json:"answer"`
 		} `json:"answers"`
 	}
-	if err := json.Unmarshal(doc.Data, &got); err != nil {
+	if err := json.Unmarshal(doc.File.Data, &got); err != nil {
 		t.Fatalf("the file is not JSON: %v", err)
 	}
 	found := false
@@ -113,12 +115,30 @@ func TestMyData(t *testing.T) {
 	if got.TelegramID != 8 || got.Source != "flyer" || !found {
 		t.Errorf("the file holds %+v", got)
 	}
-	if strings.Contains(string(doc.Data), "short and sweet") {
+	if strings.Contains(string(doc.File.Data), "short and sweet") {
 		t.Error("the file of 8 holds 7's answer")
 	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
+}
+
+// TestPrivacyNamesTheController: /privacy ends with who is responsible
+// for the data and how to reach them, when the survey names them, and
+// with the retention period, when one is set.
+func TestPrivacyNamesTheController(t *testing.T) {
+	b, st := newTestBot(t)
+	b.def.Controller = survey.Controller{Name: "Tools for Groups study", Contact: "privacy@example.org"}
+	b.opts.RetentionDays = 90
+	var u updates
+	en := &tgbotapi.User{ID: 2002, LanguageCode: "en"}
+	mustHandle(t, b, u.message(tgbotapi.Chat{ID: 2002, Type: "private"}, en, "/privacy"))
 	if len(st.out) != 1 {
-		t.Errorf("a message was queued for the long /mydata too: %+v", st.out[1:])
+		t.Fatalf("out = %+v", st.out)
+	}
+	text := st.out[0].Text
+	for _, want := range []string{"What we keep: your numeric Telegram id;",
+		"Who is responsible for your data: Tools for Groups study. Contact: privacy@example.org",
+		"After 90 days your Telegram id is removed"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("/privacy lacks %q:\n%s", want, text)
+		}
 	}
 }

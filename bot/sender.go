@@ -681,6 +681,12 @@ func (s *Sender) finish(ctx context.Context, f flight) {
 	}
 
 	var te *tgbotapi.Error
+	if errors.As(err, &te) && te.Code == 0 && resp != nil {
+		// tgbotapi's UploadFiles (sendDocument) leaves the code out of
+		// its error: without it a 429 would be retried before retry_after
+		// and a 400 for ever.
+		te.Code = resp.ErrorCode
+	}
 	switch {
 	case err == nil:
 		s.streak = 0

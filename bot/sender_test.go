@@ -584,6 +584,43 @@ func TestSenderCoalescesEdits(t *testing.T) {
 	}
 }
 
+// TestSenderDocumentSurvivesA429: a document in the outbox (a long
+// /mydata) that Telegram answers with 429 is kept and sent after
+// retry_after, not lost; one answered 400 is dropped, not retried for
+// ever. (tgbotapi leaves the code out of an upload's error.)
+func TestSenderDocumentSurvivesA429(t *testing.T) {
+	t.Parallel()
+	r := newSenderRig(t, telegramtest.Options{}, SenderOptions{})
+	r.srv.User(1)
+	r.srv.User(2)
+	r.srv.Fail("sendDocument", telegramtest.TooManyRequests(1).ForChat(1), 1)
+	r.srv.Fail("sendDocument", telegramtest.BadRequest("Bad Request: file is too big").ForChat(2), 1)
+	data := []byte(`{"answers": ["🤝"]}`)
+	r.add(Outgoing{Kind: OutSendDocument, ChatID: 1, Text: "Everything", File: &chat.File{Name: "mydata.json", Data: data}},
+		Outgoing{Kind: OutSendDocument, ChatID: 2, Text: "Everything", File: &chat.File{Name: "mydata.json", Data: data}})
+	r.start(t)
+	r.ob.waitEmpty(t, senderCtx(t))
+	var statuses []int
+	for _, c := range r.srv.Calls("sendDocument") {
+		if c.ChatID == 1 {
+			statuses = append(statuses, c.Status)
+		}
+	}
+	if b := r.srv.Breaches(); len(b) != 0 {
+		t.Errorf("breaches: %v", b)
+	}
+	if diff := cmp.Diff([]int{429, 200}, statuses); diff != "" {
+		t.Errorf("sendDocument calls to chat 1 (-want +got):\n%s", diff)
+	}
+	msgs := r.srv.BotMessages(1)
+	if len(msgs) != 1 || msgs[0].File == nil || !bytes.Equal(msgs[0].File.Data, data) {
+		t.Errorf("chat 1 got %+v, want the document", msgs)
+	}
+	if drops := r.ob.drops(); len(drops) != 1 || drops[0].ChatID != 2 || drops[0].Why != DropBadRequest {
+		t.Errorf("drops = %+v, want chat 2's document as a bad request", drops)
+	}
+}
+
 func TestSender429PausesOnlyThatChat(t *testing.T) {
 	t.Parallel()
 	r := newSenderRig(t, telegramtest.Options{}, SenderOptions{}) // default pacing

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"go.etcd.io/bbolt"
 )
@@ -24,6 +25,37 @@ func (db *DB) WriteBackup(w io.Writer) (int64, error) {
 		return n, fmt.Errorf("back up database %s: %w", db.path, err)
 	}
 	return n, nil
+}
+
+// Snapshot writes a consistent copy of the database, as WriteBackup does,
+// to a temporary file in the database's directory, and returns it open
+// and positioned at its start, for the caller to copy wherever it goes and
+// then close. The file is unlinked as soon as it is created: it has no
+// name, so nothing of it is left behind after Close, a crash or a kill.
+// The read transaction and the lock Compact waits on are held only while
+// the copy is written to that local file, never while a slow reader (a
+// pipe, a socket, another disk) takes it.
+func (db *DB) Snapshot() (*os.File, error) {
+	f, err := os.CreateTemp(filepath.Dir(db.path), "."+filepath.Base(db.path)+".snapshot-*")
+	if err != nil {
+		return nil, fmt.Errorf("back up database %s: %w", db.path, err)
+	}
+	fail := func(err error) (*os.File, error) {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("back up database %s: %w", db.path, err)
+	}
+	if err := os.Remove(f.Name()); err != nil {
+		return fail(err)
+	}
+	if _, err := db.WriteBackup(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fail(err)
+	}
+	return f, nil
 }
 
 // Counts is how many records of each kind a database holds.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strconv"
 	"sync"
 	"time"
 
@@ -20,9 +21,11 @@ import (
 
 // Commit handles one update in one transaction, as the bot's Store
 // documents. For a respondent who has no session, a zero Session with no
-// events is not stored, and a zero chat.State creates no chat record: a
-// command that does not touch the survey (/help, say) leaves no trace of
-// the person.
+// events is not stored, no chat record is created and the update's keys
+// (which name the chat) are not recorded, only "u:<update id>": a command
+// that does not touch the survey (/help, say) leaves no trace of the
+// person. The same holds after an update that forgets them (/delete,
+// declining consent).
 func (db *DB) Commit(u chat.Update, respondent survey.RespondentID, fn func(survey.Session, chat.State) (chat.Result, error)) (bool, error) {
 	var handled bool
 	err := db.Update(func(tx *Tx) error {
@@ -80,7 +83,7 @@ func (db *DB) CommitBatch(items []chat.Pending) ([]bool, error) {
 // commitOne applies one update inside tx.
 func (tx *Tx) commitOne(p chat.Pending) (bool, error) {
 	u, respondent, fn := p.Update, p.Respondent, p.Fn
-	for _, k := range u.Keys {
+	for _, k := range append(u.Keys, updateKey(u.ID)) {
 		if tx.Seen(k) {
 			return false, tx.SetOffset(u.ID + 1)
 		}
@@ -105,12 +108,13 @@ func (tx *Tx) commitOne(p chat.Pending) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if respondent != 0 && res.Forget {
+	forgot := respondent != 0 && (res.Forget || withdrawn(res.Events))
+	switch {
+	case forgot && res.Forget:
 		if _, err := tx.Forget(respondent); err != nil {
 			return false, err
 		}
-		tx.db.del.forgetChat(int64(respondent))
-	} else if respondent != 0 {
+	case respondent != 0:
 		if hadSess || len(res.Events) > 0 || !reflect.ValueOf(res.Session).IsZero() {
 			if err := tx.ApplyStep(respondent, before, res.Session, res.Events); err != nil {
 				return false, err
@@ -121,19 +125,32 @@ func (tx *Tx) commitOne(p chat.Pending) (bool, error) {
 				}
 			}
 		}
-		if hadRec || res.Chat != (chat.State{}) {
+		// A chat record is kept only beside a session: someone who never
+		// agreed, or who is forgotten, has none.
+		if (hadRec || res.Chat != (chat.State{})) && !forgot && tx.HasSession(respondent) {
 			if err := tx.putChatState(int64(respondent), rec, res.Chat); err != nil {
 				return false, err
 			}
 		}
+	}
+	if forgot {
+		tx.db.del.forgetChat(int64(respondent))
 	}
 	for _, o := range res.Out {
 		if err := tx.Enqueue(o, time.Time{}); err != nil {
 			return false, err
 		}
 	}
+	// The keys name the chat: they are kept only while the person has a
+	// session. For everyone else the update is recorded by its id, which
+	// names no one and still makes the same update, delivered again, a
+	// no-op.
+	keys := u.Keys
+	if respondent != 0 && !u.Keep && (forgot || !tx.HasSession(respondent)) {
+		keys = []string{updateKey(u.ID)}
+	}
 	now := tx.db.now()
-	for _, k := range u.Keys {
+	for _, k := range keys {
 		if err := tx.MarkSeen(k, now); err != nil {
 			return false, err
 		}
@@ -142,6 +159,20 @@ func (tx *Tx) commitOne(p chat.Pending) (bool, error) {
 		return false, err
 	}
 	return true, nil
+}
+
+// updateKey is the seen key recording an update by its id alone.
+func updateKey(id int64) string { return "u:" + strconv.FormatInt(id, 10) }
+
+// withdrawn reports whether events withdraw the respondent (ApplyStep
+// then forgets them).
+func withdrawn(events []survey.Event) bool {
+	for _, ev := range events {
+		if _, ok := ev.(survey.Withdrawn); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // completed reports whether events record a completion.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -632,8 +633,8 @@ func commitEmptyBatch(t *testing.T, bs *DB) {
 
 // TestReferrals: finishing through Commit records the respondent's code,
 // which traces to them; a respondent keeps their first code and a code
-// keeps its first owner; Forget removes it; Retain moves it to the
-// surrogate.
+// keeps its first owner; Forget removes it; Retain replaces it with the
+// surrogate's own code.
 func TestReferrals(t *testing.T) {
 	def := bsDef(t)
 	db, _ := bsCreate(t)
@@ -672,9 +673,21 @@ func TestReferrals(t *testing.T) {
 	if st, err := db.Retain(bsNow.Add(time.Hour)); err != nil || st.Anonymised != 1 {
 		t.Fatalf("retain: %+v %v", st, err)
 	}
-	id, ok, err := db.Referrer(code5)
-	if err != nil || !ok || !Anonymous(id) {
-		t.Errorf("after retention %s traces to %d %v %v, want the surrogate", code5, id, ok, err)
+	if _, ok, err := db.Referrer(code5); ok || err != nil {
+		t.Errorf("after retention, the code of 5's Telegram id still traces: %v %v", ok, err)
+	}
+	var sur survey.RespondentID
+	if err := db.View(func(tx *Tx) error {
+		return tx.tx.Bucket(bucketReferralOf).ForEach(func(k, v []byte) error {
+			sur = survey.RespondentID(binary.BigEndian.Uint64(k))
+			return nil
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	id, ok, err := db.Referrer(db.ReferralCode(sur))
+	if err != nil || !ok || !Anonymous(id) || id != sur {
+		t.Errorf("after retention the surrogate's code traces to %d %v %v, want the surrogate %d", id, ok, err, sur)
 	}
 }
 

@@ -20,8 +20,8 @@
 //
 // Step loads the session, runs the pure engine, and in the same
 // transaction saves the new session, logs each new or changed answer,
-// writes the response when the survey is completed, and forgets a
-// respondent who declines consent. Only after Step returns nil may the
+// writes the response when the survey is completed, and forgets (as
+// Forget does) a respondent who declines consent. Only after Step returns nil may the
 // events be shown: nothing acknowledged is lost. [DB.Update] and
 // [Tx.ApplyStep] are the same pieces for a caller that must write more in
 // that transaction.
@@ -41,14 +41,16 @@
 // messages it queues, the keys that make a repeat a no-op, the next
 // getUpdates offset (which may go down: update ids restart at random after
 // a quiet week), and the respondent's referral code when they finish
-// ([DB.ReferralCode]). The deliveries are the one record of what became of
+// ([DB.ReferralCode]). The keys name the chat, so they are recorded only
+// while its person has a session; otherwise the update is recorded as
+// "u:<update id>", which names no one. The deliveries are the one record of what became of
 // each queued message: an outcome is kept in memory, left out of Pending
 // at once, and written with the next commit or flush, so that a delivery
 // costs no fsync of its own; one whose write fails is kept and written
 // later. Jobs queue messages with [Tx.Enqueue] beside their own writes
 // (reminders with the chat's state, digest alerts with the digest record).
 //
-// Layout (schema 4): bucket meta holds "schema" and "referral_secret" (32
+// Layout (schema 5): bucket meta holds "schema" and "referral_secret" (32
 // random bytes); sessions and response_keys are keyed by the respondent id
 // (8 bytes, big-endian); responses by completion time (UnixNano) and
 // respondent id, 16 bytes; answer_log by respondent id and a sequence
@@ -62,8 +64,12 @@
 // adds digests (an ISO week such as "2026-W47" → the JSON record of that
 // week's digest: pending, sent with its message ids, failed or ambiguous).
 // Schema 4 adds referrals (code → referrer id) and referral_of (referrer
-// id → code). The JSON field names of chat.Message and chat.State are
-// part of the format: a rename needs a migration.
+// id → code). Schema 5 adds referred (code, a zero byte, the 8-byte id of
+// a respondent whose source is that code → empty), so that a code leaves
+// every source when its owner is forgotten or anonymised (referral.go);
+// its migration also clears what earlier versions left computable from a
+// Telegram id (migrate5.go). The JSON field names of chat.Message and
+// chat.State are part of the format: a rename needs a migration.
 //
 // # Caveats
 //
@@ -89,7 +95,8 @@
 // delivery it is sent again. Seen keys grow with traffic until [DB.PruneSeen] runs: run it
 // daily with a horizon of a week (Telegram keeps an update for 24 hours).
 //
-// Withdrawing consent deletes the session only. Responses and answer-log
-// entries stored under an earlier consent stay until they are deleted
-// explicitly. Errors never include answers.
+// Declining consent forgets the respondent entirely, what they gave under
+// an earlier notice included (they are warned, then told). A session still
+// waiting for a first agreement is forgotten a day after its last change
+// by [DB.ExpireUnconsented]. Errors never include answers.
 package store

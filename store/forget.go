@@ -25,15 +25,21 @@ type Forgotten struct {
 // Forget deletes every record keyed to a respondent, whose private chat
 // has the same id: the session, the response and its key, the answer-log
 // entries, the messages queued to the chat, the keys of the chat's handled
-// messages, the chat record and their personal referral code (so their
-// link no longer traces to anyone). Aggregates that name no one (counters,
-// digest records) stay. The deleted bytes remain in free pages of the file
-// until Compact rewrites it.
+// messages, the chat record and their personal referral code, with its
+// copies in the sources of those they referred (which become
+// ReferralUnknown), so that nothing left is computable from their id.
+// Aggregates that name no one (counters, digest records) stay. The deleted
+// bytes remain in free pages of the file until Compact rewrites it.
 func (tx *Tx) Forget(id survey.RespondentID) (Forgotten, error) {
 	var f Forgotten
 	k := idKey(id)
 	fail := func(what string, err error) (Forgotten, error) {
 		return f, fmt.Errorf("forget respondent %d: %s: %w", id, what, err)
+	}
+	// First the referral records: they read the session's source.
+	var err error
+	if f.Referral, err = tx.dropReferrals(id); err != nil {
+		return fail("referral code", err)
 	}
 	sessions := tx.tx.Bucket(bucketSessions)
 	if sessions.Get(k) != nil {
@@ -53,16 +59,12 @@ func (tx *Tx) Forget(id survey.RespondentID) (Forgotten, error) {
 			return fail("response key", err)
 		}
 	}
-	n, err := deletePrefix(tx.tx.Bucket(bucketAnswerLog), k)
-	f.LogEntries = n
+	f.LogEntries, err = deletePrefix(tx.tx.Bucket(bucketAnswerLog), k)
 	if err != nil {
 		return fail("answer log", err)
 	}
 	if f.Seen, f.Outbox, err = tx.dropChatTraces(id); err != nil {
 		return fail("its chat", err)
-	}
-	if f.Referral, err = tx.moveReferral(id, 0); err != nil {
-		return fail("referral code", err)
 	}
 	chats := tx.tx.Bucket(bucketChats)
 	if chats.Get(k) != nil {
@@ -136,12 +138,16 @@ func (db *DB) FindRespondent(match func(survey.RespondentID) bool) (survey.Respo
 }
 
 // dropChatTraces deletes what names the private chat of respondent id
-// (its id is the user's): the keys of its handled messages and the
-// messages queued to it. It returns how many of each went.
+// (its id is the user's): the keys of its handled messages and taps
+// ("m:<chat>:…" and "c:<chat>:…", see chat.Update) and the messages
+// queued to it. It returns how many of each went.
 func (tx *Tx) dropChatTraces(id survey.RespondentID) (seen, queued int, err error) {
-	seen, err = deletePrefix(tx.tx.Bucket(bucketSeen), []byte("m:"+strconv.FormatInt(int64(id), 10)+":"))
-	if err != nil {
-		return seen, 0, fmt.Errorf("handled-message keys: %w", err)
+	for _, kind := range []string{"m:", "c:"} {
+		n, err := deletePrefix(tx.tx.Bucket(bucketSeen), []byte(kind+strconv.FormatInt(int64(id), 10)+":"))
+		seen += n
+		if err != nil {
+			return seen, 0, fmt.Errorf("handled-message keys: %w", err)
+		}
 	}
 	out := tx.tx.Bucket(bucketOutbox)
 	var keys [][]byte

@@ -148,3 +148,27 @@ func (db *DB) Check() (err error) {
 		errs: append([]error{ErrCorrupt}, errs...),
 	}
 }
+
+// Response returns the stored response of respondent id (as it was when
+// they last completed the survey) and whether there is one.
+func (db *DB) Response(id survey.RespondentID) (survey.Session, bool, error) {
+	var (
+		s  survey.Session
+		ok bool
+	)
+	err := db.view(func(tx *bbolt.Tx) error {
+		rk := tx.Bucket(bucketResponseKeys).Get(idKey(id))
+		if rk == nil {
+			return nil
+		}
+		v := tx.Bucket(bucketResponses).Get(rk)
+		if v == nil {
+			return nil
+		}
+		var err error
+		s, err = db.decodeSession(v, partAll, id, true)
+		ok = err == nil
+		return err
+	})
+	return s, ok, err
+}

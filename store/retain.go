@@ -147,6 +147,10 @@ func (tx *Tx) anonymise(id survey.RespondentID) error {
 	fail := func(what string, err error) error {
 		return fmt.Errorf("anonymise respondent %d: %s: %w", id, what, err)
 	}
+	// First the referral records: they rewrite sessions about to move.
+	if err := tx.rekeyReferrals(id, nid); err != nil {
+		return fail("referral code", err)
+	}
 	k, nk := idKey(id), idKey(nid)
 	sessions := tx.tx.Bucket(bucketSessions)
 	if v := sessions.Get(k); v != nil {
@@ -200,9 +204,6 @@ func (tx *Tx) anonymise(id survey.RespondentID) error {
 			return fail("answer log", err)
 		}
 	}
-	if _, err := tx.moveReferral(id, nid); err != nil {
-		return fail("referral code", err)
-	}
 	// What names the chat goes: its record, queued messages, handled keys.
 	if _, _, err := tx.dropChatTraces(id); err != nil {
 		return fail("its chat", err)
@@ -211,4 +212,72 @@ func (tx *Tx) anonymise(id survey.RespondentID) error {
 		return fail("chat record", err)
 	}
 	return nil
+}
+
+// ExpireUnconsented forgets, as Forget does, everyone whose session still
+// waits for their first agreement to the consent notice and was last
+// changed before cut: what /start stores (the Telegram id, the source,
+// the language, when they started) is kept only while they decide.
+// Someone waiting on a new version of the notice, having agreed to an
+// earlier one, is left alone. It returns how many it forgot. Candidates
+// are found in a read transaction and forgotten in short write
+// transactions, each checking again.
+func (db *DB) ExpireUnconsented(cut time.Time) (int, error) {
+	var cands []survey.RespondentID
+	err := db.view(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
+			if len(k) != 8 {
+				return db.corrupt("a session key", fmt.Errorf("%d bytes, want 8", len(k)))
+			}
+			id := survey.RespondentID(binary.BigEndian.Uint64(k))
+			s, err := db.decodeSession(v, partAll, id, false)
+			if err != nil {
+				return err
+			}
+			if unconsented(s, cut) {
+				cands = append(cands, id)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for len(cands) > 0 {
+		batch := cands[:min(len(cands), retainBatch)]
+		cands = cands[len(batch):]
+		var done []survey.RespondentID
+		err := db.Update(func(tx *Tx) error {
+			done = done[:0]
+			for _, id := range batch {
+				s, ok, err := tx.Session(id)
+				if err != nil {
+					return err
+				}
+				if !ok || !unconsented(s, cut) {
+					continue // agreed, or gone, meanwhile
+				}
+				if _, err := tx.Forget(id); err != nil {
+					return err
+				}
+				done = append(done, id)
+			}
+			return nil
+		})
+		if err != nil {
+			return n, err
+		}
+		for _, id := range done {
+			db.del.forgetChat(int64(id))
+		}
+		n += len(done)
+	}
+	return n, nil
+}
+
+// unconsented reports whether s waits for a first agreement and was last
+// changed before cut.
+func unconsented(s survey.Session, cut time.Time) bool {
+	return s.Consent == nil && s.Status != survey.StatusActive && s.Status != survey.StatusCompleted && s.UpdatedAt.Before(cut)
 }

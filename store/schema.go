@@ -32,20 +32,24 @@ var (
 
 // A migration moves a database from schema i (its index in migrations) to
 // schema i+1. Migrations run in order, all in one transaction.
-type migration func(tx *bbolt.Tx) error
+type migration func(tx *Tx) error
+
+// bare adapts a migration that needs only bbolt's transaction.
+func bare(m func(*bbolt.Tx) error) migration { return func(tx *Tx) error { return m(tx.tx) } }
 
 // migrations is the ordered list of migrations, one for each schema before
 // Schema. Append only; never edit a released one.
 var migrations = []migration{
-	0: migrate0to1,
-	1: migrate1to2,
-	2: createDigestBuckets,
-	3: migrate3to4,
+	0: bare(migrate0to1),
+	1: bare(migrate1to2),
+	2: bare(createDigestBuckets),
+	3: bare(migrate3to4),
+	4: migrate4to5,
 }
 
 // Schema is the schema version this toolmap reads and writes: the number of
 // migrations.
-const Schema = 4
+const Schema = 5
 
 // migrate0to1 turns a bare bbolt file (no meta bucket, or no schema key)
 // into schema 1 by creating the buckets. Buckets that exist are kept.
@@ -76,6 +80,7 @@ var schemaBuckets = [][]byte{
 	bucketUpdates, bucketSeen, bucketOutbox, bucketChats,
 	bucketDigests,
 	bucketReferrals, bucketReferralOf,
+	bucketReferred,
 }
 
 // readSchema returns the schema version: 0 for a file without one.
@@ -136,7 +141,7 @@ func (db *DB) migrate(tx *bbolt.Tx) error {
 		return err
 	}
 	for v := from; v < Schema; v++ {
-		if err := migrations[v](tx); err != nil {
+		if err := migrations[v](&Tx{db: db, tx: tx}); err != nil {
 			return fmt.Errorf("migrate database %s from schema %d to %d: %w", db.path, v, v+1, err)
 		}
 	}

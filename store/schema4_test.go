@@ -16,15 +16,16 @@ import (
 // TestSchema4DatabaseFromMainDrains: a database written by main at
 // 7e70430 (schema 4, before the outbox was typed; testdata holds the
 // file that code wrote: one respondent part-way, a delivered prompt, a
-// chat state, and an outbox of every kind of item that code queued) opens
-// without a migration, hands out its outbox as typed messages, and drains.
+// chat state, and an outbox of every kind of item that code queued) is
+// migrated to the current schema, keeping its records, hands out its
+// outbox as typed messages, and drains.
 func TestSchema4DatabaseFromMainDrains(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "old.db")
 	copyFile(t, filepath.Join("testdata", "schema4-main-7e70430.db"), path)
 	db := bsOpen(t, path)
 	c, err := db.Counts()
-	if err != nil || c.Schema != 4 {
-		t.Fatalf("Counts = %+v, %v; want schema 4", c, err)
+	if err != nil || c.Schema != Schema || c.Sessions != 1 || c.Chats != 1 || c.Outbox != 5 {
+		t.Fatalf("Counts = %+v, %v; want schema %d, the records kept", c, err, Schema)
 	}
 	now := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
 	want := []chat.Queued{

@@ -84,7 +84,7 @@ func TestStepWithdrawn(t *testing.T) {
 				"meta": 2, "meta/schema": store.Schema, "meta/referral_secret": 32,
 				"sessions": 0, "responses": 0, "response_keys": 0, "answer_log": 0,
 				"counters": 0, "updates": 0, "seen": 0, "outbox": 0, "chats": 0, "digests": 0,
-				"referrals": 0, "referral_of": 0,
+				"referrals": 0, "referral_of": 0, "referred": 0,
 			}
 			if tt.declined > 0 {
 				want["counters"] = 1
@@ -418,48 +418,53 @@ func TestCorruptRecord(t *testing.T) {
 	}
 }
 
-// A respondent who completed, went back to review, then declined a new
-// consent notice (their session is forgotten, their response kept), then
-// agreed and completed again, still has one response, at the first
-// completion time.
-func TestStepCompletionAfterWithdrawal(t *testing.T) {
+// TestDecliningANewNoticeForgetsEverything: a respondent who completed,
+// went back to review, then declined a new consent notice is forgotten
+// entirely, as /delete does (they are told so): no session, response or
+// answer-log entry is left, only the refusal count. Agreeing later starts
+// afresh, with one response at the new completion time.
+func TestDecliningANewNoticeForgetsEverything(t *testing.T) {
 	def, clk := testDef(t), newClock()
 	db, _ := mustCreate(t, clk)
 	run(t, db, def, clk, 5, devRun...)
+	run(t, db, def, clk, 6, opsRun...)
 	first := clk.Now()
 	run(t, db, def, clk, 5, jump("tools"))
 
 	def2 := testDef(t)
 	def2.Consent.Version = 2
 	clk.Advance(time.Hour)
-	run(t, db, def2, clk, 5, start, decline)
+	events := run(t, db, def2, clk, 5, start, decline)
+	if w, ok := events[0].(survey.Withdrawn); !ok || !strings.Contains(w.Text, "deleted") {
+		t.Errorf("declining the new notice says %+v; want that everything was deleted", events)
+	}
 	if _, ok, err := db.Session(5); ok || err != nil {
 		t.Fatalf("after declining: Session = %v, %v; want none", ok, err)
 	}
-	want := []response{{ID: 5, Role: "dev", CompletedAt: first}}
-	if diff := cmp.Diff(want, responses(t, db, time.Time{}, time.Time{})); diff != "" {
-		t.Errorf("after declining (-want +got):\n%s", diff)
+	if got := responses(t, db, time.Time{}, time.Time{}); len(got) != 1 || got[0].ID != 6 {
+		t.Errorf("after declining, responses = %+v; want only 6's", got)
 	}
-
-	clk.Advance(time.Hour)
-	run(t, db, def2, clk, 5, opsRun...)
-	s, _, err := db.Session(5)
-	if err != nil || s.CompletedAt.Equal(first) {
-		t.Fatalf("the new session completed at %v (%v), want a later time", s.CompletedAt, err)
-	}
-	var got []survey.Session
-	err = db.Responses(time.Time{}, time.Time{}, func(id survey.RespondentID, s survey.Session) error {
-		got = append(got, s)
+	err := db.AnswerLog(func(e store.LogEntry) error {
+		if e.Respondent == 5 {
+			t.Errorf("after declining, an answer-log entry of 5 is left: %+v", e)
+		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 1 || got[0].Answers["role"].Values[0] != "ops" {
-		t.Fatalf("responses = %+v, want one, the new one", got)
+	if n, err := db.Counter(store.CounterConsentDeclined); n != 1 || err != nil {
+		t.Errorf("refusals = %d, %v; want 1", n, err)
 	}
-	if got := responses(t, db, first, first.Add(time.Nanosecond)); len(got) != 1 {
-		t.Errorf("the response is not at the first completion time: %v", got)
+
+	clk.Advance(time.Hour)
+	run(t, db, def2, clk, 5, opsRun...)
+	s, _, err := db.Session(5)
+	if err != nil || !s.CompletedAt.After(first) {
+		t.Fatalf("the new session completed at %v (%v), want a later time", s.CompletedAt, err)
+	}
+	if got := responses(t, db, first.Add(time.Nanosecond), time.Time{}); len(got) != 1 || got[0].ID != 5 || got[0].Role != "ops" {
+		t.Errorf("responses after agreeing again = %+v; want 5's new one", got)
 	}
 }
 

@@ -117,9 +117,14 @@ func (tx *Tx) Session(id survey.RespondentID) (survey.Session, bool, error) {
 // ApplyStep stores the outcome of one step: the session went from before to
 // after, emitting events.
 //
-//   - A Withdrawn event (consent declined, or its prompt expired) deletes the
-//     session and stores nothing else about the person; "declined" adds one
-//     to the consent_declined counter. Other events are then ignored.
+//   - A Withdrawn event (consent declined, or its prompt expired) forgets
+//     the person as Forget does (a newcomer has only the session waiting
+//     for consent; someone who declines a new notice loses what they gave
+//     under the old one too, as they are told); "declined" adds one to the
+//     consent_declined counter. Other events are then ignored.
+//   - A source naming a personal referral code is checked and indexed
+//     (see referral.go): one that traces to no one is stored as
+//     ReferralUnknown.
 //   - Otherwise after is saved; a session that gains consent (or agrees to
 //     a new version of the notice) logs "consented"; each AnswerRecorded
 //     that is not Unchanged logs "set", each AnswerDropped "dropped".
@@ -133,6 +138,9 @@ func (tx *Tx) ApplyStep(id survey.RespondentID, before, after survey.Session, ev
 		if w, ok := ev.(survey.Withdrawn); ok {
 			return tx.withdraw(id, w)
 		}
+	}
+	if err := tx.noteSource(id, before.Source, &after.Source); err != nil {
+		return err
 	}
 	data, err := json.Marshal(after)
 	if err != nil {
@@ -184,10 +192,10 @@ func (tx *Tx) ApplyStep(id survey.RespondentID, before, after survey.Session, ev
 	return nil
 }
 
-// withdraw forgets the respondent's session.
+// withdraw forgets the respondent, and counts a refusal.
 func (tx *Tx) withdraw(id survey.RespondentID, w survey.Withdrawn) error {
-	if err := tx.tx.Bucket(bucketSessions).Delete(idKey(id)); err != nil {
-		return fmt.Errorf("delete the session of respondent %d: %w", id, err)
+	if _, err := tx.Forget(id); err != nil {
+		return err
 	}
 	if w.Reason == "declined" {
 		if err := tx.addCounter(CounterConsentDeclined, 1); err != nil {

@@ -223,7 +223,7 @@ func (d *decoder) definition(root *Node) *Definition {
 		return nil
 	}
 	m := d.mapping(root, "", "survey", "version", "title", "languages", "consent", "intro", "thanks",
-		"messages", "catalogues", "questions")
+		"controller", "messages", "catalogues", "questions")
 	if m == nil {
 		return nil
 	}
@@ -269,7 +269,15 @@ func (d *decoder) definition(root *Node) *Definition {
 			Pos:     n.pos(),
 		}
 	} else {
-		d.ps.add(root.pos(), "", "missing key %q: the notice respondents agree to before anything is stored", "consent")
+		d.ps.add(root.pos(), "", "missing key %q: the notice respondents agree to before any answer is stored", "consent")
+	}
+	if n := m["controller"]; n != nil && n.Kind != NodeNull {
+		c := d.mapping(n, "controller", "name", "contact")
+		def.Controller = Controller{
+			Name:    strings.TrimSpace(d.str(c["name"], path("controller", "name"))),
+			Contact: strings.TrimSpace(d.str(c["contact"], path("controller", "contact"))),
+			Pos:     n.pos(),
+		}
 	}
 	if n := m["messages"]; n != nil && n.Kind != NodeNull {
 		def.Messages = map[string]Text{}

@@ -52,6 +52,9 @@ type Definition struct {
 	Catalogues      []*Catalogue
 	Questions       []*Question
 	Messages        map[string]Text // overrides of the built-in interface messages, see Messages
+	// Controller is who is responsible for the respondents' data and how
+	// to reach them, told in /privacy (see PrivacyGaps).
+	Controller Controller
 
 	// Earlier are earlier versions of the same survey, oldest first: a
 	// session begun under one of them finishes under it (see For), and
@@ -63,12 +66,20 @@ type Definition struct {
 	textPos     map[string]Pos // lines of top-level keys, for problems
 }
 
-// Consent is the notice a respondent agrees to before anything is stored.
+// Consent is the notice a respondent agrees to before any answer is stored.
 type Consent struct {
 	Version int // bumped whenever the notice changes in substance
 	Text    Text
 	Agree   Text // button label
 	Decline Text // button label
+	Pos     Pos
+}
+
+// Controller is who is responsible for the data a survey collects (the
+// data controller, in the GDPR's words) and how respondents reach them.
+type Controller struct {
+	Name    string // a person, team or organisation
+	Contact string // an email or postal address
 	Pos     Pos
 }
 

@@ -8,11 +8,11 @@ import (
 
 // validNext lists the status changes a single step may make.
 var validNext = map[Status][]Status{
-	StatusNew:             {StatusAwaitingConsent},
+	StatusNew:             {StatusAwaitingConsent, StatusWithdrawn}, // "No thanks" under a notice whose session is gone
 	StatusAwaitingConsent: {StatusAwaitingConsent, StatusActive, StatusWithdrawn, StatusCompleted},
 	StatusActive:          {StatusActive, StatusCompleted, StatusAwaitingConsent},
 	StatusCompleted:       {StatusCompleted, StatusActive},
-	StatusWithdrawn:       {StatusAwaitingConsent},
+	StatusWithdrawn:       {StatusAwaitingConsent, StatusWithdrawn},
 }
 
 // FuzzStep feeds random inputs in random order. Each byte pair picks an

@@ -134,8 +134,10 @@ type Completed struct {
 }
 
 // Withdrawn reports that the respondent declined consent (Reason
-// "declined") or let the consent prompt expire ("expired"): nothing of
-// theirs is to be stored.
+// "declined") or let the consent prompt expire ("expired"): the host
+// forgets everything stored about them, including, for someone who
+// declines a new version of the notice, what they gave under an earlier
+// one (Text tells them so).
 type Withdrawn struct {
 	Reason string
 	Text   string
@@ -235,6 +237,13 @@ func (e *engine) step(in Input) {
 }
 
 func (e *engine) begin(in Input) {
+	if in.Kind == InputDecline {
+		// "No thanks" under a notice whose session is gone (it expired
+		// unanswered): nothing to begin, nothing to keep.
+		e.s = Session{SurveyID: e.def.ID, Version: e.def.Version, Language: e.s.Language, Status: StatusWithdrawn}
+		e.emit(Withdrawn{Reason: "declined", Text: e.msg("declined")})
+		return
+	}
 	lang := e.def.DefaultLanguage
 	if in.Kind == InputLanguage && e.def.HasLanguage(in.Text) {
 		lang = in.Text
@@ -260,9 +269,15 @@ func (e *engine) askConsent(problem string) {
 	if problem != "" {
 		problem = e.msg(problem, "agree", agree, "decline", decline)
 	}
+	text := d.Text(d.Consent.Text, l)
+	if e.s.Consent != nil {
+		// A new notice for someone who agreed to an earlier one: declining
+		// it deletes what they gave, so they are told before they choose.
+		text += "\n\n" + e.msg("consent_renewal", "decline", decline)
+	}
 	e.emit(AskConsent{
 		Intro:           d.Text(d.Intro, l),
-		Text:            d.Text(d.Consent.Text, l),
+		Text:            text,
 		Agree:           agree,
 		Decline:         decline,
 		Problem:         problem,
@@ -286,8 +301,15 @@ func (e *engine) consent(in Input) {
 		}
 		e.ask("")
 	case InputDecline:
+		// Declining forgets the person (see Withdrawn): for someone who
+		// agreed to an earlier notice, that includes what they gave under
+		// it, and they are told so.
+		text := e.msg("declined")
+		if s.Consent != nil {
+			text = e.msg("declined_deleted")
+		}
 		*s = Session{SurveyID: e.def.ID, Version: e.def.Version, Language: s.Language, Status: StatusWithdrawn, StartedAt: s.StartedAt}
-		e.emit(Withdrawn{Reason: "declined", Text: e.msg("declined")})
+		e.emit(Withdrawn{Reason: "declined", Text: text})
 	case InputExpire:
 		if s.Consent != nil {
 			// Asked again after the notice changed: their answers stay

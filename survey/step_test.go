@@ -75,6 +75,41 @@ func TestDeclineStoresNothing(t *testing.T) {
 	}
 }
 
+// TestDecliningANewNotice: someone who agreed to an earlier notice is
+// warned, under the new one, that declining deletes what they gave; if
+// they decline, Withdrawn tells them it was deleted (the host forgets
+// them). A newcomer who declines is told nothing is kept.
+func TestDecliningANewNotice(t *testing.T) {
+	r := walk(newRunner(t, fixture(t)))
+	def2 := fixture(t)
+	def2.Consent.Version = 2
+	r.def = def2
+	r.do(Input{Kind: InputRestart}, start())
+	ac, ok := hasEvent[AskConsent](r.last)
+	if !ok || !strings.Contains(ac.Text, "If you tap “"+ac.Decline+"”, everything stored about you, including your earlier answers, is deleted.") {
+		t.Fatalf("the new notice does not warn that declining deletes: %#v", r.last)
+	}
+	r.do(Input{Kind: InputDecline})
+	w, ok := hasEvent[Withdrawn](r.last)
+	if !ok || w.Reason != "declined" || !strings.Contains(w.Text, "everything stored about you has been deleted, including your earlier answers") {
+		t.Fatalf("declining the new notice: %#v", r.last)
+	}
+
+	fresh := newRunner(t, fixture(t)).do(start())
+	if ac, _ := hasEvent[AskConsent](fresh.last); strings.Contains(ac.Text, "deleted") {
+		t.Errorf("a newcomer's notice warns of deleting: %q", ac.Text)
+	}
+	fresh.do(Input{Kind: InputDecline})
+	if w, _ := hasEvent[Withdrawn](fresh.last); !strings.Contains(w.Text, "nothing about you is kept") {
+		t.Errorf("a newcomer declining is told %q", w.Text)
+	}
+	// "No thanks" under a notice whose session expired: nothing begins.
+	gone := newRunner(t, fixture(t)).do(Input{Kind: InputDecline})
+	if w, ok := hasEvent[Withdrawn](gone.last); !ok || w.Reason != "declined" || gone.s.StartedAt != (time.Time{}) {
+		t.Errorf("declining with no session: %#v, session %+v", gone.last, gone.s)
+	}
+}
+
 func TestExpireBeforeConsent(t *testing.T) {
 	r := newRunner(t, fixture(t)).do(start(), Input{Kind: InputExpire})
 	if w, ok := hasEvent[Withdrawn](r.last); !ok || w.Reason != "expired" {

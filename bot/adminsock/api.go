@@ -112,8 +112,12 @@ func stream(w http.ResponseWriter, names []string, write func(io.Writer) (more m
 		w.Header().Add("Trailer", n)
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(WriteTimeout))
 	w.WriteHeader(http.StatusOK)
-	cw := &countingWriter{w: w}
+	cw := &countingWriter{w: newDeadlineWriter(w)}
+	// No deadline once the answer is written: the connection may serve
+	// another request.
+	defer http.NewResponseController(w).SetWriteDeadline(time.Time{})
 	more, err := write(cw)
 	if err != nil {
 		w.Header().Set(trailerError, err.Error())
@@ -170,10 +174,19 @@ func ExportCounts(trailer http.Header) (store.ExportCounts, error) {
 }
 
 // backup serves GET /backup: the database as of one read transaction,
-// streamed, while the bot goes on committing.
+// written to a temporary file beside it (store.DB.Snapshot), then
+// streamed from that file, so that a client that reads slowly or not at
+// all holds no transaction and no lock of the database.
 func (e *Endpoint) backup(w http.ResponseWriter, r *http.Request) {
+	snap, err := e.DB.Snapshot()
+	if err != nil {
+		e.Log.Error("admin /backup failed", "err", err)
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	defer snap.Close()
 	stream(w, nil, func(out io.Writer) (map[string]string, error) {
-		_, err := e.DB.WriteBackup(out)
+		_, err := io.Copy(out, snap)
 		return nil, err
 	})
 }

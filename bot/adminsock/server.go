@@ -27,16 +27,29 @@ import (
 // Server serves the admin endpoint.
 type Server struct {
 	path string
+	made os.FileInfo // the socket Listen made, the only file Close removes
 	srv  *http.Server
 	done chan struct{}
 }
 
-// Listen serves h on the socket at path. A stale socket file left by a
-// crash is removed: the caller holds the database lock, so no other
-// toolmap can be serving it.
+// Deadlines of the admin endpoint: a client must send its request within
+// ReadTimeout, and take each part of a streamed answer within
+// WriteTimeout, or the connection is dropped. A client that stops reading
+// (a full pipe) thus holds nothing for long; and nothing it holds is the
+// database's (backups are written to a file first, exports read in short
+// transactions).
+const (
+	ReadTimeout  = 30 * time.Second
+	WriteTimeout = time.Minute
+)
+
+// Listen serves h on the socket at path. A socket left there by a crash
+// is removed, and only a socket: anything else at path (a database, a
+// backup, any file) is refused and left as it is, as is a socket another
+// process still answers on.
 func Listen(path string, h http.Handler, log *slog.Logger) (*Server, error) {
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("remove the stale admin socket: %w", err)
+	if err := clearStale(path); err != nil {
+		return nil, err
 	}
 	old := umask(0o177)
 	ln, err := net.Listen("unix", path)
@@ -44,8 +57,17 @@ func Listen(path string, h http.Handler, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("admin endpoint: %w", err)
 	}
-	s := &Server{path: path, done: make(chan struct{}),
-		srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}}
+	// Close removes the socket itself, after checking it is still ours:
+	// the listener would remove whatever is at path by then.
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	made, err := os.Lstat(path)
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("admin endpoint: %w", err)
+	}
+	s := &Server{path: path, made: made, done: make(chan struct{}),
+		srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: ReadTimeout,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}}
 	go func() {
 		defer close(s.done)
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -56,7 +78,8 @@ func Listen(path string, h http.Handler, log *slog.Logger) (*Server, error) {
 }
 
 // Close stops the endpoint, letting requests in flight finish for a few
-// seconds, and removes the socket.
+// seconds, and removes the socket if the file at its path is still the
+// socket Listen made.
 func (s *Server) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -64,7 +87,48 @@ func (s *Server) Close() {
 		s.srv.Close()
 	}
 	<-s.done
-	os.Remove(s.path)
+	if fi, err := os.Lstat(s.path); err == nil && fi.Mode().Type() == os.ModeSocket && os.SameFile(fi, s.made) {
+		os.Remove(s.path)
+	}
+}
+
+// clearStale removes a socket left at path by a crash. Anything else
+// there is an error, and is left alone: a file that is not a socket, or a
+// socket some process still serves.
+func clearStale(path string) error {
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("admin endpoint: %w", err)
+	case fi.Mode().Type() != os.ModeSocket:
+		return fmt.Errorf("admin endpoint: %s exists and is not a socket: it is left alone; set admin.socket to a free path", path)
+	}
+	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+		c.Close()
+		return fmt.Errorf("admin endpoint: another process serves the socket %s: set admin.socket to a path of this bot's own", path)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove the stale admin socket: %w", err)
+	}
+	return nil
+}
+
+// deadlineWriter gives each write of a streamed answer WriteTimeout: a
+// client that stops reading is dropped instead of holding the handler.
+type deadlineWriter struct {
+	w  http.ResponseWriter
+	rc *http.ResponseController
+}
+
+func newDeadlineWriter(w http.ResponseWriter) *deadlineWriter {
+	return &deadlineWriter{w: w, rc: http.NewResponseController(w)}
+}
+
+func (d *deadlineWriter) Write(p []byte) (int, error) {
+	_ = d.rc.SetWriteDeadline(time.Now().Add(WriteTimeout)) // a ResponseWriter that cannot is written without
+	return d.w.Write(p)
 }
 
 // Client talks to the admin endpoint of the bot running at a socket.

@@ -92,7 +92,7 @@ const (
 // session: never names or usernames.
 type State struct {
 	Unreachable bool      `json:"unreachable,omitempty"` // 403: blocked or deactivated
-	SlowUntil   time.Time `json:"slow_until,omitzero"`   // told to slow down; quiet until then
+	SlowUntil   time.Time `json:"slow_until,omitzero"`   // unused: older versions wrote it; the flood gate now remembers this in memory
 	// Reminders: how many were queued, the last one when, and whether
 	// the respondent asked for no more.
 	Reminded    int       `json:"reminded,omitempty"`
@@ -105,9 +105,16 @@ type State struct {
 type Update struct {
 	ID int64
 	// Keys identify the same thing arriving again under another update id:
-	// "m:<chat>:<message id>" for a message, "c:<callback query id>" for a
-	// tap. A key already recorded makes the update a duplicate.
+	// "m:<chat>:<message id>" for a message, "c:<chat>:<callback query
+	// id>" for a tap. A key already recorded makes the update a duplicate.
+	// They name the chat, so they are recorded only while its person has
+	// a session (or with Keep); otherwise the update is recorded by its id
+	// alone, which catches Telegram delivering the same update again.
 	Keys []string
+	// Keep records Keys even for someone without a session: a privileged
+	// command, whose sender the config names anyway, and which must never
+	// run twice.
+	Keep bool
 }
 
 // Result is what handling one update produces, committed together.

@@ -88,11 +88,18 @@ const (
 
 // BackupOnce writes one scheduled backup of db into dir, named for now,
 // checks it, and removes the oldest so that keep remain. Other files in
-// dir are left alone.
+// dir are left alone. The copy is first taken beside the database
+// (store.DB.Snapshot), so a slow backup disk holds no transaction of the
+// bot's.
 func BackupOnce(db *store.DB, dir string, keep int, now time.Time) (string, error) {
 	path := filepath.Join(dir, backupPrefix+now.UTC().Format(backupTimeLayout)+backupSuffix)
+	snap, err := db.Snapshot()
+	if err != nil {
+		return "", err
+	}
+	defer snap.Close()
 	if err := store.WriteFileAtomic(path, func(w io.Writer) error {
-		_, err := db.WriteBackup(w)
+		_, err := io.Copy(w, snap)
 		return err
 	}); err != nil {
 		return "", err

@@ -24,6 +24,17 @@ func ParseCron(s string) (cron.Schedule, error) {
 	return sch, nil
 }
 
+// CheckFires refuses a schedule that does not fire within a year of now:
+// one naming a date that does not exist ("0 9 30 2 *", 30 February) would
+// be accepted by cron and never post anything.
+func CheckFires(spec string, sched cron.Schedule, now time.Time) error {
+	next := sched.Next(now)
+	if next.IsZero() || next.Sub(now) > 366*24*time.Hour {
+		return fmt.Errorf("%q never fires within a year (does its date exist?): use one such as \"0 9 * * 1\" (Mondays at 09:00)", spec)
+	}
+	return nil
+}
+
 // DigestSchedule is the digest job: at each slot of its schedule (in the
 // digest's time zone) it posts the last whole week, and at start-up it
 // catches up a slot missed within the grace window (CatchUp).
@@ -41,6 +52,9 @@ type DigestSchedule struct {
 // start-up if it is at most grace old.
 func NewDigestSchedule(d *Digest, spec string, grace time.Duration) (*DigestSchedule, error) {
 	sched, err := ParseCron(spec)
+	if err == nil {
+		err = CheckFires(spec, sched, d.now().In(d.settings.Location))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("digest.schedule: %w", err)
 	}

@@ -119,3 +119,22 @@ func TestMissedSlot(t *testing.T) {
 		t.Errorf("period of the Wednesday slot: %v", p)
 	}
 }
+
+// TestCheckFires: a schedule whose date does not exist (30 February, 31
+// April) or comes round less than once a year is refused; real ones pass,
+// a monthly one on the 31st included.
+func TestCheckFires(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for spec, ok := range map[string]bool{
+		"0 9 30 2 *": false, "0 9 31 4 *": false, "0 0 31 11 *": false, "0 9 29 2 *": false, // next leap day is 2028
+		"0 9 * * 1": true, "0 9 31 * *": true, "0 9 28 2 *": true, "@weekly": true,
+	} {
+		sched, err := ParseCron(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := CheckFires(spec, sched, now); (err == nil) != ok {
+			t.Errorf("CheckFires(%q) = %v, want ok %v", spec, err, ok)
+		}
+	}
+}

@@ -12,7 +12,9 @@ import (
 // Retention applies retention.days: a finished respondent's Telegram id
 // is kept that long, then their answers stay under a random surrogate id
 // and everything naming their chat goes; sessions not finished by then
-// are deleted (store.DB.Retain). Run it at start-up and daily.
+// are deleted (store.DB.Retain). When it changed anything it compacts the
+// database at once, so that the dropped ids leave the file with it. Run
+// it at start-up and daily.
 type Retention struct {
 	DB   *store.DB
 	Days int // 0: keep until the study ends (Run does nothing)
@@ -33,6 +35,36 @@ func (r Retention) Run(ctx context.Context) error {
 	}
 	if st.Anonymised > 0 || st.Purged > 0 {
 		logOf(r.Log).Info("applied retention", "ids_dropped", st.Anonymised, "unfinished_deleted", st.Purged)
+		return Compaction{DB: r.DB, Log: r.Log}.Run(ctx)
+	}
+	return nil
+}
+
+// PreConsent forgets everyone who sent /start but has neither agreed to
+// the consent notice nor declined it within PreConsentFor of their last
+// message (store.DB.ExpireUnconsented): what /start stores is kept only
+// while they decide. Run it at start-up and every PreConsentEvery, so
+// that nothing of theirs is kept a day after their last message.
+type PreConsent struct {
+	DB  *store.DB
+	Log *slog.Logger
+}
+
+// PreConsentFor and PreConsentEvery: waiting at most 23 hours, looked at
+// hourly, so gone within 24 hours.
+const (
+	PreConsentFor   = 23 * time.Hour
+	PreConsentEvery = time.Hour
+)
+
+// Run forgets those who have waited too long.
+func (p PreConsent) Run(ctx context.Context) error {
+	n, err := p.DB.ExpireUnconsented(p.DB.Now().Add(-PreConsentFor))
+	if err != nil {
+		return fmt.Errorf("forget people who did not answer the consent notice: %w", err)
+	}
+	if n > 0 {
+		logOf(p.Log).Info("forgot people who did not answer the consent notice within a day", "count", n)
 	}
 	return nil
 }

@@ -54,6 +54,7 @@ type Config struct {
 	Export ExportConfig `yaml:"export"`
 
 	file string
+	root *yaml.Node // the file as read, for the line of each key (line)
 }
 
 // ExportConfig is the export section.
@@ -162,6 +163,10 @@ func ReadConfigFile(path string) (Config, error) {
 		return cfg, configError(path, err)
 	}
 	cfg.file = path
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err == nil {
+		cfg.root = &root
+	}
 	dir := filepath.Dir(path)
 	if cfg.Survey != "" && !filepath.IsAbs(cfg.Survey) {
 		cfg.Survey = filepath.Join(dir, cfg.Survey)
@@ -184,7 +189,49 @@ func ReadConfigFile(path string) (Config, error) {
 	return cfg, cfg.check()
 }
 
-// check reports settings that cannot work.
+// line returns the line where the file sets a key, given as its path
+// ("admin", "socket"), or with item >= 0 the line of that item of the
+// list there; 0 when the file does not set it.
+func (c Config) line(item int, keys ...string) int {
+	if c.root == nil || len(c.root.Content) == 0 {
+		return 0
+	}
+	n := c.root.Content[0]
+	for _, k := range keys {
+		if n.Kind != yaml.MappingNode {
+			return 0
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == k {
+				next = n.Content[i+1]
+			}
+		}
+		if next == nil {
+			return 0
+		}
+		n = next
+	}
+	if item >= 0 {
+		if n.Kind != yaml.SequenceNode || item >= len(n.Content) {
+			return 0
+		}
+		n = n.Content[item]
+	}
+	return n.Line
+}
+
+// where is "file:line" for the key (as "admin.socket"), or "file" when
+// the file does not set it.
+func (c Config) where(key string, item int) string {
+	if l := c.line(item, strings.Split(key, ".")...); l > 0 {
+		return c.file + ":" + strconv.Itoa(l)
+	}
+	return c.file
+}
+
+// check reports settings that cannot work, one a line, each with the
+// file and, where the file sets the key, its line.
 func (c Config) check() error {
 	var errs []string
 	u, err := url.Parse(c.Telegram.APIURL)
@@ -201,7 +248,6 @@ func (c Config) check() error {
 		errs = append(errs, "bot.max_text: must be between 1 and 4000")
 	}
 	errs = append(errs, c.Digest.problems()...)
-	errs = append(errs, c.Admin.problems()...)
 	errs = append(errs, c.Retention.problems()...)
 	errs = append(errs, c.Reminders.problems(c.Digest.Timezone)...)
 	errs = append(errs, c.Backup.problems()...)
@@ -212,9 +258,14 @@ func (c Config) check() error {
 	if p := c.pacingProblem(); p != "" {
 		out = append(out, p)
 	}
-	if len(errs) > 0 {
-		out = append(out, fmt.Sprintf("%s: %s", c.file, strings.Join(errs, "; ")))
+	for _, e := range errs {
+		key, _, _ := strings.Cut(e, ":")
+		out = append(out, c.where(key, -1)+": "+e)
 	}
+	for _, p := range c.Admin.problems() {
+		out = append(out, c.where(p.key, p.item)+": "+p.msg)
+	}
+	out = append(out, c.socketProblems()...)
 	if len(out) > 0 {
 		return errors.New(strings.Join(out, "\n"))
 	}
@@ -454,16 +505,23 @@ func (c BackupConfig) problems() []string {
 	return out
 }
 
+// listProblem is a problem with one item of a list in the config.
+type listProblem struct {
+	key  string // e.g. admin.users
+	item int    // the item's index
+	msg  string // starting with the key
+}
+
 // problems lists admin settings that cannot work.
-func (c AdminConfig) problems() []string {
-	var out []string
+func (c AdminConfig) problems() []listProblem {
+	var out []listProblem
 	for _, l := range []struct {
 		key string
 		ids []int64
 	}{{"admin.users", c.Users}, {"admin.researchers", c.Researchers}} {
-		for _, id := range l.ids {
+		for i, id := range l.ids {
 			if id <= 0 {
-				out = append(out, fmt.Sprintf("%s: %d is not a Telegram user id (a positive number; ask @userinfobot for yours)", l.key, id))
+				out = append(out, listProblem{l.key, i, fmt.Sprintf("%s: %d is not a Telegram user id (a positive number; ask @userinfobot for yours)", l.key, id)})
 			}
 		}
 	}
@@ -496,7 +554,11 @@ type CronSpec string
 
 // UnmarshalYAML reads and checks a cron spec.
 func (c *CronSpec) UnmarshalYAML(n *yaml.Node) error {
-	if _, err := jobs.ParseCron(n.Value); err != nil {
+	sched, err := jobs.ParseCron(n.Value)
+	if err == nil {
+		err = jobs.CheckFires(n.Value, sched, time.Now())
+	}
+	if err != nil {
 		return fmt.Errorf("line %d: digest.schedule: %v", n.Line, err)
 	}
 	*c = CronSpec(n.Value)
@@ -587,4 +649,48 @@ func loadSurvey(path string) (*survey.Definition, error) {
 		return surveyfile.Default()
 	}
 	return surveyfile.Load(path)
+}
+
+// socketProblems refuses an admin socket path that is the database, the
+// copy the database is compacted into, a backup (anything in backup.dir)
+// or an existing file that is not a socket: the admin endpoint removes a
+// socket left at its path by a crash, and must never remove anything else.
+func (c Config) socketProblems() []string {
+	sock, db := filepath.Clean(c.AdminSocket()), filepath.Clean(c.Database)
+	refuse := func(why string) []string {
+		fix := "set admin.socket to a path of its own, such as " + db + ".sock"
+		if c.line(-1, "admin", "socket") == 0 {
+			fix = "set admin.socket to a free path"
+		}
+		return []string{fmt.Sprintf("%s: admin.socket: %s %s: the admin endpoint replaces what is there; %s", c.where("admin.socket", -1), sock, why, fix)}
+	}
+	switch {
+	case sock == db || sameFile(sock, db):
+		return refuse("is the database")
+	case sock == db+".compact":
+		return refuse("is the copy the database is compacted into")
+	case c.Backup.Dir != "" && within(filepath.Clean(c.Backup.Dir), sock):
+		return refuse("is in backup.dir, among the backups")
+	}
+	fi, err := os.Lstat(sock)
+	switch {
+	case err == nil && fi.Mode().Type() != os.ModeSocket:
+		return refuse("exists and is not a socket")
+	case err != nil && !errors.Is(err, os.ErrNotExist):
+		return []string{fmt.Sprintf("%s: admin.socket: %v", c.where("admin.socket", -1), err)}
+	}
+	return nil
+}
+
+// sameFile reports whether paths a and b both exist and are one file.
+func sameFile(a, b string) bool {
+	fa, err1 := os.Stat(a)
+	fb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
+}
+
+// within reports whether path is dir or inside it.
+func within(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }

@@ -24,21 +24,29 @@ func TestConflictIsAlertedWithoutAFight(t *testing.T) {
 	h := newHarness(t, telegramtest.Options{})
 	before := h.srv.CallCount("getUpdates")
 	h.srv.Fail("getUpdates", telegramtest.Conflict(), 3)
+	conflicts := func() []time.Time {
+		var out []time.Time
+		for _, c := range h.srv.Calls("getUpdates")[before:] {
+			if c.Status == 409 {
+				out = append(out, c.Time)
+			}
+		}
+		return out
+	}
+	// The conflict first (a message sent now could be taken by the poll
+	// already waiting, before any 409), then a message, answered once the
+	// conflict is over.
+	h.waitFor("three polls answered 409", func(*telegramtest.Server) bool { return len(conflicts()) >= 3 })
 	r := h.respondent(81)
 	r.u.Start("")
-	r.waitText("Before we start") // answered once the conflict is over
+	r.waitText("Before we start")
 
-	var conflicts []time.Time
-	for _, c := range h.srv.Calls("getUpdates")[before:] {
-		if c.Status == 409 {
-			conflicts = append(conflicts, c.Time)
-		}
+	got := conflicts()
+	if len(got) != 3 {
+		t.Fatalf("%d polls answered 409, want 3", len(got))
 	}
-	if len(conflicts) != 3 {
-		t.Fatalf("%d polls answered 409, want 3", len(conflicts))
-	}
-	for i := 1; i < len(conflicts); i++ {
-		if gap := conflicts[i].Sub(conflicts[i-1]); gap < 400*time.Millisecond {
+	for i := 1; i < len(got); i++ {
+		if gap := got[i].Sub(got[i-1]); gap < 400*time.Millisecond {
 			t.Errorf("poll %d came %v after a 409: the bot fights for the token", i+1, gap)
 		}
 	}

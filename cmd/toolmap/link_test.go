@@ -19,8 +19,9 @@ var personalLink = regexp.MustCompile(`https://t\.me/[A-Za-z0-9_]+\?start=(r-[A-
 
 // TestEndToEndReferralChain: each finisher is offered a personal link that
 // does not show their id; who came from whose link shows in the export as
-// the referrer's pseudonym; a referrer who deletes their data is no longer
-// traced.
+// the referrer's pseudonym, with source "referral", never the code; a
+// referrer who deletes their data is no longer traced, and their code is
+// gone from the rows of those they referred and from the file.
 func TestEndToEndReferralChain(t *testing.T) {
 	h := newHarness(t, telegramtest.Options{})
 	link := func(r *respondent) string {
@@ -58,18 +59,28 @@ func TestEndToEndReferralChain(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Anyone given a link knows its owner: its code is in no export.
+		for _, code := range []string{codeA, codeB} {
+			if bytes.Contains(data, []byte(code[2:])) {
+				t.Errorf("the export holds the personal code %s", code)
+			}
+		}
 		got := map[string]string{}
 		sc := bufio.NewScanner(bytes.NewReader(data))
 		sc.Buffer(nil, 1<<20)
 		for sc.Scan() {
 			var r struct {
 				Respondent string `json:"respondent"`
+				Source     string `json:"source"`
 				ReferredBy string `json:"referred_by"`
 			}
 			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 				t.Fatal(err)
 			}
 			got[r.Respondent] = r.ReferredBy
+			if r.ReferredBy != "" && r.Source != "referral" {
+				t.Errorf("%s came by a personal link; its source is %q, want referral", r.Respondent, r.Source)
+			}
 		}
 		return got
 	}
@@ -84,6 +95,18 @@ func TestEndToEndReferralChain(t *testing.T) {
 	}
 	if got := referredBy(); !mapsEqual(got, map[string]string{pb: "", pc: pb}) {
 		t.Errorf("referred_by after forgetting a: %v", got)
+	}
+	// Nor is a's code left in b's rows, nor anywhere in the file (forget
+	// compacts).
+	data, err := os.ReadFile(h.cfg.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(data, []byte(codeA)) {
+		t.Errorf("after forgetting a, the database still holds a's code %s", codeA)
+	}
+	if !bytes.Contains(data, []byte(codeB)) {
+		t.Errorf("b's code %s is gone from the database: the check above proves nothing", codeB)
 	}
 }
 

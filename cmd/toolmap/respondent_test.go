@@ -208,7 +208,7 @@ func TestEndToEndRetention(t *testing.T) {
 	b.tap("✅ I agree")
 	b.say("/privacy")
 	m := b.waitText("After 90 days your Telegram id is removed")
-	if !strings.Contains(m.Rendered, "What we store") {
+	if !strings.Contains(m.Rendered, "What we keep") {
 		t.Errorf("/privacy:\n%s", m.Rendered)
 	}
 	h.stop()
@@ -247,7 +247,7 @@ func TestEndToEndRetention(t *testing.T) {
 	h.start()
 	c := h.respondent(73)
 	c.say("/privacy")
-	m = c.waitText("What we store")
+	m = c.waitText("What we keep")
 	if strings.Contains(m.Rendered, "days your Telegram id") {
 		t.Errorf("/privacy tells a retention that is off:\n%s", m.Rendered)
 	}

@@ -120,6 +120,9 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 		return err
 	}
 	log.Info("connected to Telegram", "bot", conn.Username(), "survey", def.String(), "database", db.Path())
+	for _, g := range def.PrivacyGaps() {
+		log.Warn("/privacy does not say who is responsible for the data", "problem", g.Msg)
+	}
 
 	senderOpts := &bot.SenderOptions{Logger: log, Unlimited: cfg.Telegram.Pacing.Off}
 	giveBack := jobs.NewGiveBack(db)
@@ -137,6 +140,7 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 		},
 		ChannelLink: bot.Channel(cfg.Digest.Channel).Link(),
 		OnCommit:    m.ObserveCommit,
+		Responses:   db,
 	}
 	if hooks.tune != nil {
 		hooks.tune(senderOpts, botOpts)
@@ -188,6 +192,7 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	// The jobs. Those at start run before the bot answers anyone.
 	reminders := jobs.NewReminders(db, def, policy, time.Duration(cfg.Reminders.Spread), sender, log, nil)
 	sched.Add("prune seen", jobs.Every(jobs.PruneSeenEvery), jobs.PruneSeen{DB: db, Log: log}, jobs.AtStart())
+	sched.Add("pre-consent expiry", jobs.Every(jobs.PreConsentEvery), jobs.PreConsent{DB: db, Log: log}, jobs.AtStart())
 	sched.Add("retention", jobs.Every(jobs.RetentionEvery), jobs.Retention{DB: db, Days: cfg.Retention.Days, Log: log}, jobs.AtStart())
 	sched.Add("compaction", jobs.Every(time.Duration(cfg.Retention.CompactEvery)), jobs.Compaction{DB: db, Log: log}, jobs.AtStart())
 	sched.Add("give-back", jobs.Every(jobs.GiveBackEvery), giveBack, jobs.AtStart())

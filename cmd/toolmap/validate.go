@@ -14,8 +14,8 @@ import (
 func init() {
 	register(command{
 		name:    "validate",
-		args:    "[FILE]",
-		summary: "check a survey definition file (or the built-in default), or a translation (.po)",
+		args:    "[--config FILE] [FILE]",
+		summary: "check a survey definition file (or the built-in default), a translation (.po), or a config",
 		run:     runValidate,
 	})
 	register(command{
@@ -44,11 +44,21 @@ a hint, the digest's words…) that readers of one of the survey's
 languages would see in another, because toolmap has no text for it in
 theirs: these do not make the file bad.
 
+It warns when /privacy would not say who is responsible for the
+respondents' data and how to reach them (controller: name: and contact:
+in the survey file).
+
 A FILE ending in .po is a translation of toolmap's interface messages
 (survey/messages/*.po): it is checked against the built-in English, and
 every message it leaves untranslated is named.
 
+With --config, the configuration file is checked too, every problem with
+its line (a digest schedule that never fires, a time zone that does not
+exist, an admin id that is not one, an admin socket that is not a free
+path…), and its survey unless FILE is given.
+
 The formats are described in docs/survey-format.md and docs/translating.md.`)
+	configPath := fs.String("config", "", "also check this configuration `FILE`, and the survey it names")
 	if err := parseFlags(fs, e, args); err != nil {
 		return err
 	}
@@ -57,6 +67,18 @@ The formats are described in docs/survey-format.md and docs/translating.md.`)
 		return exitError{2}
 	}
 	path := fs.Arg(0)
+	if *configPath != "" {
+		cfg, err := ReadConfigFile(*configPath)
+		if err != nil {
+			fmt.Fprintln(e.stdout, err)
+			fmt.Fprintln(e.stdout, "The configuration has problems.")
+			return exitError{1}
+		}
+		fmt.Fprintf(e.stdout, "%s: ok\n", *configPath)
+		if path == "" && cfg.Survey != "" {
+			path = cfg.Survey
+		}
+	}
 	if strings.HasSuffix(path, ".po") {
 		return validateCatalogue(e, path)
 	}
@@ -72,6 +94,11 @@ The formats are described in docs/survey-format.md and docs/translating.md.`)
 	if gaps := def.MessageGaps(); len(gaps) > 0 {
 		printList(e, gaps)
 		fmt.Fprintf(e.stdout, "%d note%s on toolmap's messages shown in another language than the reader's; the survey itself is good.\n", len(gaps), plural(len(gaps)))
+	}
+	if gaps := def.PrivacyGaps(); len(gaps) > 0 {
+		for _, g := range gaps {
+			fmt.Fprintln(e.stdout, "warning: "+g.Error())
+		}
 	}
 	return nil
 }

@@ -31,7 +31,8 @@
 // Every row of the long and wide tables starts with respondent, survey,
 // survey_version, language, status, source, started_at, completed_at,
 // last_active_at (wide only), duration_s, referred_by (the pseudonym of
-// the respondent whose personal link they came from). The long table goes on with
+// the respondent whose personal link they came from; their source is then
+// "referral", never the link's code: see SourceOf). The long table goes on with
 // question, item, item_label, option, option_label, number, text (with
 // FreeText only), skipped, answer_version, answered_at. The wide table goes
 // on with consent_version, skipped, then for each question in codebook

@@ -729,3 +729,26 @@ func (c *countingSpool) Read(p []byte) (int, error) {
 }
 func (c *countingSpool) Seek(off int64, whence int) (int64, error) { c.off = int(off); return off, nil }
 func (c *countingSpool) Close() error                              { *c.closed++; return nil }
+
+// TestPersonalCodesNeverLeave: a respondent who came by another's personal
+// link ("r-<code>") has source "referral" in every format, and the code is
+// in no file: whoever was given the link knows its owner.
+func TestPersonalCodesNeverLeave(t *testing.T) {
+	rs := responses()
+	const code = "r-Q3x9_kLm2AbZ"
+	rs[1].Session.Source, rs[1].ReferredBy = code, "aaaaaaaaaaaaaaaa"
+	// (XLSX and the ZIP write the same rows, compressed.)
+	for _, f := range []export.Format{export.FormatLong, export.FormatWide, export.FormatJSONL} {
+		cb := observed(rs, fixture(t, 1), fixture(t, 2))
+		data := encode(t, f, cb, &export.Options{FreeText: true}, rs)
+		if bytes.Contains(data, []byte(code[2:])) {
+			t.Errorf("%s: the personal code is in the export", f)
+		}
+		if !bytes.Contains(data, []byte("referral")) {
+			t.Errorf("%s: no source \"referral\"", f)
+		}
+	}
+	if got := export.SourceOf("s-flyer"); got != "s-flyer" {
+		t.Errorf("SourceOf(s-flyer) = %q", got)
+	}
+}

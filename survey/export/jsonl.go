@@ -70,7 +70,7 @@ func (j *JSONL) Add(r Response) error {
 	line := &j.line
 	*line = jsonResponse{
 		Respondent: r.Respondent, Survey: s.SurveyID, SurveyVersion: s.Version, Language: s.Language,
-		Status: string(s.Status), Source: s.Source, ReferredBy: r.ReferredBy,
+		Status: string(s.Status), Source: common[5], ReferredBy: r.ReferredBy,
 		StartedAt: common[6], CompletedAt: common[7], LastActiveAt: timeCell(s.UpdatedAt),
 		Answers: line.Answers[:0],
 	}

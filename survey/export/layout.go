@@ -93,7 +93,7 @@ var commonColumns = []column{
 	{"survey_version", kindInteger, "the survey version the session last ran under"},
 	{"language", kindString, "the language the respondent answered in"},
 	{"status", kindString, "completed, or active for a session not finished (exported only with include-partial)"},
-	{"source", kindString, "the deep-link payload the respondent started from, if any"},
+	{"source", kindString, "the deep-link payload the respondent started from, if any; referral for a personal link passed on by another respondent (who is in referred_by), never the link's code"},
 	{"started_at", kindDatetime, "when the session started (UTC, ISO 8601)"},
 	{"completed_at", kindDatetime, "when the survey was first completed (UTC, ISO 8601); empty if not finished"},
 	{"duration_s", kindInteger, "seconds from started_at to completed_at (for a session not finished, to its last step)"},
@@ -367,11 +367,26 @@ func (l *layout) common(r *Response, row []string) {
 	row[2] = strconv.Itoa(s.Version)
 	row[3] = s.Language
 	row[4] = string(s.Status)
-	row[5] = s.Source
+	row[5] = SourceOf(s.Source)
 	row[6] = timeCell(s.StartedAt)
 	row[7] = timeCell(s.CompletedAt)
 	row[8] = dur
 	row[9] = r.ReferredBy
+}
+
+// SourceReferral is the source exports give a respondent who started from
+// another respondent's personal link (a source "r-<code>").
+const SourceReferral = "referral"
+
+// SourceOf is a deep-link source as exports carry it: the payload, except
+// a personal link's ("r-<code>"), which is SourceReferral. A code names
+// its owner to anyone who was given their link, so it never leaves the
+// database: the referrer is in referred_by, as their pseudonym.
+func SourceOf(source string) string {
+	if strings.HasPrefix(source, "r-") {
+		return SourceReferral
+	}
+	return source
 }
 
 // label returns the label of an option of question q, in the default language.

@@ -129,8 +129,8 @@ func TestDefaultParses(t *testing.T) {
 	if diff := cmp.Diff([]string{"en", "es"}, def.Languages); diff != "" {
 		t.Errorf("languages (-want +got):\n%s", diff)
 	}
-	if def.Consent.Version != 1 {
-		t.Errorf("consent version = %d, want 1", def.Consent.Version)
+	if def.Consent.Version != 2 { // 2: "What we keep" as /privacy says it (docs/privacy.md)
+		t.Errorf("consent version = %d, want 2", def.Consent.Version)
 	}
 	if err := survey.Validate(def); err != nil {
 		t.Errorf("Validate(Default()) = %v", err)
