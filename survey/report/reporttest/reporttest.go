@@ -33,6 +33,11 @@ type Response struct {
 	// Quote answers QuoteQuestion (asked only after Hard): true picks
 	// "yes", false "no".
 	Quote bool
+	// Choices answer single-choice questions by id with the option to
+	// pick; "" skips an optional one. Others get their first option.
+	Choices map[string]string
+	// Texts answer text questions by id; "" skips an optional one.
+	Texts map[string]string
 }
 
 // Question ids of the default survey that Respond answers from Response.
@@ -163,6 +168,12 @@ func answer(def *survey.Definition, r Response, a survey.Ask, s survey.Session) 
 	}
 	switch q.Kind {
 	case survey.KindSingle:
+		if c, ok := r.Choices[q.ID]; ok {
+			if c == "" {
+				return survey.Input{Kind: survey.InputSkip, At: at}
+			}
+			return survey.Input{Kind: survey.InputChoose, At: at, Option: c}
+		}
 		if q.ID == QuoteQuestion {
 			for _, o := range q.Options {
 				if (o.ID == "yes") == r.Quote {
@@ -172,6 +183,12 @@ func answer(def *survey.Definition, r Response, a survey.Ask, s survey.Session) 
 		}
 		return survey.Input{Kind: survey.InputChoose, At: at, Option: a.Options[0].ID}
 	case survey.KindText:
+		if t, ok := r.Texts[q.ID]; ok {
+			if t == "" {
+				return survey.Input{Kind: survey.InputSkip, At: at}
+			}
+			return survey.Input{Kind: survey.InputText, At: at, Text: t}
+		}
 		switch {
 		case q.ID == HardQuestion && r.Hard != "":
 			return survey.Input{Kind: survey.InputText, At: at, Text: r.Hard}

@@ -1,0 +1,683 @@
+package report
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+
+	"toolmap/survey"
+)
+
+// Builder aggregates responses into a Report. Feed it every response
+// finished in [Range), in completion order, after telling it how many
+// there are (Begin); Collect does all of it, on several goroutines. It is
+// not safe for concurrent use.
+type Builder struct {
+	def                *survey.Definition
+	opts               Options
+	period             Period
+	prevFrom, from, to time.Time
+
+	rowsQ, toolsQ *survey.Question
+	rows, tools   index
+	rowExclusive  map[string]bool // options of the activities question that make no row
+	toolExclusive map[string]bool // options of the matrix that mean "no tool"
+	toolByName    map[string]int  // folded label or alias → tool index
+	rowByName     map[string]int  // folded label or alias → row index
+	paperIDs      map[string]bool
+	filters       []filterDef
+	nViews        int
+
+	limit int // responses that make the study so far; -1: all
+	n     int // responses in the range (Begin), or added so far
+	seq   int // position of the next response given to Add
+
+	// Tallies. Slices are indexed by the Builder's row and tool indexes
+	// and grow as unknown ids appear.
+	views        []viewTally // the study so far: all groups, then each filter's values
+	week, before viewTally   // this week; every week before it
+	prevN        int         // responses of the week before
+	weeks        map[Period]int
+	sources      map[string]int
+	quotes       []quote
+	recommend    []int
+	toolGroups   []int                     // tool → groups of the study naming it for any activity
+	rowSpelling  map[string]map[string]int // typed activity key → spelling → count
+	toolSpelling map[string]map[string]int // typed tool key → spelling → count
+
+	// Caches and scratch.
+	rowKeys    []string // row index → key of its matrix answer
+	parsedTool map[string][]name
+	parsedRow  map[string][]name
+	cur        response
+	lastWeek   Period
+	weekFrom   time.Time
+	weekTo     time.Time
+}
+
+// filterDef is one question that splits the study into views: each of its
+// options is a view, numbered from first.
+type filterDef struct {
+	q      *survey.Question
+	first  int
+	values []string // option ids, in display order
+	view   map[string]int
+}
+
+// viewTally is the aggregate of one view of the study (or of a week).
+type viewTally struct {
+	n    int
+	rows []rowTally
+}
+
+type rowTally struct {
+	groups    int
+	cells     []int // tool → groups
+	hardest   int   // groups that named it the hardest activity
+	hardBase  int   // groups doing it that answered which is hardest
+	noTool    int   // groups doing it with no tool ("none")
+	paperOnly int   // groups doing it on paper alone
+	typedIn   int   // groups that typed a tool of their own for it
+}
+
+func (v *viewTally) row(i int) *rowTally {
+	for len(v.rows) <= i {
+		v.rows = append(v.rows, rowTally{})
+	}
+	return &v.rows[i]
+}
+
+type quote struct {
+	at       time.Time
+	text     string
+	activity string // row id, or "" when the quote names none
+}
+
+// response is what one response contributes, worked out once and added
+// to each view it belongs to.
+type response struct {
+	rows         []responseRow
+	tools        []int // backing store of rows' tools
+	hardAnswered bool  // answered which activity is hardest (with one, or none)
+	hardest      int   // row named hardest, or -1
+	otherRows    []int // rows typed under Other…
+	views        []int
+	seen         []int // scratch
+}
+
+type responseRow struct {
+	row                        int
+	from, to                   int // its tools: response.tools[from:to]
+	noTool, paperOnly, typedIn bool
+}
+
+// New returns a Builder of the report on week p of survey def.
+func New(def *survey.Definition, p Period, opts *Options) (*Builder, error) {
+	o := opts.withDefaults()
+	b := &Builder{def: def, opts: o, period: p, limit: -1,
+		rows: newIndex(), tools: newIndex(),
+		rowExclusive: map[string]bool{}, toolExclusive: map[string]bool{},
+		toolByName: map[string]int{}, rowByName: map[string]int{}, paperIDs: map[string]bool{},
+		weeks: map[Period]int{}, sources: map[string]int{},
+		rowSpelling: map[string]map[string]int{}, toolSpelling: map[string]map[string]int{},
+		parsedTool: map[string][]name{}, parsedRow: map[string][]name{},
+	}
+	b.from, b.to = p.Bounds(o.Location)
+	b.prevFrom, _ = p.Prev().Bounds(o.Location)
+	for _, q := range def.Questions {
+		if q.Kind == survey.KindMatrix && (o.ToolsQuestion == "" || q.ID == o.ToolsQuestion) {
+			b.toolsQ = q
+			break
+		}
+	}
+	if b.toolsQ == nil {
+		return nil, ErrNoMatrix
+	}
+	b.rowsQ = def.Question(b.toolsQ.Rows)
+	if b.rowsQ == nil {
+		return nil, ErrNoMatrix
+	}
+	// Labels in every language and aliases name an item; the first to
+	// claim a name keeps it.
+	names := func(m map[string]int, it *survey.Item, i int) {
+		for _, lang := range sortedKeys(it.Label) {
+			if f := fold(it.Label[lang]); f != "" {
+				if _, taken := m[f]; !taken {
+					m[f] = i
+				}
+			}
+		}
+		for _, a := range it.Aliases {
+			if f := fold(a); f != "" {
+				if _, taken := m[f]; !taken {
+					m[f] = i
+				}
+			}
+		}
+	}
+	for _, it := range items(def, def.Catalogue(b.rowsQ.From), b.rowsQ) {
+		i := b.rows.get(it.ID)
+		b.rowExclusive[it.ID] = it.Exclusive
+		if !it.Exclusive {
+			names(b.rowByName, it, i)
+		}
+	}
+	b.rows.known = len(b.rows.ids)
+	for _, it := range items(def, def.Catalogue(b.toolsQ.Columns), b.toolsQ) {
+		i := b.tools.get(it.ID)
+		if it.Exclusive {
+			b.toolExclusive[it.ID] = true
+			continue
+		}
+		names(b.toolByName, it, i)
+	}
+	b.tools.known = len(b.tools.ids)
+	for _, id := range o.PaperTools {
+		b.paperIDs[id] = true
+	}
+	b.nViews = 1
+	for _, q := range b.filterQuestions() {
+		f := filterDef{q: q, first: b.nViews, view: map[string]int{}}
+		for _, it := range items(def, def.Catalogue(q.From), q) {
+			if _, dup := f.view[it.ID]; !dup {
+				f.view[it.ID] = b.nViews
+				f.values = append(f.values, it.ID)
+				b.nViews++
+			}
+		}
+		if q.Other {
+			f.view[survey.OtherID] = b.nViews
+			f.values = append(f.values, survey.OtherID)
+			b.nViews++
+		}
+		b.filters = append(b.filters, f)
+	}
+	b.views = make([]viewTally, b.nViews)
+	return b, nil
+}
+
+// filterQuestions returns the questions that split the study into views.
+func (b *Builder) filterQuestions() []*survey.Question {
+	o := &b.opts
+	var out []*survey.Question
+	if o.Filters != nil {
+		for _, id := range o.Filters {
+			if q := b.def.Question(id); q != nil && (q.Kind == survey.KindSingle) {
+				out = append(out, q)
+			}
+		}
+		return out
+	}
+	for _, q := range b.def.Questions {
+		switch {
+		case q.Kind != survey.KindSingle, q.When != nil,
+			q.ID == o.HardQuestion, q.ID == o.RecommendQuestion, q.ID == o.QuoteQuestion, q.ID == o.HardWhyQuestion,
+			len(items(b.def, b.def.Catalogue(q.From), q)) < 2:
+			continue
+		}
+		out = append(out, q)
+	}
+	return out
+}
+
+// Range returns the span of completion times the report reads: the whole
+// study up to the end of the week (excluded).
+func (b *Builder) Range() (from, to time.Time) { return time.Time{}, b.to }
+
+// Begin tells the Builder how many responses there are in Range, before
+// the first is added: the study so far is the first n - n%Step of them.
+// Without it, every response added counts.
+func (b *Builder) Begin(n int) {
+	b.n = n
+	b.limit = n - n%b.opts.Step
+}
+
+// Add counts one response (a completed session) by its CompletedAt, the
+// time it was first finished. Responses come in completion order: the
+// first Add is the first response of the Range.
+func (b *Builder) Add(s survey.Session) {
+	b.AddAt(b.seq, &s)
+	b.seq++
+}
+
+// AddAt counts the response at position seq of the Range (0 for the
+// first), as Collect's workers do. It keeps nothing of s but strings.
+func (b *Builder) AddAt(seq int, s *survey.Session) {
+	at := s.CompletedAt
+	if at.IsZero() || !at.Before(b.to) {
+		return
+	}
+	if b.limit < 0 {
+		b.n = max(b.n, seq+1)
+	}
+	inStudy := b.limit < 0 || seq < b.limit
+	inWeek := !at.Before(b.from)
+	if !at.Before(b.prevFrom) && !inWeek {
+		b.prevN++
+	}
+	b.collect(s, inStudy)
+	r := &b.cur
+	if inWeek {
+		b.week.add(r)
+	} else {
+		b.before.add(r)
+	}
+	if !inStudy {
+		return
+	}
+	for _, v := range r.views {
+		b.views[v].add(r)
+	}
+	b.countTools()
+	b.weeks[b.weekOf(at)]++
+	b.sources[s.Source]++
+	b.addQuote(s)
+	if a, ok := s.Answers[b.opts.RecommendQuestion]; ok && !a.Skipped && len(a.Values) == 1 {
+		if v := a.Values[0]; b.isTool(v) {
+			*slot(&b.recommend, b.tools.get(v))++
+		}
+	}
+}
+
+// countTools counts each tool of b.cur once in toolGroups.
+func (b *Builder) countTools() {
+	r := &b.cur
+	r.seen = r.seen[:0]
+	for _, rr := range r.rows {
+		for _, t := range r.tools[rr.from:rr.to] {
+			if !slices.Contains(r.seen, t) {
+				r.seen = append(r.seen, t)
+				*slot(&b.toolGroups, t)++
+			}
+		}
+	}
+}
+
+// isTool reports whether id may be a tool of the matrix: one of its
+// columns, or an unknown id from another version, but not its "none".
+func (b *Builder) isTool(id string) bool {
+	if b.toolExclusive[id] || id == survey.OtherID || id == "" {
+		return false
+	}
+	if _, ok := b.tools.of[id]; ok {
+		return true
+	}
+	// An id the matrix does not know: a tool of another version, unless it
+	// is an option of the recommend question itself ("not really").
+	if q := b.def.Question(b.opts.RecommendQuestion); q != nil {
+		for _, it := range q.Options {
+			if it.ID == id {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// weekOf returns the ISO week of t, remembering the last one: responses
+// come in order, so most fall in the week before them.
+func (b *Builder) weekOf(t time.Time) Period {
+	if !b.weekFrom.IsZero() && !t.Before(b.weekFrom) && t.Before(b.weekTo) {
+		return b.lastWeek
+	}
+	b.lastWeek = PeriodOf(t, b.opts.Location)
+	b.weekFrom, b.weekTo = b.lastWeek.Bounds(b.opts.Location)
+	return b.lastWeek
+}
+
+func (v *viewTally) add(r *response) {
+	v.n++
+	for _, rr := range r.rows {
+		t := v.row(rr.row)
+		t.groups++
+		for _, tool := range r.tools[rr.from:rr.to] {
+			*slot(&t.cells, tool)++
+		}
+		if rr.noTool {
+			t.noTool++
+		}
+		if rr.paperOnly {
+			t.paperOnly++
+		}
+		if rr.typedIn {
+			t.typedIn++
+		}
+		if r.hardAnswered {
+			t.hardBase++
+			if r.hardest == rr.row {
+				t.hardest++
+			}
+		}
+	}
+}
+
+// rowKey returns the key of the matrix answer of row i.
+func (b *Builder) rowKey(i int) string {
+	for len(b.rowKeys) <= i {
+		b.rowKeys = append(b.rowKeys, survey.Cursor{Question: b.toolsQ.ID, Item: b.rows.ids[len(b.rowKeys)]}.Key())
+	}
+	return b.rowKeys[i]
+}
+
+// collect works out b.cur, what response s contributes. Names typed under
+// Other… are remembered (spellings) only when it is in the study.
+func (b *Builder) collect(s *survey.Session, inStudy bool) {
+	r := &b.cur
+	r.rows, r.tools, r.views, r.otherRows = r.rows[:0], r.tools[:0], r.views[:0], r.otherRows[:0]
+	r.hardAnswered, r.hardest = false, -1
+
+	r.views = append(r.views, 0)
+	for _, f := range b.filters {
+		a, ok := s.Answers[f.q.ID]
+		if !ok || a.Skipped || len(a.Values) != 1 {
+			continue
+		}
+		if v, ok := f.view[a.Values[0]]; ok {
+			r.views = append(r.views, v)
+		}
+	}
+
+	acts, ok := s.Answers[b.rowsQ.ID]
+	if ok && !acts.Skipped {
+		for _, id := range acts.Values {
+			switch {
+			case id == survey.OtherID:
+				other := b.rowNames(acts.Other, inStudy)
+				if len(other) == 0 {
+					continue
+				}
+				for _, row := range other {
+					b.addRow(s, row, b.rows.get(survey.OtherID), inStudy)
+				}
+				r.otherRows = append(r.otherRows, other...)
+			case b.rowExclusive[id]:
+			default:
+				row := b.rows.get(id)
+				b.addRow(s, row, row, inStudy)
+			}
+		}
+	}
+
+	if a, ok := s.Answers[b.opts.HardQuestion]; ok && !a.Skipped && len(a.Values) > 0 {
+		r.hardAnswered = true
+		if v := a.Values[0]; v == survey.OtherID && len(r.otherRows) > 0 {
+			r.hardest = r.otherRows[0]
+		} else if i, ok := b.rows.of[v]; ok && !b.rowExclusive[v] {
+			for _, rr := range r.rows {
+				if rr.row == i {
+					r.hardest = i
+				}
+			}
+		}
+	}
+}
+
+// addRow adds row to b.cur with the tools of the matrix answer of row
+// answerRow (they differ for an activity typed under Other…), merging
+// with the row if it is there already.
+func (b *Builder) addRow(s *survey.Session, row, answerRow int, inStudy bool) {
+	r := &b.cur
+	for i := range r.rows {
+		if r.rows[i].row == row {
+			// Named twice (ticked, and typed under Other…): one group,
+			// with the tools of both.
+			rr := r.rows[i]
+			others := append([]int(nil), r.tools[rr.from:rr.to]...)
+			r.rows = slices.Delete(r.rows, i, i+1)
+			b.addRowTools(s, row, answerRow, inStudy, others, rr)
+			return
+		}
+	}
+	b.addRowTools(s, row, answerRow, inStudy, nil, responseRow{})
+}
+
+func (b *Builder) addRowTools(s *survey.Session, row, answerRow int, inStudy bool, prior []int, prev responseRow) {
+	r := &b.cur
+	rr := responseRow{row: row, from: len(r.tools), noTool: prev.noTool, typedIn: prev.typedIn}
+	r.tools = append(r.tools, prior...)
+	add := func(tool int) {
+		if !slices.Contains(r.tools[rr.from:], tool) {
+			r.tools = append(r.tools, tool)
+		}
+	}
+	if a, ok := s.Answers[b.rowKey(answerRow)]; ok && !a.Skipped {
+		for _, v := range a.Values {
+			switch {
+			case v == survey.OtherID:
+				if a.Other == "" {
+					continue
+				}
+				for _, n := range b.toolNames(a.Other) {
+					if n.index < 0 {
+						rr.typedIn = true
+						if inStudy {
+							spell(b.toolSpelling, n.key, n.spelling)
+						}
+						add(b.tools.get(typedPrefix + n.key))
+					} else {
+						add(n.index)
+					}
+				}
+			case b.toolExclusive[v]:
+				rr.noTool = true
+			default:
+				add(b.tools.get(v))
+			}
+		}
+	}
+	rr.to = len(r.tools)
+	rr.paperOnly = rr.to > rr.from && len(b.paperIDs) > 0
+	for _, t := range r.tools[rr.from:rr.to] {
+		if !b.paperIDs[b.tools.ids[t]] {
+			rr.paperOnly = false
+			break
+		}
+	}
+	r.rows = append(r.rows, rr)
+}
+
+func mergeSpellings(dst, src map[string]map[string]int) {
+	for k, sp := range src {
+		d := dst[k]
+		if d == nil {
+			d = map[string]int{}
+			dst[k] = d
+		}
+		for s, n := range sp {
+			d[s] += n
+		}
+	}
+}
+
+func spell(m map[string]map[string]int, key, spelling string) {
+	sp := m[key]
+	if sp == nil {
+		sp = map[string]int{}
+		m[key] = sp
+	}
+	sp[spelling]++
+}
+
+// name is one name typed under Other…: an item of the survey (index), or
+// a new name (index -1) with its folded key and its spelling.
+type name struct {
+	index         int
+	key, spelling string
+}
+
+// parseNames splits typed into names, matching each against byName,
+// remembering the result in cache: the same few texts come back again
+// and again.
+func parseNames(cache map[string][]name, byName map[string]int, typed string) []name {
+	if ns, ok := cache[typed]; ok {
+		return ns
+	}
+	var ns []name
+	for _, piece := range splitNames(typed) {
+		f := fold(piece)
+		if f == "" {
+			continue
+		}
+		if id, ok := byName[f]; ok {
+			ns = append(ns, name{index: id})
+		} else {
+			ns = append(ns, name{index: -1, key: f, spelling: clean(piece)})
+		}
+	}
+	if len(cache) < 1<<16 {
+		cache[typed] = ns
+	}
+	return ns
+}
+
+func (b *Builder) toolNames(typed string) []name {
+	return parseNames(b.parsedTool, b.toolByName, typed)
+}
+
+// rowNames returns the rows of the activities typed under Other…: the
+// survey's own when a name matches one, else a typed row per name.
+func (b *Builder) rowNames(typed string, inStudy bool) []int {
+	var rows []int
+	for _, n := range parseNames(b.parsedRow, b.rowByName, typed) {
+		row := n.index
+		if row < 0 {
+			row = b.rows.get(typedPrefix + n.key)
+			if inStudy {
+				spell(b.rowSpelling, n.key, n.spelling)
+			}
+		}
+		if !slices.Contains(rows, row) {
+			rows = append(rows, row)
+		}
+	}
+	return rows
+}
+
+func (b *Builder) addQuote(s *survey.Session) {
+	ok, found := s.Answers[b.opts.QuoteQuestion]
+	if !found || ok.Skipped || !ok.Has(b.opts.QuoteYes) {
+		return
+	}
+	text, activity := "", ""
+	if why, found := s.Answers[b.opts.HardWhyQuestion]; found && !why.Skipped && why.Text != "" {
+		text = why.Text
+		if b.cur.hardest >= 0 {
+			activity = b.rows.ids[b.cur.hardest]
+		}
+	} else if hard, found := s.Answers[b.opts.HardQuestion]; found && !hard.Skipped {
+		text = hard.Text
+	}
+	if text = clean(text); text == "" {
+		return
+	}
+	b.quotes = append(b.quotes, quote{at: s.CompletedAt, text: text, activity: activity})
+	if len(b.quotes) >= 8*b.keptQuotes() {
+		b.quotes = newestQuotes(b.quotes, b.keptQuotes())
+	}
+}
+
+// keptQuotes is how many quotes the Builder keeps: enough to find
+// MaxQuotes different ones.
+func (b *Builder) keptQuotes() int { return 4*b.opts.MaxQuotes + 8 }
+
+// newestQuotes sorts qs newest first and keeps n.
+func newestQuotes(qs []quote, n int) []quote {
+	slices.SortFunc(qs, func(x, y quote) int {
+		return cmp.Or(y.at.Compare(x.at), strings.Compare(x.text, y.text))
+	})
+	return qs[:min(n, len(qs))]
+}
+
+// fork returns an empty Builder of the same report, for another worker.
+func (b *Builder) fork() *Builder {
+	o, _ := New(b.def, b.period, &b.opts) // b's definition already passed New
+	o.limit, o.n = b.limit, b.n
+	return o
+}
+
+// merge adds what o has counted to b. The two number unknown ids
+// differently: o's are looked up by id.
+func (b *Builder) merge(o *Builder) {
+	rowOf := make([]int, len(o.rows.ids))
+	for i, id := range o.rows.ids {
+		rowOf[i] = b.rows.get(id)
+	}
+	toolOf := make([]int, len(o.tools.ids))
+	for i, id := range o.tools.ids {
+		toolOf[i] = b.tools.get(id)
+	}
+	mergeView := func(dst, src *viewTally) {
+		dst.n += src.n
+		for i := range src.rows {
+			s, d := &src.rows[i], dst.row(rowOf[i])
+			d.groups += s.groups
+			d.hardest += s.hardest
+			d.hardBase += s.hardBase
+			d.noTool += s.noTool
+			d.paperOnly += s.paperOnly
+			d.typedIn += s.typedIn
+			for t, n := range s.cells {
+				if n > 0 {
+					*slot(&d.cells, toolOf[t]) += n
+				}
+			}
+		}
+	}
+	for v := range o.views {
+		mergeView(&b.views[v], &o.views[v])
+	}
+	mergeView(&b.week, &o.week)
+	mergeView(&b.before, &o.before)
+	b.prevN += o.prevN
+	b.n = max(b.n, o.n)
+	for p, n := range o.weeks {
+		b.weeks[p] += n
+	}
+	for k, n := range o.sources {
+		b.sources[k] += n
+	}
+	for t, n := range o.recommend {
+		*slot(&b.recommend, toolOf[t]) += n
+	}
+	mergeSpellings(b.rowSpelling, o.rowSpelling)
+	mergeSpellings(b.toolSpelling, o.toolSpelling)
+	for t, n := range o.toolGroups {
+		*slot(&b.toolGroups, toolOf[t]) += n
+	}
+	b.quotes = newestQuotes(append(b.quotes, o.quotes...), b.keptQuotes())
+}
+
+// Scan reads responses for Collect: it calls count once with the number
+// of responses first completed in [from, to), then fn for each of them,
+// on up to workers goroutines at once, with the worker (0 to workers-1)
+// and the response's position in completion order; each worker's calls
+// come in order. store.DB.ScanDigest does this.
+type Scan func(from, to time.Time, workers int, count func(n int), fn func(worker, seq int, s *survey.Session) error) error
+
+// Collect reads the responses of the Range with scan on up to workers
+// goroutines, each adding to a Builder of its own, and adds them all to
+// b. b must be new.
+func (b *Builder) Collect(scan Scan, workers int) error {
+	workers = max(workers, 1)
+	bs := []*Builder{b}
+	for range workers - 1 {
+		bs = append(bs, b.fork())
+	}
+	from, to := b.Range()
+	err := scan(from, to, workers, func(n int) {
+		for _, w := range bs {
+			w.Begin(n)
+		}
+	}, func(w, seq int, s *survey.Session) error {
+		bs[w].AddAt(seq, s)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, o := range bs[1:] {
+		b.merge(o)
+	}
+	return nil
+}
