@@ -294,7 +294,7 @@ func (db *DB) CountStarted(from, to time.Time) (int, error) {
 // than Responses, whose JSON decoding dominates the digest of a busy week.
 // fn runs inside a read transaction: keep it short.
 func (db *DB) DigestResponses(from, to time.Time, fn func(survey.RespondentID, survey.Session) error) error {
-	r := &leanReader{intern: map[string]string{}}
+	r := &leanReader{intern: new(internTable)}
 	return db.scanResponses(from, to, func(id survey.RespondentID, v []byte) error {
 		var s survey.Session
 		if err := r.session(v, &s); err != nil {
@@ -319,7 +319,9 @@ type DigestScan struct {
 }
 
 // ScanDigest is DigestResponses for reading a whole study fast: it decodes
-// the same fields, on sc.Workers goroutines at once, and calls fn with the
+// the same fields but each answer's question and item (its key in the
+// answers map says them), on sc.Workers goroutines at once, and calls fn
+// with the
 // worker (0 to Workers-1), the response's position in completion order
 // (0 for the first in the range) and the session. The calls of one worker
 // come one at a time, in completion order; those of different workers at
@@ -440,10 +442,13 @@ type digestWorker struct {
 }
 
 func newDigestWorker(db *DB) *digestWorker {
-	return &digestWorker{db: db, r: leanReader{intern: map[string]string{}, reuse: true}}
+	return &digestWorker{db: db, r: leanReader{intern: new(internTable), reuse: true}}
 }
 
 func (w *digestWorker) read(seq int, id survey.RespondentID, v []byte, worker int, fn func(worker, seq int, id survey.RespondentID, s *survey.Session) error) error {
+	if w.r.fastSession(v, &w.s) {
+		return fn(worker, seq, id, &w.s)
+	}
 	if err := w.r.session(v, &w.s); err != nil {
 		return w.db.corrupt(fmt.Sprintf("the response of respondent %d", id), err)
 	}
@@ -464,22 +469,32 @@ type leanReader struct {
 	b     []byte
 	i     int
 	depth int
-	// intern holds the short strings read so far (ids, mostly), so that
-	// each is allocated once per scan rather than once per response.
-	intern map[string]string
+	// intern holds short strings read before (ids, mostly), so that each
+	// is allocated once per scan rather than once per response: a table of
+	// internWays strings for each hash of the bytes, the oldest replaced.
+	intern *internTable
 	// reuse: session reuses the answers map and the Values of the
-	// session it is given.
+	// session it is given, and skips each answer's question and item
+	// (its key in the answers map says them).
 	reuse  bool
 	values []string // backing store of Values when reusing
+	seen   []string // keys of the answers read, when reusing
 }
 
-// maxIntern bounds what the intern table keeps: short strings, and not too
-// many of them (a database full of distinct values must not grow it
-// without end).
+// Interning: strings up to maxInternLen bytes, internWays for each of
+// internSets hashes.
 const (
-	maxInternLen     = 40
-	maxInternEntries = 1 << 14
+	maxInternLen = 40
+	internSets   = 512
+	internWays   = 4
 )
+
+type internTable struct {
+	sets [internSets]struct {
+		s    [internWays]string
+		next uint8 // the way to replace next
+	}
+}
 
 func (r *leanReader) fail(what string) error {
 	return fmt.Errorf("%w at byte %d: %s", errSyntax, r.i, what)
@@ -582,16 +597,21 @@ func (r *leanReader) str() (string, error) {
 
 // string returns raw as a string, from the intern table when it is there.
 func (r *leanReader) string(raw []byte) string {
-	if r.intern == nil || len(raw) > maxInternLen {
+	if r.intern == nil || len(raw) > maxInternLen || len(raw) == 0 {
 		return string(raw)
 	}
-	if s, ok := r.intern[string(raw)]; ok {
-		return s
+	// A cheap hash of the length and the ends: ids differ there.
+	n := len(raw)
+	h := uint32(n)*2654435761 ^ uint32(raw[0])<<16 ^ uint32(raw[n-1])<<8 ^ uint32(raw[n/2]) ^ uint32(raw[n-2+n/n])<<24
+	set := &r.intern.sets[(h^h>>15)%internSets]
+	for _, s := range set.s {
+		if s == string(raw) {
+			return s
+		}
 	}
 	s := string(raw)
-	if len(r.intern) < maxInternEntries {
-		r.intern[s] = s
-	}
+	set.s[set.next] = s
+	set.next = (set.next + 1) % internWays
 	return s
 }
 
@@ -824,8 +844,18 @@ func (r *leanReader) session(v []byte, s *survey.Session) error {
 	r.b, r.i, r.depth = v, 0, 0
 	answers := s.Answers
 	if r.reuse {
-		clear(answers)
-		r.values = r.values[:0]
+		// The map keeps its entries until the end: an answer stored under
+		// a key it had before overwrites it in place, where a new entry
+		// would put its value on the heap (Answer is too big to be stored
+		// in the map itself).
+		r.values, r.seen = r.values[:0], r.seen[:0]
+		defer func() {
+			for k := range answers {
+				if !slices.Contains(r.seen, k) {
+					delete(answers, k)
+				}
+			}
+		}()
 	}
 	*s = survey.Session{}
 	if null, err := r.open(); err != nil || null {
@@ -932,6 +962,9 @@ func (r *leanReader) answers(m *map[string]survey.Answer) error {
 			*m = make(map[string]survey.Answer, 16)
 		}
 		(*m)[k] = a
+		if r.reuse {
+			r.seen = append(r.seen, k)
+		}
 	}
 }
 
@@ -950,9 +983,17 @@ func (r *leanReader) answer(a *survey.Answer) error {
 		}
 		switch string(f) {
 		case "q":
-			a.Question, err = r.str()
+			if r.reuse {
+				err = r.skip()
+			} else {
+				a.Question, err = r.str()
+			}
 		case "item":
-			a.Item, err = r.str()
+			if r.reuse {
+				err = r.skip()
+			} else {
+				a.Item, err = r.str()
+			}
 		case "values":
 			a.Values, err = r.strings()
 		case "other":

@@ -448,6 +448,9 @@ func FuzzDigestResponses(f *testing.F) {
 		if (serr == nil) != (err == nil) {
 			t.Fatalf("ScanDigest: %v; DigestResponses: %v", serr, err)
 		}
+		for i := range got {
+			got[i] = withoutCursors(got[i])
+		}
 		if diff := cmp.Diff(got, scanned); err == nil && diff != "" {
 			t.Errorf("(-DigestResponses +ScanDigest):\n%s", diff)
 		}
@@ -459,6 +462,21 @@ func FuzzDigestResponses(f *testing.F) {
 			t.Errorf("(-encoding/json +got):\n%s", diff)
 		}
 	})
+}
+
+// withoutCursors clears each answer's question and item, which ScanDigest
+// leaves out.
+func withoutCursors(s survey.Session) survey.Session {
+	if s.Answers == nil {
+		return s
+	}
+	out := map[string]survey.Answer{}
+	for k, a := range s.Answers {
+		a.Question, a.Item = "", ""
+		out[k] = a
+	}
+	s.Answers = out
+	return s
 }
 
 // TestScanDigest: ScanDigest reads what DigestResponses reads, with each
@@ -487,7 +505,7 @@ func TestScanDigest(t *testing.T) {
 	}
 	var want []got
 	if err := db.DigestResponses(from, to, func(id survey.RespondentID, s survey.Session) error {
-		want = append(want, got{id, s})
+		want = append(want, got{id, withoutCursors(s)})
 		return nil
 	}); err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 	_ "time/tzdata" // digest.timezone must load on a server image without zoneinfo
@@ -87,14 +88,16 @@ func digestConfigOf(cfg Config) DigestConfig { return cfg.Digest }
 
 func runDigest(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, commands["digest"], `Builds the weekly digest that coordinators read in the channel: how many
-groups finished, the tools named most for each activity, what moved since
-the week before, tools named only under "Other…", quotes from respondents
-who allowed them, and where respondents came from. Counts of groups under
+groups finished this week and in all, what moved this week, and the study
+so far: the tools groups use for each activity, where they struggle,
+activities and tools typed under "Other…", quotes from respondents who
+allowed them, and where respondents came from. Counts of groups under
 digest.min_count (default 5) show as "fewer than 5", and a week with fewer
-responses shows no breakdown at all.
+responses shows nothing of its own.
 
 --preview prints the digest's messages (Telegram HTML, as they would be
-posted) and, with --chart, writes its chart as a PNG. Nothing is posted.
+posted) and, with --chart, writes its chart (the map, a heatmap of tools
+by activity) as a PNG. Nothing is posted.
 The week is an ISO week in digest.timezone; the default is the current one.
 
 --post posts the digest to digest.channel now (the bot posts it by itself
@@ -217,7 +220,7 @@ then needs --config and the bot token, as "toolmap run" does).`)
 	if *chartPath != "" {
 		switch {
 		case png == nil:
-			fmt.Fprintf(e.stderr, "No chart for %s: too few groups finished that week to show one.\n", period)
+			fmt.Fprintf(e.stderr, "No chart for %s: too few groups had finished by then to show the map.\n", period)
 		default:
 			if err := os.WriteFile(*chartPath, png, 0o644); err != nil {
 				return fmt.Errorf("write the chart: %w", err)
@@ -230,38 +233,35 @@ then needs --config and the bot token, as "toolmap run" does).`)
 
 // digestDB is what a digest reads from the store.
 type digestDB interface {
-	DigestResponses(from, to time.Time, fn func(survey.RespondentID, survey.Session) error) error
-	CountResponses(from, to time.Time) (int, error)
+	ScanDigest(sc store.DigestScan, fn func(worker, seq int, id survey.RespondentID, s *survey.Session) error) error
 	CountStarted(from, to time.Time) (int, error)
 }
 
 var _ digestDB = (*store.DB)(nil)
 
-// buildDigestReport reads the responses of week p and the week before, and
-// the counts, and aggregates them.
+// digestWorkers is how many goroutines decode responses for a digest.
+var digestWorkers = max(1, min(runtime.GOMAXPROCS(0), 4))
+
+// buildDigestReport reads the responses of the study up to the end of
+// week p, and the count of sessions started that week, and aggregates
+// them.
 func buildDigestReport(db digestDB, def *survey.Definition, p report.Period, opts *report.Options) (report.Report, error) {
 	b, err := report.New(def, p, opts)
 	if err != nil {
 		return report.Report{}, err
 	}
-	// The counts read other records (every session, for the starts) than
-	// the responses the report decodes: they are read beside it, in their
-	// own read transactions, so a digest takes the longer of the two.
+	// The starts are counted from other records (every session) than the
+	// responses the report decodes: beside it, in their own read
+	// transaction.
 	weekFrom, weekTo := p.Bounds(opts.Location)
-	var total, started int
+	var started int
 	var countErr error
 	counted := make(chan struct{})
 	go func() {
 		defer close(counted)
-		if total, countErr = db.CountResponses(time.Time{}, weekTo); countErr == nil {
-			started, countErr = db.CountStarted(weekFrom, weekTo)
-		}
+		started, countErr = db.CountStarted(weekFrom, weekTo)
 	}()
-	from, to := b.Range()
-	err = db.DigestResponses(from, to, func(_ survey.RespondentID, s survey.Session) error {
-		b.Add(s)
-		return nil
-	})
+	err = b.Collect(scanOf(db), digestWorkers)
 	<-counted
 	if err != nil {
 		return report.Report{}, err
@@ -269,7 +269,17 @@ func buildDigestReport(db digestDB, def *survey.Definition, p report.Period, opt
 	if countErr != nil {
 		return report.Report{}, countErr
 	}
-	return b.Report(report.Counts{Total: total, Started: started}), nil
+	return b.Report(report.Counts{Started: started}), nil
+}
+
+// scanOf reads responses for report.Builder.Collect from the store.
+func scanOf(db interface {
+	ScanDigest(store.DigestScan, func(worker, seq int, id survey.RespondentID, s *survey.Session) error) error
+}) report.Scan {
+	return func(from, to time.Time, workers int, count func(int), fn func(worker, seq int, s *survey.Session) error) error {
+		return db.ScanDigest(store.DigestScan{From: from, To: to, Workers: workers, Count: count},
+			func(w, seq int, _ survey.RespondentID, s *survey.Session) error { return fn(w, seq, s) })
+	}
 }
 
 // postDigestNow posts period's digest: through the running bot when it

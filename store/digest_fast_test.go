@@ -1,0 +1,116 @@
+package store
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"toolmap/survey"
+)
+
+// plainSession is a completed session as the bot stores them: ids, a
+// little free text, times in UTC.
+func plainSession(rng *rand.Rand, at time.Time) survey.Session {
+	if rng.IntN(2) == 0 {
+		at = at.In(time.FixedZone("", 3600)) // json.Marshal writes "+01:00"
+	}
+	texts := []string{"Leeds", "Hackney, London", "Sevilla y Cádiz", "x", "It is hard to keep everyone in the loop", "emoji 😀 ok"}
+	ids := []string{"announce", "events", "money", "whatsapp", "paper", "other", "none", "yes", "no"}
+	s := survey.Session{SurveyID: "toolmap-default", Version: 1 + rng.IntN(2), Language: "en", Status: survey.StatusCompleted,
+		Source: []string{"", "s-flyer", "r-abc", "group"}[rng.IntN(4)], Consent: &survey.Consented{Version: 1, At: at},
+		StartedAt: at.Add(-time.Hour), UpdatedAt: at, CompletedAt: at.Add(time.Duration(rng.IntN(1e9))), Cursor: survey.Cursor{Question: "hardest"},
+		History: []survey.Cursor{{Question: "activities"}, {Question: "tools", Item: "events"}}, Answers: map[string]survey.Answer{}}
+	for range 1 + rng.IntN(12) {
+		q := ids[rng.IntN(len(ids))]
+		a := survey.Answer{Question: q, Version: 1, At: at}
+		if rng.IntN(2) == 0 {
+			a.Item = ids[rng.IntN(len(ids))]
+		}
+		switch rng.IntN(4) {
+		case 0:
+			a.Text = texts[rng.IntN(len(texts))]
+		case 1:
+			a.Skipped = true
+		default:
+			for range 1 + rng.IntN(3) {
+				a.Values = append(a.Values, ids[rng.IntN(len(ids))])
+			}
+			if slices.Contains(a.Values, "other") {
+				a.Other = texts[rng.IntN(len(texts))]
+			}
+		}
+		if rng.IntN(5) == 0 {
+			n := 2.5
+			a.Number = &n
+		}
+		s.Answers[a.Key()] = a
+	}
+	return s
+}
+
+// TestFastSession: the fast reader reads sessions as the bot writes them
+// (and gives up on none), as the lean reader does, one after another in
+// one worker.
+func TestFastSession(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	fast, lean := newDigestWorker(nil), newDigestWorker(nil)
+	for i := range 2000 {
+		data, err := json.Marshal(plainSession(rng, time.Date(2026, 11, 18, 9, 0, i, 0, time.UTC)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !fast.r.fastSession(data, &fast.s) {
+			t.Fatalf("the fast reader gave up on %s", data)
+		}
+		if err := lean.r.session(data, &lean.s); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(lean.s, fast.s); diff != "" {
+			t.Fatalf("%s\n(-lean +fast):\n%s", data, diff)
+		}
+	}
+}
+
+func TestFastTime(t *testing.T) {
+	for _, s := range []string{"2026-11-18T12:14:53.088422752Z", "2026-11-18T12:14:53Z", "2024-02-29T23:59:59.5Z", "2026-01-01T00:00:00.000000001Z",
+		"2026-07-18T12:14:53.25+01:00", "2026-07-18T00:14:53-05:30"} {
+		want, err := time.Parse(time.RFC3339, s)
+		got, ok := fastTime([]byte(s))
+		if err != nil || !ok || !got.Equal(want) || got.Location() != time.UTC {
+			t.Errorf("fastTime(%q) = %v, %v; time.Parse: %v, %v", s, got, ok, want, err)
+		}
+	}
+	for _, s := range []string{"2026-02-29T12:00:00Z", "2026-13-01T00:00:00Z", "2026-11-18T24:00:00Z", "2026-11-18T12:14:53+24:00", "2026-11-18T12:14:53+01:60", "2026-11-18T12:14:53.Z", "2026-11-18 12:14:53Z", "2026-11-18T12:14:53.1234567890Z"} {
+		if _, ok := fastTime([]byte(s)); ok {
+			t.Errorf("fastTime(%q) read it", s)
+		}
+	}
+}
+
+// FuzzFastSession: whatever the bytes, the fast reader does not panic,
+// and when it reads them, the lean reader reads the same.
+func FuzzFastSession(f *testing.F) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range 4 {
+		data, _ := json.Marshal(plainSession(rng, time.Unix(1e9+int64(i), 0).UTC()))
+		f.Add(data)
+	}
+	f.Add([]byte(`{"answers":{"k":{"values":["a","b"],"skipped":false,"other":"é"}},"source":"x","completed_at":""}`))
+	f.Add([]byte(`{}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fast, lean := newDigestWorker(nil), newDigestWorker(nil)
+		if !fast.r.fastSession(data, &fast.s) {
+			return
+		}
+		if err := lean.r.session(data, &lean.s); err != nil {
+			t.Fatalf("the lean reader refuses what the fast one read: %v", err)
+		}
+		if diff := cmp.Diff(lean.s, fast.s); diff != "" {
+			t.Errorf("(-lean +fast):\n%s", diff)
+		}
+	})
+}
