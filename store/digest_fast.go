@@ -28,7 +28,7 @@ const (
 // special reports whether any of the eight bytes in v is not plain.
 func special(v uint64) bool {
 	zero := func(x uint64) uint64 { return (x - ones) & ^x & highs }
-	return (zero(v^(ones*'"'))|zero(v^(ones*'\\'))|((v-ones*0x20)&^v&highs)|v&highs) != 0
+	return (zero(v^(ones*'"')) | zero(v^(ones*'\\')) | ((v - ones*0x20) &^ v & highs) | v&highs) != 0
 }
 
 // fastString scans the string at b[i] and returns where its content

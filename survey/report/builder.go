@@ -454,7 +454,7 @@ func (b *Builder) addRowTools(s *survey.Session, row, answerRow int, inStudy boo
 						if inStudy {
 							spell(b.toolSpelling, n.key, n.spelling)
 						}
-						add(b.tools.get(typedPrefix + n.key))
+						add(b.tools.get(n.id))
 					} else {
 						add(n.index)
 					}
@@ -500,10 +500,11 @@ func spell(m map[string]map[string]int, key, spelling string) {
 }
 
 // name is one name typed under Other…: an item of the survey (index), or
-// a new name (index -1) with its folded key and its spelling.
+// a new name (index -1) with its folded key, its id (typedPrefix and the
+// key) and its spelling.
 type name struct {
-	index         int
-	key, spelling string
+	index             int
+	key, id, spelling string
 }
 
 // parseNames splits typed into names, matching each against byName,
@@ -522,7 +523,7 @@ func parseNames(cache map[string][]name, byName map[string]int, typed string) []
 		if id, ok := byName[f]; ok {
 			ns = append(ns, name{index: id})
 		} else {
-			ns = append(ns, name{index: -1, key: f, spelling: clean(piece)})
+			ns = append(ns, name{index: -1, key: f, id: typedPrefix + f, spelling: clean(piece)})
 		}
 	}
 	if len(cache) < 1<<16 {
@@ -542,7 +543,7 @@ func (b *Builder) rowNames(typed string, inStudy bool) []int {
 	for _, n := range parseNames(b.parsedRow, b.rowByName, typed) {
 		row := n.index
 		if row < 0 {
-			row = b.rows.get(typedPrefix + n.key)
+			row = b.rows.get(n.id)
 			if inStudy {
 				spell(b.rowSpelling, n.key, n.spelling)
 			}
