@@ -169,9 +169,11 @@ type heatCell struct {
 	few      bool // withheld
 }
 
-// shade is the colour of a share, 1 to 100 percent, along chartRamp.
+// shade is the colour of a share, 1 to 100 percent, along chartRamp: by
+// its square root, so that the shares most cells have (under a half) do
+// not all look alike.
 func shade(share int) color.RGBA {
-	x := float64(max(1, min(share, 100))-1) / 99 * float64(len(chartRamp)-1)
+	x := math.Sqrt(float64(max(1, min(share, 100))-1)/99) * float64(len(chartRamp)-1)
 	i := min(int(x), len(chartRamp)-2)
 	f := x - float64(i)
 	a, b := chartRamp[i], chartRamp[i+1]
@@ -299,6 +301,7 @@ func (h *heatmap) draw() ([]byte, error) {
 		x := left + barW*vg.Length(k)/100
 		c.FillPolygon(shade(k+1), rectangle(x, top(ly), x+barW/100+0.5, top(ly+22)))
 	}
+	c.StrokeLine2(draw.LineStyle{Color: chartMuted, Width: 1}, left+barW/2, top(ly+22), left+barW/2, top(ly+25))
 	tick := chartStyle(chartFoot*0.9, false, chartMuted)
 	tick.YAlign = draw.YTop
 	for _, p := range []int{0, 50, 100} {

@@ -3,7 +3,6 @@ package bot
 import (
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"toolmap/survey"
@@ -271,23 +270,7 @@ func (d *digestText) number(n int) string {
 // "Week 53 · 28 Dec 2026 – 3 Jan 2027".
 func PeriodWords(def *survey.Definition, lang string, p report.Period) string {
 	months := strings.Fields(digestMsg(def, lang, "digest_months"))
-	month := func(t time.Time) string {
-		if len(months) == 12 {
-			return months[t.Month()-1]
-		}
-		return t.Month().String()[:3]
-	}
-	mon, sun := p.Days()
-	var dates string
-	switch {
-	case mon.Year() != sun.Year():
-		dates = mon.Format("2") + " " + month(mon) + " " + mon.Format("2006") + " – " + sun.Format("2") + " " + month(sun) + " " + sun.Format("2006")
-	case mon.Month() != sun.Month():
-		dates = mon.Format("2") + " " + month(mon) + " – " + sun.Format("2") + " " + month(sun) + " " + sun.Format("2006")
-	default:
-		dates = mon.Format("2") + "–" + sun.Format("2") + " " + month(sun) + " " + sun.Format("2006")
-	}
-	return digestMsg(def, lang, "digest_week", "n", strconv.Itoa(p.Week), "dates", dates)
+	return digestMsg(def, lang, "digest_week", "n", strconv.Itoa(p.Week), "dates", p.Dates(months))
 }
 
 // textLen is the length Telegram counts, over-estimated: UTF-16 code units
