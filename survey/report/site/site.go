@@ -450,8 +450,8 @@ type quoteView struct{ Text, About string }
 type weekChart struct {
 	Width, Height, Base int
 	First, Last         string // the first and last weeks' labels
-	Bars              []weekBar
-	Rows              []tableRow
+	Bars                []weekBar
+	Rows                []tableRow
 }
 
 type weekBar struct {
