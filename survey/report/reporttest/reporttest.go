@@ -327,7 +327,15 @@ func Synthetic(def *survey.Definition, n int, start time.Time, span time.Duratio
 	sources := []string{"", "s-flyer", "s-radio", "r-abc", "g-xyz"}
 	templates := make([]survey.Session, 0, 64)
 	for i := range 64 {
-		r := Response{At: start, Source: sources[i%len(sources)], Tools: map[string][]string{}}
+		r := Response{At: start, Source: sources[i%len(sources)], Tools: map[string][]string{}, Choices: map[string]string{}}
+		// Profile answers vary (kind of group, size…), the first options
+		// more often, so that a map's views are not empty.
+		for k, q := range def.Questions {
+			if q.Kind != survey.KindSingle || q.When != nil || q.ID == QuoteQuestion || len(q.Options) < 2 {
+				continue
+			}
+			r.Choices[q.ID] = q.Options[(i*(k+3)/7)%len(q.Options)].ID
+		}
 		for _, a := range acts {
 			if rng.IntN(2) == 0 {
 				continue

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -65,7 +66,7 @@ func responses(t testing.TB, def *survey.Definition, n int, seed uint64) []surve
 		return out
 	}
 	// skewed picks earlier options more often.
-	skewed := func(xs []string) string { return xs[int(float64(len(xs))*rng.Float64()*rng.Float64())] }
+	skewed := func(xs []string) string { return xs[int(float64(len(xs))*math.Pow(rng.Float64(), 1.6))] }
 	tools := def.Question("tools")
 	acts := options("activities")
 	acts = slices.DeleteFunc(acts, func(s string) bool { return s == "none" })
@@ -108,8 +109,12 @@ func responses(t testing.TB, def *survey.Definition, n int, seed uint64) []surve
 			case x < 0.10:
 				ts = []string{"paper"}
 			default:
-				for range 1 + rng.IntN(3) {
-					if tl := skewed(short); !slices.Contains(ts, tl) && tl != "none" {
+				for range 1 + rng.IntN(4) {
+					tl := skewed(short)
+					if rng.IntN(4) == 0 { // from More…
+						tl = allTools[rng.IntN(len(allTools))]
+					}
+					if !slices.Contains(ts, tl) && tl != "none" {
 						ts = append(ts, tl)
 					}
 				}
@@ -352,7 +357,18 @@ func checkPage(t *testing.T, name, page string, minN int) {
 // hardest), quotes about an activity, tools worth knowing about.
 func TestRenderFixture(t *testing.T) {
 	def := fixtureDef(t)
-	st := studyOf(t, def, responses(t, def, 400, 2), nil)
+	ss := responses(t, def, 400, 2)
+	// The newest response, quoted: about money, and hostile.
+	last, err := reporttest.RespondAll(def, []reporttest.Response{{
+		At:      reporttest.Monday.Add(-time.Hour),
+		Tools:   map[string][]string{"money": {"paper"}},
+		Choices: map[string]string{"hardest": "money", "recommend": ""},
+		Texts:   map[string]string{"hard_why": "Our <b>secretary</b> does it all & is tired."}, Quote: true,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := studyOf(t, def, append(ss, last...), &report.Options{Step: 1}) // every response, the newest too
 	files := render(t, def, st)
 	d := readData(t, files)
 	checkData(t, d, st)
