@@ -53,3 +53,4 @@ func BenchmarkDecodeDigestSession(b *testing.B) {
 		}
 	})
 }
+

@@ -96,7 +96,8 @@ func (p *digestPoster) render(period report.Period) (bot.Digest, []byte, error) 
 }
 
 func renderDigest(db digestDB, def *survey.Definition, dc DigestConfig, loc *time.Location, period report.Period) (bot.Digest, []byte, error) {
-	r, err := buildDigestReport(db, def, period, &report.Options{Location: loc, MinCount: dc.MinCount})
+	// No filters: the digest shows all groups only.
+	r, err := buildDigestReport(db, def, period, &report.Options{Location: loc, MinCount: dc.MinCount, Filters: []string{}})
 	if err != nil {
 		return bot.Digest{}, nil, err
 	}

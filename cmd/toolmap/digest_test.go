@@ -246,7 +246,7 @@ func BenchmarkDigest100k(b *testing.B) {
 			cpu := cpuTime()
 			b.ResetTimer()
 			for b.Loop() {
-				r, err := buildDigestReport(db, def, week, &report.Options{Location: loc})
+				r, err := buildDigestReport(db, def, week, &report.Options{Location: loc, Filters: []string{}})
 				if err != nil || r.Suppressed || r.Study.Suppressed {
 					b.Fatal(err, r.Suppressed)
 				}

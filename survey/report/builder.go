@@ -21,11 +21,10 @@ type Builder struct {
 
 	rowsQ, toolsQ *survey.Question
 	rows, tools   index
-	rowExclusive  map[string]bool // options of the activities question that make no row
-	toolExclusive map[string]bool // options of the matrix that mean "no tool"
-	toolByName    map[string]int  // folded label or alias → tool index
-	rowByName     map[string]int  // folded label or alias → row index
-	paperIDs      map[string]bool
+	rowFlags      []uint8        // row index → flagExclusive for options that make no row
+	toolFlags     []uint8        // tool index → flagExclusive ("no tool"), flagPaper
+	toolByName    map[string]int // folded label or alias → tool index
+	rowByName     map[string]int // folded label or alias → row index
 	filters       []filterDef
 	nViews        int
 
@@ -42,7 +41,9 @@ type Builder struct {
 	sources      map[string]int
 	quotes       []quote
 	recommend    []int
-	toolGroups   []int                     // tool → groups of the study naming it for any activity
+	toolGroups   []int // tool → groups of the study naming it for any activity
+	toolSeen     []int // tool → gen of the response that last counted it
+	gen          int
 	rowSpelling  map[string]map[string]int // typed activity key → spelling → count
 	toolSpelling map[string]map[string]int // typed tool key → spelling → count
 
@@ -103,7 +104,6 @@ type response struct {
 	hardest      int   // row named hardest, or -1
 	otherRows    []int // rows typed under Other…
 	views        []int
-	seen         []int // scratch
 }
 
 type responseRow struct {
@@ -117,8 +117,7 @@ func New(def *survey.Definition, p Period, opts *Options) (*Builder, error) {
 	o := opts.withDefaults()
 	b := &Builder{def: def, opts: o, period: p, limit: -1,
 		rows: newIndex(), tools: newIndex(),
-		rowExclusive: map[string]bool{}, toolExclusive: map[string]bool{},
-		toolByName: map[string]int{}, rowByName: map[string]int{}, paperIDs: map[string]bool{},
+		toolByName: map[string]int{}, rowByName: map[string]int{},
 		weeks: map[Period]int{}, sources: map[string]int{},
 		rowSpelling: map[string]map[string]int{}, toolSpelling: map[string]map[string]int{},
 		parsedTool: map[string][]name{}, parsedRow: map[string][]name{},
@@ -158,8 +157,9 @@ func New(def *survey.Definition, p Period, opts *Options) (*Builder, error) {
 	}
 	for _, it := range items(def, def.Catalogue(b.rowsQ.From), b.rowsQ) {
 		i := b.rows.get(it.ID)
-		b.rowExclusive[it.ID] = it.Exclusive
-		if !it.Exclusive {
+		if it.Exclusive {
+			setFlag(&b.rowFlags, i, flagExclusive)
+		} else {
 			names(b.rowByName, it, i)
 		}
 	}
@@ -167,14 +167,16 @@ func New(def *survey.Definition, p Period, opts *Options) (*Builder, error) {
 	for _, it := range items(def, def.Catalogue(b.toolsQ.Columns), b.toolsQ) {
 		i := b.tools.get(it.ID)
 		if it.Exclusive {
-			b.toolExclusive[it.ID] = true
+			setFlag(&b.toolFlags, i, flagExclusive)
 			continue
 		}
 		names(b.toolByName, it, i)
 	}
 	b.tools.known = len(b.tools.ids)
 	for _, id := range o.PaperTools {
-		b.paperIDs[id] = true
+		if i, ok := b.tools.of[id]; ok {
+			setFlag(&b.toolFlags, i, flagPaper)
+		}
 	}
 	b.nViews = 1
 	for _, q := range b.filterQuestions() {
@@ -283,25 +285,45 @@ func (b *Builder) AddAt(seq int, s *survey.Session) {
 // countTools counts each tool of b.cur once in toolGroups.
 func (b *Builder) countTools() {
 	r := &b.cur
-	r.seen = r.seen[:0]
+	b.gen++
 	for _, rr := range r.rows {
 		for _, t := range r.tools[rr.from:rr.to] {
-			if !slices.Contains(r.seen, t) {
-				r.seen = append(r.seen, t)
+			if seen := slot(&b.toolSeen, t); *seen != b.gen {
+				*seen = b.gen
 				*slot(&b.toolGroups, t)++
 			}
 		}
 	}
 }
 
+// Flags of rows and tools.
+const (
+	flagExclusive = 1 << iota // an option that is no row, or no tool ("none")
+	flagPaper                 // a tool that is no digital tool (Options.PaperTools)
+)
+
+func setFlag(flags *[]uint8, i int, f uint8) {
+	for len(*flags) <= i {
+		*flags = append(*flags, 0)
+	}
+	(*flags)[i] |= f
+}
+
+func flagOf(flags []uint8, i int) uint8 {
+	if i < len(flags) {
+		return flags[i]
+	}
+	return 0
+}
+
 // isTool reports whether id may be a tool of the matrix: one of its
 // columns, or an unknown id from another version, but not its "none".
 func (b *Builder) isTool(id string) bool {
-	if b.toolExclusive[id] || id == survey.OtherID || id == "" {
+	if id == survey.OtherID || id == "" {
 		return false
 	}
-	if _, ok := b.tools.of[id]; ok {
-		return true
+	if i, ok := b.tools.of[id]; ok {
+		return flagOf(b.toolFlags, i)&flagExclusive == 0
 	}
 	// An id the matrix does not know: a tool of another version, unless it
 	// is an option of the recommend question itself ("not really").
@@ -391,10 +413,10 @@ func (b *Builder) collect(s *survey.Session, inStudy bool) {
 					b.addRow(s, row, b.rows.get(survey.OtherID), inStudy)
 				}
 				r.otherRows = append(r.otherRows, other...)
-			case b.rowExclusive[id]:
 			default:
-				row := b.rows.get(id)
-				b.addRow(s, row, row, inStudy)
+				if row := b.rows.get(id); flagOf(b.rowFlags, row)&flagExclusive == 0 {
+					b.addRow(s, row, row, inStudy)
+				}
 			}
 		}
 	}
@@ -403,7 +425,7 @@ func (b *Builder) collect(s *survey.Session, inStudy bool) {
 		r.hardAnswered = true
 		if v := a.Values[0]; v == survey.OtherID && len(r.otherRows) > 0 {
 			r.hardest = r.otherRows[0]
-		} else if i, ok := b.rows.of[v]; ok && !b.rowExclusive[v] {
+		} else if i, ok := b.rows.of[v]; ok && flagOf(b.rowFlags, i)&flagExclusive == 0 {
 			for _, rr := range r.rows {
 				if rr.row == i {
 					r.hardest = i
@@ -459,17 +481,19 @@ func (b *Builder) addRowTools(s *survey.Session, row, answerRow int, inStudy boo
 						add(n.index)
 					}
 				}
-			case b.toolExclusive[v]:
-				rr.noTool = true
 			default:
-				add(b.tools.get(v))
+				if t := b.tools.get(v); flagOf(b.toolFlags, t)&flagExclusive != 0 {
+					rr.noTool = true
+				} else {
+					add(t)
+				}
 			}
 		}
 	}
 	rr.to = len(r.tools)
-	rr.paperOnly = rr.to > rr.from && len(b.paperIDs) > 0
+	rr.paperOnly = rr.to > rr.from
 	for _, t := range r.tools[rr.from:rr.to] {
-		if !b.paperIDs[b.tools.ids[t]] {
+		if flagOf(b.toolFlags, t)&flagPaper == 0 {
 			rr.paperOnly = false
 			break
 		}
@@ -572,9 +596,20 @@ func (b *Builder) addQuote(s *survey.Session) {
 	if text = clean(text); text == "" {
 		return
 	}
-	b.quotes = append(b.quotes, quote{at: s.CompletedAt, text: text, activity: activity})
-	if len(b.quotes) >= 8*b.keptQuotes() {
-		b.quotes = newestQuotes(b.quotes, b.keptQuotes())
+	q := quote{at: s.CompletedAt, text: text, activity: activity}
+	if len(b.quotes) < b.keptQuotes() {
+		b.quotes = append(b.quotes, q)
+		return
+	}
+	// Full: the new quote takes the place of the oldest, if it is newer.
+	oldest := 0
+	for i := range b.quotes {
+		if b.quotes[i].at.Before(b.quotes[oldest].at) {
+			oldest = i
+		}
+	}
+	if q.at.After(b.quotes[oldest].at) {
+		b.quotes[oldest] = q
 	}
 }
 
