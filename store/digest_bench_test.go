@@ -53,4 +53,3 @@ func BenchmarkDecodeDigestSession(b *testing.B) {
 		}
 	})
 }
-
