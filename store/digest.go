@@ -318,10 +318,10 @@ type DigestScan struct {
 	Count func(n int)
 }
 
-// ScanDigest is DigestResponses for reading a whole study fast: it decodes
+// ScanDigest is DigestResponses for reading a whole study fast: it reads
 // the same fields but each answer's question and item (its key in the
-// answers map says them), on sc.Workers goroutines at once, and calls fn
-// with the
+// answers map says them) from the digest index, a third of the bytes of
+// the responses, on sc.Workers goroutines at once, and calls fn with the
 // worker (0 to Workers-1), the response's position in completion order
 // (0 for the first in the range) and the session. The calls of one worker
 // come one at a time, in completion order; those of different workers at
@@ -334,7 +334,7 @@ func (db *DB) ScanDigest(sc DigestScan, fn func(worker, seq int, id survey.Respo
 	return db.view(func(tx *bbolt.Tx) error {
 		if sc.Count != nil {
 			n := 0
-			if err := scanResponsesTx(db, tx, sc.From, sc.To, func(survey.RespondentID, []byte) error {
+			if err := scanResponsesTx(db, tx, bucketDigestIndex, sc.From, sc.To, func(survey.RespondentID, []byte) error {
 				n++
 				return nil
 			}); err != nil {
@@ -345,7 +345,7 @@ func (db *DB) ScanDigest(sc DigestScan, fn func(worker, seq int, id survey.Respo
 		if workers == 1 {
 			w := newDigestWorker(db)
 			seq := 0
-			return scanResponsesTx(db, tx, sc.From, sc.To, func(id survey.RespondentID, v []byte) error {
+			return scanResponsesTx(db, tx, bucketDigestIndex, sc.From, sc.To, func(id survey.RespondentID, v []byte) error {
 				err := w.read(seq, id, v, 0, fn)
 				seq++
 				return err
@@ -413,7 +413,7 @@ func scanParallel(db *DB, tx *bbolt.Tx, sc DigestScan, workers int, fn func(work
 		}
 	}
 	seq := 0
-	err := scanResponsesTx(db, tx, sc.From, sc.To, func(id survey.RespondentID, v []byte) error {
+	err := scanResponsesTx(db, tx, bucketDigestIndex, sc.From, sc.To, func(id survey.RespondentID, v []byte) error {
 		cur = append(cur, rawResponse{seq: seq, id: id, v: v})
 		seq++
 		if len(cur) == batch && !send() {

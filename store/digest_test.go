@@ -333,8 +333,9 @@ func emptyDB(tb testing.TB) []byte {
 	return data
 }
 
-// withRaw writes a database holding raw values under a response key and a
-// session key, with bbolt itself, and opens it read-only.
+// withRaw writes a database holding raw values under a response key (in
+// the responses and the digest index) and a session key, with bbolt
+// itself, and opens it read-only.
 func withRaw(t *testing.T, empty, response, session []byte) *store.DB {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "toolmap.db")
@@ -346,8 +347,12 @@ func withRaw(t *testing.T, empty, response, session []byte) *store.DB {
 		t.Fatal(err)
 	}
 	err = b.Update(func(tx *bbolt.Tx) error {
-		if err := tx.Bucket([]byte("responses")).Put(make([]byte, 16), response); err != nil {
-			return err
+		// The digest index holds the same bytes: its reader reads a whole
+		// session as it reads a record of the index.
+		for _, name := range []string{"responses", "digest_index"} {
+			if err := tx.Bucket([]byte(name)).Put(make([]byte, 16), response); err != nil {
+				return err
+			}
 		}
 		return tx.Bucket([]byte("sessions")).Put(make([]byte, 8), session)
 	})

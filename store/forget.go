@@ -53,6 +53,9 @@ func (tx *Tx) Forget(id survey.RespondentID) (Forgotten, error) {
 		if err := tx.tx.Bucket(bucketResponses).Delete(rk); err != nil {
 			return fail("response", err)
 		}
+		if err := tx.tx.Bucket(bucketDigestIndex).Delete(rk); err != nil {
+			return fail("response", err)
+		}
 		if err := keys.Delete(k); err != nil {
 			return fail("response key", err)
 		}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -142,7 +143,7 @@ func setSchema(t *testing.T, path string, v []byte) {
 func TestOpenNewerSchema(t *testing.T) {
 	db, path := mustCreate(t, nil)
 	mustClose(t, db)
-	setSchema(t, path, []byte{0, 0, 0, 0, 0, 0, 0, 5})
+	setSchema(t, path, u64(store.Schema+1))
 	before := readFile(t, path)
 
 	for _, ro := range []bool{false, true} {
@@ -150,7 +151,7 @@ func TestOpenNewerSchema(t *testing.T) {
 		if !errors.Is(err, store.ErrNewerSchema) {
 			t.Fatalf("read-only %v: got %v, want ErrNewerSchema", ro, err)
 		}
-		want := fmt.Sprintf("database %s has schema 5, newer than this toolmap (schema %d): upgrade toolmap", path, store.Schema)
+		want := fmt.Sprintf("database %s has schema %d, newer than this toolmap (schema %d): upgrade toolmap", path, store.Schema+1, store.Schema)
 		if got := err.Error(); got != want {
 			t.Errorf("message:\n got %q\nwant %q", got, want)
 		}
@@ -306,4 +307,11 @@ func TestOpenNotBolt(t *testing.T) {
 			}
 		})
 	}
+}
+
+// u64 is v as 8 big-endian bytes, as the store writes numbers.
+func u64(v uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], v)
+	return b[:]
 }

@@ -41,11 +41,12 @@ var migrations = []migration{
 	1: migrate1to2,
 	2: createDigestBuckets,
 	3: migrate3to4,
+	4: migrate4to5,
 }
 
 // Schema is the schema version this toolmap reads and writes: the number of
 // migrations.
-const Schema = 4
+const Schema = 5
 
 // migrate0to1 turns a bare bbolt file (no meta bucket, or no schema key)
 // into schema 1 by creating the buckets. Buckets that exist are kept.
@@ -76,6 +77,7 @@ var schemaBuckets = [][]byte{
 	bucketUpdates, bucketSeen, bucketOutbox, bucketChats,
 	bucketDigests,
 	bucketReferrals, bucketReferralOf,
+	bucketDigestIndex,
 }
 
 // readSchema returns the schema version: 0 for a file without one.

@@ -1,0 +1,114 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"toolmap/survey"
+)
+
+// The digest index: beside each response, what a digest reads of it (the
+// source, the completion time, and each answer's values, Other… text, text
+// and whether it was skipped), under the same key, as JSON without the
+// rest: no history, no times of each answer. A digest of the whole study
+// reads it (ScanDigest) instead of the responses, about a third of their
+// bytes. It is written in the same transaction as the response (and
+// moved, and deleted, with it), so the two never disagree; Check says so
+// if they do.
+
+// Buckets added in schema 5.
+var bucketDigestIndex = []byte("digest_index") // response key → digestRecord JSON
+
+// digestRecord is what the digest index keeps of a response.
+type digestRecord struct {
+	Source      string                  `json:"source,omitempty"`
+	CompletedAt time.Time               `json:"completed_at,omitzero"`
+	Answers     map[string]digestAnswer `json:"answers,omitempty"`
+}
+
+type digestAnswer struct {
+	Values  []string `json:"values,omitempty"`
+	Other   string   `json:"other,omitempty"`
+	Text    string   `json:"text,omitempty"`
+	Skipped bool     `json:"skipped,omitempty"`
+}
+
+// encodeDigestRecord encodes what the digest index keeps of s.
+func encodeDigestRecord(s *survey.Session) ([]byte, error) {
+	r := digestRecord{Source: s.Source, CompletedAt: s.CompletedAt}
+	if len(s.Answers) > 0 {
+		r.Answers = make(map[string]digestAnswer, len(s.Answers))
+		for k, a := range s.Answers {
+			r.Answers[k] = digestAnswer{Values: a.Values, Other: a.Other, Text: a.Text, Skipped: a.Skipped}
+		}
+	}
+	return json.Marshal(r)
+}
+
+// putDigestRecord indexes the response stored under key.
+func (tx *Tx) putDigestRecord(key []byte, s *survey.Session) error {
+	data, err := encodeDigestRecord(s)
+	if err != nil {
+		return err
+	}
+	return tx.tx.Bucket(bucketDigestIndex).Put(key, data)
+}
+
+// migrate4to5 adds the digest index and fills it from the responses.
+func migrate4to5(tx *bbolt.Tx) error {
+	index, err := tx.CreateBucketIfNotExists(bucketDigestIndex)
+	if err != nil {
+		return fmt.Errorf("create bucket %s: %w", bucketDigestIndex, err)
+	}
+	responses := tx.Bucket(bucketResponses)
+	if responses == nil {
+		return nil
+	}
+	return responses.ForEach(func(k, v []byte) error {
+		s, err := decodeDigestSession(v)
+		if err != nil {
+			return fmt.Errorf("index the response under key %x: %w", k, err)
+		}
+		data, err := encodeDigestRecord(&s)
+		if err != nil {
+			return err
+		}
+		return index.Put(append([]byte(nil), k...), data)
+	})
+}
+
+// checkDigestIndex reports a response without its record in the digest
+// index, or a record without its response: keys only, no record decoded.
+func checkDigestIndex(tx *bbolt.Tx) error {
+	responses, index := tx.Bucket(bucketResponses).Cursor(), tx.Bucket(bucketDigestIndex).Cursor()
+	rk, _ := responses.First()
+	ik, _ := index.First()
+	for rk != nil || ik != nil {
+		switch c := compareKeys(rk, ik); {
+		case c < 0:
+			return fmt.Errorf("the response under key %x is missing from the digest index", rk)
+		case c > 0:
+			return fmt.Errorf("the digest index has a record under key %x with no response", ik)
+		}
+		rk, _ = responses.Next()
+		ik, _ = index.Next()
+	}
+	return nil
+}
+
+// compareKeys orders two keys, nil (the end) last.
+func compareKeys(a, b []byte) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return 1
+	case b == nil:
+		return -1
+	}
+	return bytes.Compare(a, b)
+}
