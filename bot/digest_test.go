@@ -406,3 +406,43 @@ func checkHTML(t *testing.T, parts []string) {
 		}
 	}
 }
+
+// TestDigestThreeThisWeek: three groups finished this week, nine before:
+// nothing about the week on its own, but the map so far, in the text and
+// the chart, where its counts reach the threshold.
+func TestDigestThreeThisWeek(t *testing.T) {
+	def := digestDef(t)
+	var rs []reporttest.Response
+	for i := range 12 {
+		at := reporttest.Monday.Add(-time.Duration(3+i) * 24 * time.Hour)
+		if i < 3 {
+			at = reporttest.Monday.Add(time.Duration(i+1) * time.Hour)
+		}
+		rs = append(rs, reporttest.Response{At: at, Tools: map[string][]string{"announce": {"whatsapp"}, "money": {"paper"}}})
+	}
+	r := digestReport(t, def, rs, report.Counts{Started: 3}, &report.Options{})
+	d := RenderDigest(def, r, nil)
+	text := strings.Join(d.Parts, "\n\n")
+	for _, want := range []string{
+		"✅ Finished this week: <b>fewer than 5 groups</b> (the week before: fewer than 5)",
+		"🔒 Fewer than 5 groups finished this week, so nothing is shown about this week on its own.",
+		"<b>🗺️ The map so far</b> · 10 groups",
+		"<b>📣 Telling members news</b> · 10 groups\nWhatsApp 10 (100%)",
+		"Done on paper alone: 💷 Raising &amp; handling money 10 (100%)",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the digest lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "This week, against") {
+		t.Errorf("moves for a week of three:\n%s", text)
+	}
+	png, err := DigestChart(def, r, "en")
+	if err != nil || png == nil {
+		t.Fatalf("no chart: %v", err)
+	}
+	decodePNG(t, png, ChartMinHeight)
+	if d.Caption == "" {
+		t.Error("no caption")
+	}
+}
