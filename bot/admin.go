@@ -28,9 +28,10 @@ type AdminCommand struct {
 	ChatID int64  // where to answer
 	Name   string // "digest", "stats", "digest_resend" or "export"
 	Arg    string // what followed the command, trimmed
+	Lang   string // the language to answer in: the user's in the survey, as for any reply
 }
 
-// Admin carries out privileged commands; cmd/toolmap implements it.
+// Admin carries out privileged commands; ChatAdmin (admin_chat.go) implements it.
 type Admin interface {
 	// Role returns what userID may do.
 	Role(userID int64) Role
@@ -39,20 +40,18 @@ type Admin interface {
 	Do(ctx context.Context, cmd AdminCommand)
 }
 
-// adminCommands are the privileged commands, in menu order, and whether
-// each is for researchers rather than admins.
+// adminCommands are the privileged commands, in menu order (each
+// described by the message "admin_command_" + its name), and whether each
+// is for researchers rather than admins.
 var adminCommands = []struct {
-	name, desc string
+	name       string
 	researcher bool
 }{
-	{"digest", "Preview this week's digest", false},
-	{"stats", "Live counts: started, finished, this week, outbox", false},
-	{"digest_resend", "Post a week's digest again: /digest_resend 2026-W47", false},
-	{"export", "The pseudonymised data (ZIP)", true},
+	{"digest", false},
+	{"stats", false},
+	{"digest_resend", false},
+	{"export", true},
 }
-
-// exportRefusal is the neutral answer to /export from anyone else.
-const exportRefusal = "Sorry, this command is not available in this chat."
 
 // privileged recognises a privileged command in a private chat. It returns
 // the handler to commit (nothing, or a refusal) and, when the user may run
@@ -81,12 +80,18 @@ func (b *Bot) privileged(m *tgbotapi.Message) (handler func(survey.Session, Chat
 		// Logged without the message text: who tried, and what.
 		b.log.Warn("refused a privileged command", "user_id", m.From.ID, "command", name)
 		chatID := m.Chat.ID
-		return func(s survey.Session, c ChatState) (Result, error) {
-			return Result{Session: s, Chat: c, Out: []Outgoing{{Kind: OutSend, ChatID: chatID, Text: esc(exportRefusal)}}}, nil
-		}, nil, true
+		return b.reply(func(s survey.Session, lang string) []Outgoing {
+			return []Outgoing{{Kind: OutSend, ChatID: chatID, Text: HTMLMsg(b.def, lang, "admin_refused")}}
+		}, m.From.LanguageCode), nil, true
 	}
 	cmd = &AdminCommand{UserID: m.From.ID, ChatID: m.Chat.ID, Name: name, Arg: strings.TrimSpace(m.CommandArguments())}
-	return func(s survey.Session, c ChatState) (Result, error) { return Result{Session: s, Chat: c}, nil }, cmd, true
+	hint := m.From.LanguageCode
+	return func(s survey.Session, c ChatState) (Result, error) {
+		// The language is the user's, known once their session is loaded;
+		// the command is handed over after this commit.
+		cmd.Lang = b.language(s, hint)
+		return Result{Session: s, Chat: c}, nil
+	}, cmd, true
 }
 
 // runAdmin carries out privileged commands handed over by finish, one at
@@ -104,7 +109,7 @@ func (b *Bot) runAdmin(ctx context.Context) {
 
 // SetAdminCommands registers, for each admin's and researcher's private
 // chat, a menu of the respondent commands followed by the privileged ones
-// they may use (BotCommandScopeChat).
+// they may use (BotCommandScopeChat), in every language SetCommands uses.
 func (b *Bot) SetAdminCommands(admins, researchers []int64) error {
 	roles := map[int64]Role{}
 	for _, id := range admins {
@@ -118,17 +123,20 @@ func (b *Bot) SetAdminCommands(admins, researchers []int64) error {
 		roles[id] = r
 	}
 	for id, r := range roles {
-		cmds := make([]tgbotapi.BotCommand, 0, len(respondentCommands)+len(adminCommands))
-		for _, c := range respondentCommands {
-			cmds = append(cmds, tgbotapi.BotCommand{Command: c.name, Description: c.en})
-		}
-		for _, c := range adminCommands {
-			if c.researcher && r.Researcher || !c.researcher && r.Admin {
-				cmds = append(cmds, tgbotapi.BotCommand{Command: c.name, Description: c.desc})
+		for _, lang := range menuLanguages(b.def) {
+			cmds := make([]tgbotapi.BotCommand, 0, len(respondentCommands)+len(adminCommands))
+			for _, name := range respondentCommands {
+				cmds = append(cmds, tgbotapi.BotCommand{Command: name, Description: b.def.Msg(lang.survey, "command_"+name)})
 			}
-		}
-		if _, err := b.api.Request(tgbotapi.NewSetMyCommandsWithScope(tgbotapi.NewBotCommandScopeChat(id), cmds...)); err != nil {
-			return fmt.Errorf("set the admin command menu of chat %d: %w", id, err)
+			for _, c := range adminCommands {
+				if c.researcher && r.Researcher || !c.researcher && r.Admin {
+					cmds = append(cmds, tgbotapi.BotCommand{Command: c.name, Description: b.def.Msg(lang.survey, "admin_command_"+c.name)})
+				}
+			}
+			req := tgbotapi.NewSetMyCommandsWithScopeAndLanguage(tgbotapi.NewBotCommandScopeChat(id), lang.telegram, cmds...)
+			if _, err := b.api.Request(req); err != nil {
+				return fmt.Errorf("set the admin command menu of chat %d (language %q): %w", id, lang.telegram, err)
+			}
 		}
 	}
 	return nil

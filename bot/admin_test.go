@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"toolmap/survey"
 )
 
 // roles is an Admin for tests: fixed roles; Do is never called here (the
@@ -21,12 +23,17 @@ func (r roles) Do(context.Context, AdminCommand) {}
 func TestPrivilegedCommands(t *testing.T) {
 	b, st := newTestBot(t)
 	admin := &tgbotapi.User{ID: 2001}
-	researcher := &tgbotapi.User{ID: 2002}
+	researcher := &tgbotapi.User{ID: 2002, LanguageCode: "es-419"}
 	b.opts.Admin = roles{2001: {Admin: true}, 2002: {Researcher: true}}
 	chat := func(u *tgbotapi.User) tgbotapi.Chat { return tgbotapi.Chat{ID: u.ID, Type: "private"} }
 	var u updates
 	unknown := esc(b.def.Msg("es", "unknown_command"))
 	unknownEN := esc(b.def.Msg("en", "unknown_command"))
+	refused := HTMLMsg(b.def, "es", "admin_refused")
+	refusedEN := HTMLMsg(b.def, "en", "admin_refused")
+	if refused == refusedEN || refused == "" {
+		t.Fatalf("the refusal in Spanish is %q", refused)
+	}
 
 	for _, tc := range []struct {
 		name    string
@@ -37,12 +44,12 @@ func TestPrivilegedCommands(t *testing.T) {
 	}{
 		{"admin /stats", admin, "/stats", "stats", ""},
 		{"admin /digest_resend", admin, "/digest_resend  2026-W47 ", "digest_resend", ""},
-		{"admin /export", admin, "/export", "", esc(exportRefusal)},
+		{"admin /export", admin, "/export", "", refusedEN},
 		{"researcher /export", researcher, "/export", "export", ""},
-		{"researcher /digest", researcher, "/digest", "", unknownEN},
+		{"researcher /digest", researcher, "/digest", "", unknown},
 		{"stranger /digest", alice, "/digest", "", unknown},
 		{"stranger /stats", alice, "/stats", "", unknown},
-		{"stranger /export", alice, "/export please", "", esc(exportRefusal)},
+		{"stranger /export", alice, "/export please", "", refused},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := len(st.out)
@@ -62,6 +69,11 @@ func TestPrivilegedCommands(t *testing.T) {
 			if tc.handed == "digest_resend" && handed[0].Arg != "2026-W47" {
 				t.Errorf("arg %q", handed[0].Arg)
 			}
+			// The answer's language: the user's (the researcher's Telegram
+			// speaks Spanish; the admin's says nothing, so the default).
+			if wantLang := map[string]string{"stats": "en", "digest_resend": "en", "export": "es"}[tc.handed]; tc.handed != "" && handed[0].Lang != wantLang {
+				t.Errorf("handed over in language %q, want %q", handed[0].Lang, wantLang)
+			}
 			out := st.out[before:]
 			switch {
 			case tc.replied == "" && len(out) > 0:
@@ -74,6 +86,14 @@ func TestPrivilegedCommands(t *testing.T) {
 			}
 		})
 	}
+
+	// A language chosen in the chat (/language) beats Telegram's.
+	st.sessions[survey.RespondentID(admin.ID)] = survey.Session{Language: "es"}
+	mustHandle(t, b, u.message(chat(admin), admin, "/stats"))
+	if cmd := <-b.admin; cmd.Lang != "es" {
+		t.Errorf("/stats from an admin who chose Spanish: language %q", cmd.Lang)
+	}
+	delete(st.sessions, survey.RespondentID(admin.ID))
 
 	// Without an Admin, the commands are unknown.
 	b.opts.Admin = nil

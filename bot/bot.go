@@ -45,6 +45,9 @@ type Options struct {
 	// ChannelLink, when set, is the coordinators' public channel
 	// (https://t.me/name), offered with "groups like yours…".
 	ChannelLink string
+	// OnCommit, when set, is told how long each commit of the update loop
+	// took (for metrics).
+	OnCommit func(time.Duration)
 }
 
 // Waker is told when new messages are queued: the Sender.
@@ -77,15 +80,16 @@ type LoopStats struct {
 	Commits                               int64
 	CommitTime                            time.Duration // total time in Commit
 	AnswerWaits                           int64         // times the loop waited for room to queue a tap's answer
+	Answers                               int64         // answers recorded (given or changed; not unchanged ones)
+	Completions                           int64         // surveys completed (first time, or again after a review)
 }
 
 type callbackAnswer struct {
 	id, text string
 }
 
-// New returns a Bot. api must have been made with a client from
-// NewHTTPClient, so that errors never carry the token.
-func New(api *tgbotapi.BotAPI, def *survey.Definition, st Store, waker Waker, opts *Options) *Bot {
+// New returns a Bot polling through c (Dial, Connect).
+func New(c *Conn, def *survey.Definition, st Store, waker Waker, opts *Options) *Bot {
 	o := Options{}
 	if opts != nil {
 		o = *opts
@@ -112,7 +116,7 @@ func New(api *tgbotapi.BotAPI, def *survey.Definition, st Store, waker Waker, op
 		o.MinCount = 5
 	}
 	return &Bot{
-		api: api, def: def, store: st, waker: waker, opts: o, log: o.Logger,
+		api: c.loop(), def: def, store: st, waker: waker, opts: o, log: o.Logger,
 		flood:  newFloodGate(o.FloodRate, o.FloodBurst),
 		answer: make(chan callbackAnswer, 1024),
 		admin:  make(chan AdminCommand, 64),
@@ -280,10 +284,10 @@ func (b *Bot) answerCallbacks(ctx context.Context) {
 
 var payloadPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
-// HandleUpdate handles one update: it works out what the user did,
+// handleUpdate handles one update: it works out what the user did,
 // commits the effect in one transaction and wakes the sender. A duplicate
 // changes nothing. It returns an error only when nothing was committed.
-func (b *Bot) HandleUpdate(u tgbotapi.Update) error {
+func (b *Bot) handleUpdate(u tgbotapi.Update) error {
 	_, err := b.handleBatch([]tgbotapi.Update{u})
 	return err
 }
@@ -294,13 +298,39 @@ func (b *Bot) HandleUpdate(u tgbotapi.Update) error {
 func (b *Bot) handleBatch(us []tgbotapi.Update) (int, error) {
 	preps := make([]prepared, len(us))
 	items := make([]Pending, len(us))
+	// Each function keeps the events of its last run, to count answers
+	// and completions of the updates applied: it may run twice when a
+	// batch is retried one by one.
+	events := make([][]survey.Event, len(us))
 	for i, u := range us {
 		preps[i] = b.prepare(u)
 		items[i] = preps[i].p
+		fn := items[i].Fn
+		items[i].Fn = func(s survey.Session, c ChatState) (Result, error) {
+			r, err := fn(s, c)
+			events[i] = r.Events
+			return r, err
+		}
 	}
 	start := time.Now()
 	applied, err := b.store.CommitBatch(items)
-	b.count(func(s *LoopStats) { s.Commits++; s.CommitTime += time.Since(start) })
+	took := time.Since(start)
+	var answers, completions int64
+	for i, ok := range applied {
+		if ok {
+			a, c := countEvents(events[i])
+			answers, completions = answers+a, completions+c
+		}
+	}
+	b.count(func(s *LoopStats) {
+		s.Commits++
+		s.CommitTime += took
+		s.Answers += answers
+		s.Completions += completions
+	})
+	if b.opts.OnCommit != nil {
+		b.opts.OnCommit(took)
+	}
 	for i, ok := range applied {
 		b.finish(preps[i], ok)
 	}
@@ -311,6 +341,23 @@ func (b *Bot) handleBatch(us []tgbotapi.Update) (int, error) {
 		return len(applied), fmt.Errorf("commit update %d: %w", us[len(applied)].UpdateID, err)
 	}
 	return len(applied), nil
+}
+
+// countEvents counts the answers recorded and the completions in events.
+func countEvents(events []survey.Event) (answers, completions int64) {
+	for _, ev := range events {
+		switch ev := ev.(type) {
+		case survey.AnswerRecorded:
+			if !ev.Unchanged {
+				answers++
+			}
+		case survey.Completed:
+			if ev.Recorded {
+				completions++
+			}
+		}
+	}
+	return answers, completions
 }
 
 // prepared is an update translated, ready to commit.
@@ -442,7 +489,9 @@ func (b *Bot) step(chatID int64, in survey.Input, now time.Time, langHint string
 		if err != nil {
 			return Result{}, err
 		}
-		r := &renderer{def: b.def, chatID: chatID, lang: next.Language, before: s, after: next, in: in,
+		// Step runs a session begun under an earlier version of the survey
+		// under that version; its buttons carry that version too.
+		r := &renderer{def: b.def.For(&next), chatID: chatID, lang: next.Language, before: s, after: next, in: in,
 			viaTap: tapMsg != 0, tapMsg: tapMsg}
 		if extra != nil {
 			extra(r)
@@ -463,12 +512,17 @@ func (b *Bot) step(chatID int64, in survey.Input, now time.Time, langHint string
 // reply wraps a message that needs no survey step (help, privacy, review).
 func (b *Bot) reply(f func(s survey.Session, lang string) []Outgoing, langHint string) func(survey.Session, ChatState) (Result, error) {
 	return func(s survey.Session, c ChatState) (Result, error) {
-		lang := s.Language
-		if lang == "" {
-			lang = b.def.PickLanguage(langHint)
-		}
-		return Result{Session: s, Out: f(s, lang), Chat: c}, nil
+		return Result{Session: s, Out: f(s, b.language(s, langHint)), Chat: c}, nil
 	}
+}
+
+// language is the language to answer a person in: the one of their
+// session, else the survey's nearest to their Telegram's (langHint).
+func (b *Bot) language(s survey.Session, langHint string) string {
+	if s.Language != "" {
+		return s.Language
+	}
+	return b.def.PickLanguage(langHint)
 }
 
 func (b *Bot) message(m *tgbotapi.Message, now time.Time) func(survey.Session, ChatState) (Result, error) {
@@ -501,13 +555,20 @@ func (b *Bot) tap(cq *tgbotapi.CallbackQuery, now time.Time, toast *string) func
 			return nil
 		}, hint)
 	}
-	if tap.Version != b.def.Version {
-		// A button from an older version of the survey: show where they are.
-		return b.step(chatID, survey.Input{Kind: survey.InputResume}, now, hint, 0, nil, func(r *renderer) {
-			*toast = r.msg("survey_changed")
-		})
+	answer := b.step(chatID, tap.Input(), now, hint, cq.Message.MessageID, toast, nil)
+	changed := b.step(chatID, survey.Input{Kind: survey.InputResume}, now, hint, 0, nil, func(r *renderer) {
+		*toast = r.msg("survey_changed")
+	})
+	return func(s survey.Session, c ChatState) (Result, error) {
+		// A button from another version than the one the session runs
+		// under (a respondent who began under an earlier version finishes
+		// under it): show where they are. Continue (a reminder's) and a
+		// language need no particular version.
+		if tap.Version != b.def.For(&s).Version && tap.Kind != survey.InputResume && tap.Kind != survey.InputLanguage {
+			return changed(s, c)
+		}
+		return answer(s, c)
 	}
-	return b.step(chatID, tap.Input(), now, hint, cq.Message.MessageID, toast, nil)
 }
 
 // slowDown replaces a flooding user's update: one note per flood, then

@@ -124,7 +124,7 @@ func newTestBot(t testing.TB) (*Bot, *memStore) {
 	st := newMemStore()
 	api := &tgbotapi.BotAPI{Self: tgbotapi.User{ID: 99, IsBot: true, UserName: "toolmap_test_bot"}}
 	clock := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-	b := New(api, fixture(t), st, nil, &Options{Now: func() time.Time { clock = clock.Add(time.Second); return clock }})
+	b := New(testConn(api), fixture(t), st, nil, &Options{Now: func() time.Time { clock = clock.Add(time.Second); return clock }})
 	return b, st
 }
 
@@ -161,7 +161,7 @@ var (
 
 func mustHandle(t testing.TB, b *Bot, u tgbotapi.Update) {
 	t.Helper()
-	if err := b.HandleUpdate(u); err != nil {
+	if err := b.handleUpdate(u); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -334,7 +334,7 @@ func FuzzUpdates(f *testing.F) {
 				upd = tgbotapi.Update{UpdateID: u.next + 1}
 				u.next++
 			}
-			if err := b.HandleUpdate(upd); err != nil {
+			if err := b.handleUpdate(upd); err != nil {
 				t.Fatalf("update %d: %v", upd.UpdateID, err)
 			}
 		}

@@ -88,14 +88,24 @@ func hasMap(r report.Report) bool {
 // Cells of fewer than the threshold are hatched grey and say so. It
 // returns nil when there is nothing to show.
 func DigestChart(def *survey.Definition, r report.Report, lang string) ([]byte, error) {
-	if !hasMap(r) {
+	h, ok := digestHeatmap(def, r, lang)
+	if !ok {
 		return nil, nil
+	}
+	return h.draw()
+}
+
+// digestHeatmap words and fills the map of r in lang; ok is false when
+// there is nothing to chart.
+func digestHeatmap(def *survey.Definition, r report.Report, lang string) (h heatmap, ok bool) {
+	if !hasMap(r) {
+		return heatmap{}, false
 	}
 	st := &r.Study
 	d := &digestText{def: def, r: r, lang: def.PickLanguage(lang)}
 	n, _ := st.Groups.Value()
 	week := strconv.Itoa(r.Period.Week)
-	h := heatmap{
+	h = heatmap{
 		title:    d.msg("digest_chart2_title"),
 		subtitle: d.msg("digest_chart2_sub", "n", d.number(n), "week", week),
 		few:      d.msg("digest_chart2_few", "n", strconv.Itoa(st.MinCount)),
@@ -139,7 +149,7 @@ func DigestChart(def *survey.Definition, r report.Report, lang string) ([]byte, 
 	if typed {
 		h.notes = append(h.notes, d.msg("digest_chart2_typed", "other", strings.TrimSpace(def.Msg(d.lang, "other"))))
 	}
-	return h.draw()
+	return h, true
 }
 
 // chartStyle is Liberation Sans, embedded, aligned at its top left.

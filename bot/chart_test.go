@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"gonum.org/v1/plot/vg/draw"
 
 	"toolmap/survey/report"
@@ -84,6 +85,37 @@ func TestDigestChart(t *testing.T) {
 				t.Errorf("%d bytes: over sendPhoto's 10 MB", len(data))
 			}
 		})
+	}
+}
+
+// TestDigestChartText: what the map's picture says, in English and
+// Spanish: the words, the labels, and the numbers in its cells.
+func TestDigestChartText(t *testing.T) {
+	def := digestDef(t)
+	r := digestReport(t, def, reporttest.Typical(), report.Counts{Total: 40, Started: 11}, nil)
+	for lang, want := range map[string]heatmap{
+		"en": {title: "Which tools groups use for each activity", subtitle: "% of the groups doing each activity · 14 groups so far, to week 47",
+			few: "Fewer than 5 groups: not shown", zero: "Blank: none",
+			cols: []string{"WhatsApp", "Facebook", "Mastodon*", "Signal"},
+			rows: []heatRow{
+				{label: "📣 Telling members news", sub: "14 groups", cells: []heatCell{{8, 57, false}, {11, 79, false}, {}, {}}},
+				{label: "🧩 Organisers coordinating", sub: "11 groups", cells: []heatCell{{6, 55, false}, {}, {5, 45, false}, {5, 45, false}}},
+			},
+			notes: []string{"* typed in by respondents under “Other…”"}},
+		"es": {title: "Qué herramientas usan los grupos para cada actividad", subtitle: "% de los grupos que hacen cada actividad · 14 grupos, a la semana 47",
+			few: "Menos de 5 grupos: no se muestra", zero: "En blanco: ninguno",
+			cols: []string{"WhatsApp", "Facebook", "Mastodon*", "Signal"},
+			rows: []heatRow{
+				{label: "📣 Dar noticias al grupo", sub: "14 grupos", cells: []heatCell{{8, 57, false}, {11, 79, false}, {}, {}}},
+				{label: "🧩 Coordinar al equipo", sub: "11 grupos", cells: []heatCell{{6, 55, false}, {}, {5, 45, false}, {5, 45, false}}},
+			},
+			notes: []string{"* escrito por quienes respondieron en «Otra…»"}},
+	} {
+		got, ok := digestHeatmap(def, r, lang)
+		got.percent = nil
+		if diff := cmp.Diff(want, got, cmp.AllowUnexported(heatmap{}, heatRow{}, heatCell{})); !ok || diff != "" {
+			t.Errorf("the map's picture in %s (-want +got):\n%s", lang, diff)
+		}
 	}
 }
 

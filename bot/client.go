@@ -15,6 +15,9 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
 
+// TokenEnv is the environment variable holding the bot token.
+const TokenEnv = "TOOLMAP_TELEGRAM_TOKEN"
+
 // Token is a bot token. It formats, logs and marshals as a placeholder;
 // pass string(t) only to tgbotapi.
 type Token string
@@ -29,52 +32,52 @@ func (Token) MarshalText() ([]byte, error) { return []byte(redactedMark), nil } 
 // Format covers the verbs String does not (%d, %x on a struct field, ...).
 func (Token) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, redactedMark) }
 
-// DefaultHTTPTimeout bounds one Bot API request: above the 30 s long poll
+// defaultHTTPTimeout bounds one Bot API request: above the 30 s long poll
 // of getUpdates, so that a dead TCP connection cannot block forever.
-const DefaultHTTPTimeout = 45 * time.Second
+const defaultHTTPTimeout = 45 * time.Second
 
-// HTTPClient is the http.Client toolmap gives tgbotapi.NewBotAPIWithClient.
+// httpClient is the http.Client toolmap gives tgbotapi.NewBotAPIWithClient.
 // Every request carries the client's context, so cancelling it aborts
 // requests in flight (long polls included), and no error it returns
 // contains the request URL, which embeds the token: a transport error reads
 // "post getUpdates: dial tcp 127.0.0.1:443: connect: connection refused",
 // never the *url.Error text `Post "https://api.telegram.org/bot<token>/…"`.
-type HTTPClient struct {
+type httpClient struct {
 	// ctx is the one context kept in a struct: tgbotapi.HTTPClient.Do fixes
 	// the signature, so it cannot be passed per call.
 	ctx context.Context
 	hc  *http.Client
 }
 
-var _ tgbotapi.HTTPClient = (*HTTPClient)(nil)
+var _ tgbotapi.HTTPClient = (*httpClient)(nil)
 
-// IdleConnsPerHost is how many idle connections to Telegram a client
-// made by NewHTTPClient keeps open for reuse: more than the requests
+// idleConnsPerHost is how many idle connections to Telegram a client
+// made by newHTTPClient keeps open for reuse: more than the requests
 // that one client has in flight at once.
-const IdleConnsPerHost = 16
+const idleConnsPerHost = 16
 
-// NewHTTPClient returns a client with its own connection pool whose
+// newHTTPClient returns a client with its own connection pool whose
 // requests are bound to ctx and time out after timeout
-// (DefaultHTTPTimeout if timeout <= 0).
-func NewHTTPClient(ctx context.Context, timeout time.Duration) *HTTPClient {
-	return WrapHTTPClient(ctx, &http.Client{Transport: NewTransport(), Timeout: timeout})
+// (defaultHTTPTimeout if timeout <= 0).
+func newHTTPClient(ctx context.Context, timeout time.Duration) *httpClient {
+	return wrapHTTPClient(ctx, &http.Client{Transport: newTransport(), Timeout: timeout})
 }
 
-// NewTransport returns Go's default transport, tuned for the Bot API.
+// newTransport returns Go's default transport, tuned for the Bot API.
 // Every request goes to one host, and Go keeps only 2 idle connections
 // per host by default: with the sender's requests in flight at once (and
 // the callback answers), most would then open a new connection and close
 // it after one use.
-func NewTransport() *http.Transport {
+func newTransport() *http.Transport {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = IdleConnsPerHost
+	tr.MaxIdleConnsPerHost = idleConnsPerHost
 	return tr
 }
 
-// WrapHTTPClient is NewHTTPClient over a copy of hc (for a proxy, custom
+// wrapHTTPClient is newHTTPClient over a copy of hc (for a proxy, custom
 // TLS, or the transport of telegramtest.Server.Client). A zero
-// hc.Timeout becomes DefaultHTTPTimeout.
-func WrapHTTPClient(ctx context.Context, hc *http.Client) *HTTPClient {
+// hc.Timeout becomes defaultHTTPTimeout.
+func wrapHTTPClient(ctx context.Context, hc *http.Client) *httpClient {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -83,15 +86,15 @@ func WrapHTTPClient(ctx context.Context, hc *http.Client) *HTTPClient {
 		*c = *hc
 	}
 	if c.Timeout <= 0 {
-		c.Timeout = DefaultHTTPTimeout
+		c.Timeout = defaultHTTPTimeout
 	}
-	return &HTTPClient{ctx: ctx, hc: c}
+	return &httpClient{ctx: ctx, hc: c}
 }
 
 // Do sends req with the client's context. Errors name the method and
 // keep the cause (errors.Is(err, context.Canceled), net.Error timeouts)
 // but never the URL or the token.
-func (c *HTTPClient) Do(req *http.Request) (*http.Response, error) {
+func (c *httpClient) Do(req *http.Request) (*http.Response, error) {
 	resp, err := c.hc.Do(req.WithContext(c.ctx))
 	if err != nil {
 		return nil, requestErr(req, err)
@@ -100,7 +103,7 @@ func (c *HTTPClient) Do(req *http.Request) (*http.Response, error) {
 }
 
 // CloseIdleConnections closes idle keep-alive connections.
-func (c *HTTPClient) CloseIdleConnections() { c.hc.CloseIdleConnections() }
+func (c *httpClient) CloseIdleConnections() { c.hc.CloseIdleConnections() }
 
 // httpRequestError is a transport error stripped of its URL.
 type httpRequestError struct {

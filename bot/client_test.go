@@ -50,12 +50,12 @@ func TestTokenNeverFormats(t *testing.T) {
 	}
 }
 
-// clientBot returns a fake server and a real tgbotapi client on an HTTPClient.
+// clientBot returns a fake server and a real tgbotapi client on an httpClient.
 func clientBot(t *testing.T, ctx context.Context, timeout time.Duration) (*telegramtest.Server, *tgbotapi.BotAPI) {
 	t.Helper()
 	srv := telegramtest.NewServer(telegramtest.Options{Token: clientTestToken})
 	t.Cleanup(srv.Close)
-	hc := NewHTTPClient(ctx, timeout)
+	hc := newHTTPClient(ctx, timeout)
 	t.Cleanup(hc.CloseIdleConnections)
 	api, err := tgbotapi.NewBotAPIWithClient(srv.Token(), srv.APIEndpoint(), hc)
 	if err != nil {
@@ -206,7 +206,7 @@ func TestRedact(t *testing.T) {
 // several requests in flight to one host; Go's default of 2 idle
 // connections per host would close most connections after one use.
 func TestHTTPClientKeepsConnectionsForConcurrentRequests(t *testing.T) {
-	c := NewHTTPClient(context.Background(), 0)
+	c := newHTTPClient(context.Background(), 0)
 	tr, ok := c.hc.Transport.(*http.Transport)
 	if !ok {
 		t.Fatalf("transport is %T", c.hc.Transport)

@@ -10,42 +10,50 @@ import (
 	"toolmap/survey"
 )
 
-// respondentCommands are offered in private chats, in this order.
-var respondentCommands = []struct{ name, en, es string }{
-	{"start", "Begin, or carry on where you left off", "Empezar, o seguir donde lo dejaste"},
-	{"back", "Go back one question", "Volver a la pregunta anterior"},
-	{"skip", "Skip this question, if it may be skipped", "Saltar esta pregunta, si se puede"},
-	{"review", "See your answers and change one", "Ver tus respuestas y cambiar alguna"},
-	{"restart", "Start again from the first question", "Empezar de nuevo"},
-	{"language", "Change language", "Cambiar de idioma"},
-	{"privacy", "What we store and why", "Qué guardamos y por qué"},
-	{"mydata", "See everything stored about you", "Ver todo lo que guardamos de ti"},
-	{"delete", "Delete everything stored about you", "Borrar todo lo que guardamos de ti"},
-	{"help", "How this works", "Cómo funciona"},
-}
+// respondentCommands are offered in private chats, in this order; each is
+// described by the message "command_" + its name.
+var respondentCommands = []string{"start", "back", "skip", "review", "restart", "language", "privacy", "mydata", "delete", "help"}
 
-// SetCommands registers the command menu for private chats, in every
-// language the survey speaks (descriptions exist in English and Spanish;
-// other languages get the English ones).
+// SetCommands registers the command menu for private chats: in the
+// survey's default language for everyone, and in each of its other
+// languages for people whose Telegram speaks it.
 func (b *Bot) SetCommands() error {
 	scope := tgbotapi.NewBotCommandScopeAllPrivateChats()
-	for i, lang := range append([]string{""}, b.def.Languages...) {
-		if i > 0 && lang == "en" {
-			continue // the fallback ("") is English already
-		}
+	for _, lang := range menuLanguages(b.def) {
 		cmds := make([]tgbotapi.BotCommand, 0, len(respondentCommands))
-		for _, c := range respondentCommands {
-			d := c.en
-			if lang == "es" {
-				d = c.es
-			}
-			cmds = append(cmds, tgbotapi.BotCommand{Command: c.name, Description: d})
+		for _, name := range respondentCommands {
+			cmds = append(cmds, tgbotapi.BotCommand{Command: name, Description: b.def.Msg(lang.survey, "command_"+name)})
 		}
-		if _, err := b.api.Request(tgbotapi.NewSetMyCommandsWithScopeAndLanguage(scope, lang, cmds...)); err != nil {
-			return fmt.Errorf("set the command menu (language %q): %w", lang, err)
+		if _, err := b.api.Request(tgbotapi.NewSetMyCommandsWithScopeAndLanguage(scope, lang.telegram, cmds...)); err != nil {
+			return fmt.Errorf("set the command menu (language %q): %w", lang.telegram, err)
 		}
 	}
 	return nil
+}
+
+// menuLanguage is a language to register a command menu in: Telegram's
+// code for it (a two-letter code, or "" for everyone else) and the
+// survey's.
+type menuLanguage struct{ telegram, survey string }
+
+// menuLanguages lists the menus to register: "" in the default language,
+// then each other language of the survey under its primary subtag
+// (Telegram's language codes have two letters), each code once.
+func menuLanguages(def *survey.Definition) []menuLanguage {
+	out := []menuLanguage{{"", def.DefaultLanguage}}
+	seen := map[string]bool{}
+	if p, _, _ := strings.Cut(def.DefaultLanguage, "-"); p == def.DefaultLanguage {
+		seen[p] = true // the default's own code needs no menu of its own
+	}
+	for _, lang := range def.Languages {
+		code, _, _ := strings.Cut(lang, "-")
+		if lang == def.DefaultLanguage || seen[code] {
+			continue
+		}
+		seen[code] = true
+		out = append(out, menuLanguage{code, lang})
+	}
+	return out
 }
 
 // command handles a /command in a private chat.
@@ -105,7 +113,7 @@ func (b *Bot) review(chatID int64, s survey.Session, lang string) []Outgoing {
 	for i, l := range lines {
 		kb = append(kb, []Button{{
 			Text: truncate(fmt.Sprintf("%d. %s", i+1, l.Question), 40),
-			Data: survey.Tap{Kind: survey.InputJump, Version: b.def.Version, At: l.At}.Encode(),
+			Data: survey.Tap{Kind: survey.InputJump, Version: b.def.For(&s).Version, At: l.At}.Encode(),
 		}})
 	}
 	text := "<b>" + esc(b.def.Msg(lang, "review_title")) + "</b>\n\n" + summaryHTML(lines)

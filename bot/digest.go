@@ -9,79 +9,6 @@ import (
 	"toolmap/survey/report"
 )
 
-// digestMessages are the digest's texts. A survey definition may override
-// any of them under its "messages" key, as it can the built-in interface
-// texts; see digestMsg. Values are HTML: placeholders are filled with text
-// already escaped.
-var digestMessages = map[string]survey.Text{
-	"digest_heading": {"en": "📊 <b>{title}</b>\nWeekly digest · {period}", "es": "📊 <b>{title}</b>\nResumen semanal · {period}"},
-	"digest_week":    {"en": "Week {n} · {dates}", "es": "Semana {n} · {dates}"},
-	"digest_months":  {"en": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec", "es": "ene feb mar abr may jun jul ago sep oct nov dic"},
-
-	"digest_finished":      {"en": "✅ Finished this week: <b>{groups}</b> (the week before: {prev})", "es": "✅ Terminaron esta semana: <b>{groups}</b> (la semana anterior: {prev})"},
-	"digest_started":       {"en": "✍️ Started this week: {n}", "es": "✍️ Empezaron esta semana: {n}"},
-	"digest_total":         {"en": "📈 Finished in total: <b>{n}</b>", "es": "📈 Terminaron en total: <b>{n}</b>"},
-	"digest_empty":         {"en": "💤 No one finished the survey this week, so there is nothing more to show.", "es": "💤 Esta semana nadie terminó la encuesta, así que no hay nada más que mostrar."},
-	"digest_suppressed":    {"en": "🔒 Fewer than {n} groups finished this week. To keep every group anonymous, nothing more is shown until more have answered.", "es": "🔒 Esta semana terminaron menos de {n} grupos. Para que ningún grupo pueda ser identificado, no mostramos más detalles hasta que respondan más."},
-	"digest_groups_one":    {"en": "{n} group", "es": "{n} grupo"},
-	"digest_groups":        {"en": "{n} groups", "es": "{n} grupos"},
-	"digest_groups_none":   {"en": "none", "es": "ninguno"},
-	"digest_groups_fewer":  {"en": "fewer than {n} groups", "es": "menos de {n} grupos"},
-	"digest_fewer":         {"en": "fewer than {n}", "es": "menos de {n}"},
-	"digest_percent":       {"en": "{n}%", "es": "{n}\u00a0%"},
-	"digest_tool":          {"en": "{tool} {n} ({share})", "es": "{tool} {n} ({share})"},
-	"digest_tools_title":   {"en": "<b>🧰 Tools by activity</b>", "es": "<b>🧰 Herramientas por actividad</b>"},
-	"digest_activity":      {"en": "<b>{activity}</b> · {groups}", "es": "<b>{activity}</b> · {groups}"},
-	"digest_no_top":        {"en": "No tool named by {n} or more of them yet.", "es": "Ninguna herramienta nombrada aún por {n} o más."},
-	"digest_few_acts":      {"en": "Also named, by fewer than {n} groups each: {list}.", "es": "También nombradas, por menos de {n} grupos cada una: {list}."},
-	"digest_moves_title":   {"en": "<b>↕️ Since last week</b>", "es": "<b>↕️ Desde la semana pasada</b>"},
-	"digest_move":          {"en": "{arrow} {tool}: {share} of groups (was {before})", "es": "{arrow} {tool}: {share} de los grupos (antes {before})"},
-	"digest_new_title":     {"en": "<b>🆕 New names under “{other}”</b>", "es": "<b>🆕 Nombres nuevos en «{other}»</b>"},
-	"digest_new":           {"en": "• {name} · {groups}", "es": "• {name} · {groups}"},
-	"digest_new_few":       {"en": "Other names came up too, each from fewer than {n} groups.", "es": "También salieron otros nombres, cada uno de menos de {n} grupos."},
-	"digest_quotes_title":  {"en": "<b>💬 In their words</b>", "es": "<b>💬 En sus palabras</b>"},
-	"digest_quote":         {"en": "<i>“{text}”</i>", "es": "<i>«{text}»</i>"},
-	"digest_sources_title": {"en": "<b>🔗 Where they came from</b>", "es": "<b>🔗 De dónde llegaron</b>"},
-	"digest_source":        {"en": "{name}: {n}", "es": "{name}: {n}"},
-	"digest_src_direct":    {"en": "no link", "es": "sin enlace"},
-	"digest_src_referral":  {"en": "personal invitations", "es": "invitaciones personales"},
-	"digest_src_group":     {"en": "group links", "es": "enlaces de grupo"},
-	"digest_src_other":     {"en": "other links", "es": "otros enlaces"},
-	"digest_footer":        {"en": "<i>Numbers under {n} show as “fewer than {n}”, so that no group can be singled out.</i>", "es": "<i>Las cifras menores que {n} aparecen como «menos de {n}», para que ningún grupo pueda ser identificado.</i>"},
-	"digest_shortened":     {"en": "<i>(Shortened to fit in three messages.)</i>", "es": "<i>(Resumido para que quepa en tres mensajes.)</i>"},
-	"digest_caption":       {"en": "📊 Tools named most in week {week}, as a share of the {n} groups that finished.", "es": "📊 Herramientas más nombradas en la semana {week}, en porcentaje de los {n} grupos que terminaron."},
-	"digest_chart_title":   {"en": "Tools named most · Week {week}", "es": "Herramientas más nombradas · Semana {week}"},
-	"digest_chart_sub":     {"en": "Share of the {n} groups that finished, for any activity", "es": "Porcentaje de los {n} grupos que terminaron, en cualquier actividad"},
-	"digest_chart_foot":    {"en": "Tools named by fewer than {n} groups are not shown.", "es": "No se muestran las herramientas nombradas por menos de {n} grupos."},
-}
-
-// digestMsg returns digest text key in lang with {name} placeholders
-// replaced by the given name, value pairs. It takes the first there is of:
-// the definition's own text in lang, the built-in one in lang, the
-// definition's own text in its default language, the built-in one in that
-// language, the built-in English.
-func digestMsg(def *survey.Definition, lang, key string, pairs ...string) string {
-	own, builtin := def.Messages[key], digestMessages[key]
-	if builtin == nil {
-		builtin = digestMapMessages[key]
-	}
-	s := ""
-	for _, cand := range []string{own[lang], builtin[lang], own[def.DefaultLanguage], builtin[def.DefaultLanguage], builtin["en"]} {
-		if cand != "" {
-			s = cand
-			break
-		}
-	}
-	if len(pairs) == 0 {
-		return s
-	}
-	args := make([]string, 0, len(pairs))
-	for i := 0; i+1 < len(pairs); i += 2 {
-		args = append(args, "{"+pairs[i]+"}", pairs[i+1])
-	}
-	return strings.NewReplacer(args...).Replace(s)
-}
-
 // Telegram's limits on a digest (TELEGRAM.md §6).
 const (
 	MaxDigestMessage = 4096 // characters in one message; counted here in UTF-16 units of the HTML, tags included
@@ -142,8 +69,11 @@ type digestText struct {
 	lang string
 }
 
+// msg returns digest message key (survey/messages/*.po) in the digest's
+// language. The digest's messages are HTML: values put in must be escaped
+// already.
 func (d *digestText) msg(key string, pairs ...string) string {
-	return digestMsg(d.def, d.lang, key, pairs...)
+	return d.def.Msg(d.lang, key, pairs...)
 }
 
 func (d *digestText) paragraphs() []string {
@@ -244,13 +174,15 @@ func (d *digestText) percent(n int) string {
 	return d.msg("digest_percent", "n", strconv.Itoa(n))
 }
 
-// number writes n with thousands separated: 12,345 in English; 12 345 in
-// Spanish (from five digits, as the RAE recommends).
+// number writes n with thousands separated as the language does
+// (digest_thousands_sep and _from): 12,345 in English; 12 345 in Spanish,
+// from five digits, as the RAE recommends.
 func (d *digestText) number(n int) string {
 	s := strconv.Itoa(n)
-	sep, from := ",", 4
-	if d.lang == "es" {
-		sep, from = "\u00a0", 5
+	sep := d.msg("digest_thousands_sep")
+	from, err := strconv.Atoi(d.msg("digest_thousands_from"))
+	if err != nil || from < 1 {
+		from = 4
 	}
 	if len(s) < from || n < 0 {
 		return s
@@ -269,8 +201,8 @@ func (d *digestText) number(n int) string {
 // "Week 47 · 16–22 Nov 2026", "Week 49 · 30 Nov – 6 Dec 2026",
 // "Week 53 · 28 Dec 2026 – 3 Jan 2027".
 func PeriodWords(def *survey.Definition, lang string, p report.Period) string {
-	months := strings.Fields(digestMsg(def, lang, "digest_months"))
-	return digestMsg(def, lang, "digest_week", "n", strconv.Itoa(p.Week), "dates", p.Dates(months))
+	months := strings.Fields(def.Msg(lang, "digest_months"))
+	return def.Msg(lang, "digest_week", "n", strconv.Itoa(p.Week), "dates", p.Dates(months))
 }
 
 // textLen is the length Telegram counts, over-estimated: UTF-16 code units

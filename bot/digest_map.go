@@ -4,54 +4,8 @@ import (
 	"strconv"
 	"strings"
 
-	"toolmap/survey"
 	"toolmap/survey/report"
 )
-
-// digestMapMessages are the digest's texts about the map: the study so
-// far, the gaps, names typed in, and the chart.
-//
-// NEW STRINGS (branch map, issue 17): kept apart from digestMessages so
-// that they can move to the per-language catalogues with the others. The
-// same rules apply: HTML, placeholders filled with escaped text, any of
-// them overridable under a survey's "messages" key.
-var digestMapMessages = map[string]survey.Text{
-	"digest_week_empty": {"en": "💤 No one finished the survey this week.", "es": "💤 Esta semana nadie terminó la encuesta."},
-	"digest_week_few":   {"en": "🔒 Fewer than {n} groups finished this week, so nothing is shown about this week on its own.", "es": "🔒 Esta semana terminaron menos de {n} grupos, así que no mostramos nada de esta semana por separado."},
-	"digest_study_few":  {"en": "🔒 Fewer than {n} groups have finished so far: the map shows once more have answered.", "es": "🔒 Hasta ahora han terminado menos de {n} grupos: el mapa aparecerá cuando respondan más."},
-
-	"digest_map_title": {"en": "<b>🗺️ The map so far</b> · {groups}", "es": "<b>🗺️ El mapa hasta ahora</b> · {groups}"},
-	"digest_map_note":  {"en": "<i>Each tool's share is of the groups doing the activity.</i>", "es": "<i>El porcentaje de cada herramienta es sobre los grupos que hacen esa actividad.</i>"},
-
-	"digest_moves_week": {"en": "<b>↕️ This week, against the weeks before</b>", "es": "<b>↕️ Esta semana, frente a las anteriores</b>"},
-	"digest_move_cell":  {"en": "{arrow} {tool} for {activity}: {share} of this week's groups (before: {before})", "es": "{arrow} {tool} para {activity}: {share} de los grupos de esta semana (antes: {before})"},
-
-	"digest_gaps_title":   {"en": "<b>⚠️ Where groups struggle</b>", "es": "<b>⚠️ Dónde les cuesta a los grupos</b>"},
-	"digest_gap_hardest":  {"en": "Hardest to do with the tools they have: {list}", "es": "Lo más difícil con las herramientas que tienen: {list}"},
-	"digest_gap_none":     {"en": "Done with no tool, in person: {list}", "es": "Sin ninguna herramienta, en persona: {list}"},
-	"digest_gap_paper":    {"en": "Done on paper alone: {list}", "es": "Solo en papel: {list}"},
-	"digest_gap_typed":    {"en": "Done with a tool they typed in, not on our list: {list}", "es": "Con una herramienta que escribieron, fuera de nuestra lista: {list}"},
-	"digest_gap_item":     {"en": "{activity} {n} ({share})", "es": "{activity} {n} ({share})"},
-	"digest_gaps_nothing": {"en": "No activity yet where {n} or more groups say so.", "es": "Aún no hay ninguna actividad en la que lo digan {n} grupos o más."},
-
-	"digest_typed_title": {"en": "<b>🆕 Typed in under “{other}”</b>", "es": "<b>🆕 Escrito en «{other}»</b>"},
-	"digest_typed_acts":  {"en": "Activities: {list}", "es": "Actividades: {list}"},
-	"digest_typed_tools": {"en": "Tools: {list}", "es": "Herramientas: {list}"},
-	"digest_typed_item":  {"en": "{name} ({groups})", "es": "{name} ({groups})"},
-	"digest_recommend":   {"en": "👍 <b>Worth knowing about</b>, say groups: {list}", "es": "👍 <b>Vale la pena conocer</b>, dicen los grupos: {list}"},
-	"digest_quote_about": {"en": "<i>“{text}”</i> (on {activity})", "es": "<i>«{text}»</i> (sobre {activity})"},
-	"digest_src_passed":  {"en": "passed on by respondents", "es": "compartido por quienes respondieron"},
-	"digest_step_note":   {"en": "<i>The map counts the first {k} of the {n} groups that finished. It grows {step} at a time, so that no single answer can be read off a change.</i>", "es": "<i>El mapa cuenta los primeros {k} de los {n} grupos que terminaron. Crece de {step} en {step}, para que ningún cambio delate una sola respuesta.</i>"},
-
-	"digest_map_caption":  {"en": "🗺️ Which tools groups use for each activity: the study so far, {n} groups, to week {week}.", "es": "🗺️ Qué herramientas usan los grupos para cada actividad: el estudio hasta ahora, {n} grupos, hasta la semana {week}."},
-	"digest_chart2_title": {"en": "Which tools groups use for each activity", "es": "Qué herramientas usan los grupos para cada actividad"},
-	"digest_chart2_sub":   {"en": "% of the groups doing each activity · {n} groups so far, to week {week}", "es": "% de los grupos que hacen cada actividad · {n} grupos, a la semana {week}"},
-	"digest_chart2_rowgr": {"en": "{n} groups", "es": "{n} grupos"},
-	"digest_chart2_few":   {"en": "Fewer than {n} groups: not shown", "es": "Menos de {n} grupos: no se muestra"},
-	"digest_chart2_zero":  {"en": "Blank: none", "es": "En blanco: ninguno"},
-	"digest_chart2_typed": {"en": "* typed in by respondents under “{other}”", "es": "* escrito por quienes respondieron en «{other}»"},
-	"digest_chart2_more":  {"en": "Also on the map, with fewer groups: {list}", "es": "También en el mapa, con menos grupos: {list}"},
-}
 
 // mapParagraphs are the digest's paragraphs about the study so far: the
 // map, the gaps, names typed in, recommendations and quotes.
@@ -96,7 +50,7 @@ func (d *digestText) mapParagraphs() []string {
 	if len(st.Recommended) > 0 {
 		var items []string
 		for _, t := range st.Recommended[:min(len(st.Recommended), 3)] {
-			items = append(items, d.msg("digest_typed_item", "name", esc(d.tool(t.ID)), "groups", d.groups(t.Groups)))
+			items = append(items, d.msg("digest_typed_item", "name", esc(d.colLabel(report.Column{ID: t.ID, Typed: report.IsTyped(t.ID), Label: t.Label})), "groups", d.groups(t.Groups)))
 		}
 		out = append(out, d.msg("digest_recommend", "list", strings.Join(items, ", ")))
 	}

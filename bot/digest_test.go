@@ -10,10 +10,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"toolmap/cmd/surveyfile"
 	"toolmap/survey"
 	"toolmap/survey/report"
 	"toolmap/survey/report/reporttest"
+	"toolmap/survey/surveyfile"
 )
 
 var week47 = report.Period{Year: 2026, Week: 47}
@@ -73,16 +73,19 @@ WhatsApp 6 (55%), Mastodon 5 (45%), Signal 5 (45%)
 Also named, by fewer than 5 groups each: 📅 Organising events.
 
 <b>⚠️ Where groups struggle</b>
+Hardest to do with the tools they have: 📣 Telling members news 14 (100%)
 Done with a tool they typed in, not on our list: 🧩 Organisers coordinating 5 (45%)
 
 <b>🆕 Typed in under “Other…”</b>
 Tools: Mastodon (8 groups)
 Other names came up too, each from fewer than 5 groups.
 
+👍 <b>Worth knowing about</b>, say groups: WhatsApp (14 groups)
+
 <b>💬 In their words</b>
-<i>“Keeping the member list up to date by hand takes hours every month.”</i>
-<i>“We can&#39;t afford the paid plans, and the free ones keep changing.”</i>
-<i>“Everyone is on a different app, so messages get lost.”</i>
+<i>“Keeping the member list up to date by hand takes hours every month.”</i> (on 📣 Telling members news)
+<i>“We can&#39;t afford the paid plans, and the free ones keep changing.”</i> (on 📣 Telling members news)
+<i>“Everyone is on a different app, so messages get lost.”</i> (on 📣 Telling members news)
 
 <b>🔗 Where they came from</b>
 other links: 14
@@ -90,11 +93,13 @@ other links: 14
 <i>Numbers under 5 show as “fewer than 5”, so that no group can be singled out.</i>`
 
 // TestDigestTypicalWeek: the whole text of a typical week (see
-// reporttest.Typical): what moved this week, the map so far ("WA" typed
-// under Other… counts as WhatsApp, "Mastodon" typed in by enough groups
-// is a tool of its own), the two who did not allow quotes absent, and the
-// sources all in "other links", since the flyer's eleven would give away
-// the three others.
+// reporttest.Typical, answered through version 2 of the built-in survey,
+// whose hardest activity and recommended tool it answers with the first
+// offered): what moved this week, the map so far ("WA" typed under Other…
+// counts as WhatsApp, "Mastodon" typed in by enough groups is a tool of
+// its own), the quotes, about the activity named hardest, without the two
+// who did not allow them, and the sources all in "other links", since the
+// flyer's eleven would give away the three others.
 func TestDigestTypicalWeek(t *testing.T) {
 	def := digestDef(t)
 	r := digestReport(t, def, reporttest.Typical(), report.Counts{Total: 40, Started: 11}, nil)

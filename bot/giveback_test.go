@@ -48,7 +48,7 @@ func TestGiveBackAfterCompletion(t *testing.T) {
 	st := newMemStore()
 	api := &tgbotapi.BotAPI{Self: tgbotapi.User{ID: 99, IsBot: true, UserName: "toolmap_test_bot"}}
 	clock := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-	b := New(api, fixture(t), st, nil, &Options{Now: func() time.Time { clock = clock.Add(time.Second); return clock }, Peers: peers})
+	b := New(testConn(api), fixture(t), st, nil, &Options{Now: func() time.Time { clock = clock.Add(time.Second); return clock }, Peers: peers})
 	completeFixture(t, b)
 	if st.sessions[2002].Status != survey.StatusCompleted {
 		t.Fatalf("not completed: %+v", st.sessions[2002])
@@ -67,7 +67,7 @@ func TestGiveBackAfterCompletion(t *testing.T) {
 
 	// Everything under the threshold: no numbers at all.
 	st2 := newMemStore()
-	b2 := New(api, fixture(t), st2, nil, &Options{Now: b.opts.Now, Peers: fakePeers{"tools/events": {"whatsapp": 4}}})
+	b2 := New(testConn(api), fixture(t), st2, nil, &Options{Now: b.opts.Now, Peers: fakePeers{"tools/events": {"whatsapp": 4}}})
 	completeFixture(t, b2)
 	last = st2.out[len(st2.out)-1].Text
 	if !strings.Contains(last, "Not enough groups have answered yet") || strings.Contains(last, "(4)") {
@@ -87,7 +87,7 @@ func TestGiveBackOffersTheChannel(t *testing.T) {
 	st := newMemStore()
 	api := &tgbotapi.BotAPI{Self: tgbotapi.User{ID: 99, IsBot: true, UserName: "toolmap_test_bot"}}
 	clock := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-	b := New(api, fixture(t), st, nil, &Options{Now: func() time.Time { clock = clock.Add(time.Second); return clock },
+	b := New(testConn(api), fixture(t), st, nil, &Options{Now: func() time.Time { clock = clock.Add(time.Second); return clock },
 		Peers: fakePeers{"tools/events": {"whatsapp": 12}}, ChannelLink: "https://t.me/toolmap_digest"})
 	completeFixture(t, b)
 	last := st.out[len(st.out)-1].Text

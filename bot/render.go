@@ -2,6 +2,7 @@ package bot
 
 import (
 	"html"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -145,9 +146,12 @@ func (r *renderer) ask(a survey.Ask, recorded *survey.AnswerRecorded) {
 			}
 			return
 		}
-		if r.in.Kind == survey.InputToggle || r.in.Kind == survey.InputChoose || r.in.Kind == survey.InputMore ||
+		if r.in.Kind == survey.InputToggle || r.in.Kind == survey.InputChoose || r.in.Kind == survey.InputMore || r.in.Kind == survey.InputPage ||
 			(r.in.Kind == survey.InputText && (a.Kind == survey.KindMulti || a.Kind == survey.KindMatrix)) || r.in.Kind == survey.InputBack {
 			// The selection changed (or Other… was cancelled): redraw the keyboard in place.
+			if r.viaTap {
+				r.toast = a.Note // what the tap did besides the ticks, e.g. an exclusive option unticked the others
+			}
 			r.send(Outgoing{Kind: OutEditMarkup, MessageID: r.tapMsg, ToPrompt: !r.viaTap, Keyboard: r.keyboard(a)})
 			if a.AwaitingOther {
 				r.otherPrompt(a)
@@ -182,7 +186,8 @@ func (r *renderer) onQuestion() bool {
 		return false
 	}
 	switch r.in.Kind {
-	case survey.InputChoose, survey.InputToggle, survey.InputDone, survey.InputBack, survey.InputSkip, survey.InputMore:
+	case survey.InputChoose, survey.InputToggle, survey.InputDone, survey.InputBack, survey.InputSkip, survey.InputMore,
+		survey.InputPage, survey.InputSame:
 		return true
 	}
 	return false
@@ -239,10 +244,8 @@ func (r *renderer) freeze(recorded *survey.AnswerRecorded) {
 		return
 	}
 	title := r.def.Text(q.Text, r.lang)
-	if q.Kind == survey.KindMatrix {
-		if a, ok := r.def.AskAt(&r.before); ok {
-			title = a.Text
-		}
+	if a, ok := r.def.AskAt(&r.before); ok {
+		title = a.Text // with the row or the earlier answer it names
 	}
 	text := "<b>" + esc(title) + "</b>"
 	if recorded != nil {
@@ -349,6 +352,12 @@ func (r *renderer) keyboard(a survey.Ask) [][]Button {
 			label = "• " + label
 		}
 		btn := Button{Text: truncate(label, 40), Data: tap(kind, o.ID)}
+		if o.Other && o.ID != survey.OtherID && multi {
+			// A name given under Other…: a row of its own, tapped to untick it.
+			flush()
+			rows = append(rows, []Button{btn})
+			continue
+		}
 		if o.Other || o.Exclusive {
 			extras = append(extras, btn)
 			continue
@@ -364,17 +373,33 @@ func (r *renderer) keyboard(a survey.Ask) [][]Button {
 		}
 	}
 	flush()
+	// Pages of a long list: ◀ and ▶ around More…/Fewer…, then Other… and
+	// exclusive options on a row of their own. Otherwise More… sits with them.
+	paged := a.Pages > 1 && a.Page >= 1
 	var row []Button
+	if paged && a.Page > 1 {
+		row = append(row, Button{Text: r.msg("page_prev", "n", strconv.Itoa(a.Page-1), "total", strconv.Itoa(a.Pages)), Data: tap(survey.InputPage, strconv.Itoa(a.Page-1))})
+	}
 	if a.More {
 		label := r.msg("more")
-		if a.Page == 1 {
+		if a.Page >= 1 {
 			label = r.msg("fewer")
 		}
 		row = append(row, Button{Text: label, Data: tap(survey.InputMore, "")})
 	}
+	if paged && a.Page < a.Pages {
+		row = append(row, Button{Text: r.msg("page_next", "n", strconv.Itoa(a.Page+1), "total", strconv.Itoa(a.Pages)), Data: tap(survey.InputPage, strconv.Itoa(a.Page+1))})
+	}
+	if paged && len(row) > 0 {
+		rows = append(rows, row)
+		row = nil
+	}
 	row = append(row, extras...)
 	if len(row) > 0 {
 		rows = append(rows, row)
+	}
+	if a.SameAs != "" {
+		rows = append(rows, []Button{{Text: truncate(r.msg("same_as", "label", a.SameAs), 40), Data: tap(survey.InputSame, "")}})
 	}
 	var nav []Button
 	if a.CanBack {

@@ -79,12 +79,13 @@ func (b *Bot) myDataLines(s survey.Session, lang string) []dataLine {
 		if done[a.Key()] {
 			continue
 		}
-		q := b.def.Question(a.Question)
+		def := b.def.For(&s) // the version the session runs under
+		q := def.Question(a.Question)
 		name := a.Key()
 		if q != nil {
-			name = b.def.Text(q.Text, lang)
+			name = def.Text(q.Text, lang)
 		}
-		out = append(out, dataLine{ID: a.Key(), Question: name, Answer: b.def.AnswerText(q, a, lang), At: a.At, Version: a.Version})
+		out = append(out, dataLine{ID: a.Key(), Question: name, Answer: def.AnswerText(q, a, lang), At: a.At, Version: a.Version})
 	}
 	return out
 }

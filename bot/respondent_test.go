@@ -20,7 +20,7 @@ func TestMyData(t *testing.T) {
 	srv := telegramtest.NewServer(telegramtest.Options{})
 	t.Cleanup(srv.Close)
 	ctx, cancel := context.WithCancel(context.Background())
-	api, err := tgbotapi.NewBotAPIWithClient(srv.Token(), srv.APIEndpoint(), NewHTTPClient(ctx, 5*time.Second))
+	api, err := tgbotapi.NewBotAPIWithClient(srv.Token(), srv.APIEndpoint(), newHTTPClient(ctx, 5*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestMyData(t *testing.T) {
 	long := "LONG-" + strings.Repeat("x", 4100)
 	st.sessions[7] = session("short and sweet")
 	st.sessions[8] = session(long)
-	b := New(api, fixture(t), st, nil, &Options{PollTimeout: time.Second, MaxTextRunes: 4000})
+	b := New(testConn(api), fixture(t), st, nil, &Options{PollTimeout: time.Second, MaxTextRunes: 4000})
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx) }()
 	t.Cleanup(func() {

@@ -47,7 +47,7 @@ type SenderOptions struct {
 
 // SenderStats counts what a Sender did.
 type SenderStats struct {
-	Sent           int64 // messages delivered (sendMessage succeeded)
+	Sent           int64 // messages delivered (sendMessage or sendDocument succeeded)
 	Edits          int64 // edits that changed a message
 	NotModified    int64 // edits Telegram found identical: counted as delivered
 	RateLimited429 int64 // 429 answers
@@ -74,8 +74,8 @@ type SenderStats struct {
 //   - a group or channel (id < 0): at most GroupPerMinute requests in any
 //     rolling minute.
 //
-// Every sendMessage, editMessageText and editMessageReplyMarkup attempt
-// counts, failed or not.
+// Every sendMessage, sendDocument, editMessageText and
+// editMessageReplyMarkup attempt counts, failed or not.
 type Sender struct {
 	api  *tgbotapi.BotAPI
 	ob   Outbox
@@ -93,16 +93,14 @@ type Sender struct {
 	globalWindow time.Duration //
 	global       []time.Time   // completion times of the latest globalN requests
 	chats        map[int64]*chatPace
-	acks         map[uint64]senderAck // delivered or dropped, but the outbox write failed
-	limit        int                  // Pending batch size
-	streak       int                  // transient failures in a row, any chat
-	pausedUntil  time.Time            // all chats, after a streak of transient failures
-	storeFails   int                  // Pending failures in a row
+	limit        int       // Pending batch size
+	streak       int       // transient failures in a row, any chat
+	pausedUntil  time.Time // all chats, after a streak of transient failures
+	storeFails   int       // Pending failures in a row
 	lastSweep    time.Time
 	results      chan flight      // answers of requests in flight
 	inflight     map[int64]uint64 // chat -> the item whose request is in flight
 	queues       []*chatQueue     // the batch in hand, by chat
-	ackAt        time.Time        // when a failed outbox write is due again
 	served       int              // requests started from the batch
 	stale        bool             // something changed since the batch was read
 	more         bool             // the batch did not hold the whole queue
@@ -125,14 +123,6 @@ type chatPace struct {
 	pausedUntil time.Time   // retry_after window or backoff
 }
 
-// senderAck is an outcome the outbox has not recorded yet.
-type senderAck struct {
-	msgID   int
-	drop    DropReason // "" for Done
-	fails   int
-	retryAt time.Time
-}
-
 const (
 	senderMinBackoff = 500 * time.Millisecond
 	senderBatch      = 256     // items read from the outbox at a time
@@ -141,9 +131,9 @@ const (
 	senderPerBatch   = 64      // requests served from one batch at most
 )
 
-// NewSender returns a Sender for api and ob (neither may be nil). api
-// should use an HTTPClient (NewHTTPClient) so errors never carry the token.
-func NewSender(api *tgbotapi.BotAPI, ob Outbox, opts *SenderOptions) *Sender {
+// NewSender returns a Sender sending through c (Dial, Connect) from ob.
+func NewSender(c *Conn, ob Outbox, opts *SenderOptions) *Sender {
+	api := c.sender()
 	o := SenderOptions{}
 	if opts != nil {
 		o = *opts
@@ -183,7 +173,6 @@ func NewSender(api *tgbotapi.BotAPI, ob Outbox, opts *SenderOptions) *Sender {
 		globalN:      n,
 		globalWindow: ceilDuration(float64(n) / o.GlobalPerSecond),
 		chats:        map[int64]*chatPace{},
-		acks:         map[uint64]senderAck{},
 		limit:        senderBatch,
 		results:      make(chan flight, o.Workers),
 		inflight:     map[int64]uint64{},
@@ -315,25 +304,23 @@ func (s *Sender) pump(ctx context.Context) time.Time {
 				force = true
 				continue
 			}
-			if !s.ackAt.IsZero() && !s.ackAt.After(now) {
-				s.stale = true // settle the outcomes the outbox missed
-				force = true
-				continue
-			}
 			if f, ok := s.ob.(Flusher); ok && len(s.inflight) == 0 && !s.idle {
 				if s.idleAt.IsZero() {
 					s.idleAt = now
 				}
 				if flushAt := s.idleAt.Add(s.o.IdleFlush); now.Before(flushAt) {
 					next = earliest(next, flushAt)
+				} else if err := f.Flush(); err != nil {
+					// The outbox keeps what it could not write: try again
+					// after another IdleFlush.
+					s.log.LogAttrs(ctx, slog.LevelError, "outbox write failed", slog.String("class", "store"), slog.Any("err", err))
+					s.idleAt = now
+					next = earliest(next, now.Add(s.o.IdleFlush))
 				} else {
 					s.idle = true
-					if err := f.Flush(); err != nil {
-						s.log.LogAttrs(ctx, slog.LevelError, "outbox write failed", slog.String("class", "store"), slog.Any("err", err))
-					}
 				}
 			}
-			return earliest(next, s.ackAt)
+			return next
 		}
 		if len(s.inflight) >= s.o.Workers {
 			return time.Time{} // an answer frees a worker
@@ -358,14 +345,11 @@ func (s *Sender) read(ctx context.Context, now time.Time) (retryAt time.Time, ok
 	}
 	s.storeFails = 0
 	full := len(items) >= s.limit
-	if !full {
-		if len(items) < s.limit/4 {
-			s.limit = max(senderBatch, s.limit/2)
-		}
-		s.forgetAcks(items)
+	if !full && len(items) < s.limit/4 {
+		s.limit = max(senderBatch, s.limit/2)
 	}
 	s.sweep(now)
-	s.queues, s.ackAt = s.group(ctx, items, now)
+	s.queues = s.group(ctx, items)
 	s.served, s.stale, s.more = 0, false, full
 	return time.Time{}, true
 }
@@ -379,18 +363,10 @@ func hasUrgent(items []Queued) bool {
 	return false
 }
 
-// group splits a batch by chat, records outcomes the outbox missed, and
-// drops superseded edits. ackAt is when a failed outbox write is due again.
-func (s *Sender) group(ctx context.Context, items []Queued, now time.Time) (queues []*chatQueue, ackAt time.Time) {
+// group splits a batch by chat and drops superseded edits.
+func (s *Sender) group(ctx context.Context, items []Queued) (queues []*chatQueue) {
 	idx := map[int64]int{}
 	for _, q := range items {
-		if a, ok := s.acks[q.Seq]; ok {
-			// Already delivered or dropped: never send it again.
-			if now.Before(a.retryAt) || !s.settle(ctx, q, a) {
-				ackAt = earliest(ackAt, s.acks[q.Seq].retryAt)
-			}
-			continue
-		}
 		if seq, busy := s.inflight[q.Out.ChatID]; busy && seq == q.Seq {
 			continue // its answer is on the way
 		}
@@ -406,7 +382,7 @@ func (s *Sender) group(ctx context.Context, items []Queued, now time.Time) (queu
 		cq.items = s.coalesce(ctx, cq.items)
 		cq.urgent = hasUrgent(cq.items)
 	}
-	return queues, ackAt
+	return queues
 }
 
 // coalesce drops an edit when a later edit in the same run of consecutive
@@ -607,23 +583,6 @@ func (s *Sender) sweep(now time.Time) {
 	}
 }
 
-// forgetAcks drops pending outcomes of items no longer in the outbox
-// (items is the whole queue).
-func (s *Sender) forgetAcks(items []Queued) {
-	if len(s.acks) == 0 {
-		return
-	}
-	present := make(map[uint64]bool, len(items))
-	for _, q := range items {
-		present[q.Seq] = true
-	}
-	for seq := range s.acks {
-		if !present[seq] {
-			delete(s.acks, seq)
-		}
-	}
-}
-
 // start takes the head of cq and starts its request, or settles it at
 // once when it needs none (an edit without a target) or cannot be built.
 func (s *Sender) start(ctx context.Context, cq *chatQueue) {
@@ -643,6 +602,15 @@ func (s *Sender) start(ctx context.Context, cq *chatQueue) {
 			m.ReplyMarkup = tgbotapi.ForceReply{ForceReply: true, InputFieldPlaceholder: out.Placeholder}
 		}
 		req = m
+	case OutSendDocument:
+		if out.File == nil {
+			s.drop(ctx, q, DropBadRequest, "no_file")
+			return
+		}
+		d := tgbotapi.NewDocument(out.ChatID, tgbotapi.FileBytes{Name: out.File.Name, Bytes: out.File.Data})
+		d.Caption = out.Text
+		d.ParseMode = tgbotapi.ModeHTML
+		req = d
 	case OutEditText, OutEditMarkup:
 		target := out.MessageID
 		if out.ToPrompt {
@@ -717,7 +685,7 @@ func (s *Sender) finish(ctx context.Context, f flight) {
 	case err == nil:
 		s.streak = 0
 		msgID := 0
-		if out.Kind == OutSend {
+		if out.Kind == OutSend || out.Kind == OutSendDocument {
 			var m struct {
 				MessageID int `json:"message_id"`
 			}
@@ -730,13 +698,13 @@ func (s *Sender) finish(ctx context.Context, f flight) {
 			s.count(func(st *SenderStats) { st.Edits++ })
 		}
 		s.log.LogAttrs(ctx, slog.LevelDebug, "delivered", attrs("ok")...)
-		s.settle(ctx, q, senderAck{msgID: msgID})
+		s.done(ctx, q, msgID)
 
 	case errors.As(err, &te) && te.Code == 400 && strings.Contains(te.Message, "message is not modified"):
 		s.streak = 0
 		s.count(func(st *SenderStats) { st.NotModified++ })
 		s.log.LogAttrs(ctx, slog.LevelDebug, "delivered", attrs("not_modified")...)
-		s.settle(ctx, q, senderAck{})
+		s.done(ctx, q, 0)
 
 	case te != nil && te.Code == 429:
 		s.streak = 0
@@ -795,27 +763,18 @@ func (s *Sender) finish(ctx context.Context, f flight) {
 	}
 }
 
-// settle records a delivered (a.drop == "") or dropped item; when the
-// outbox write fails it is remembered and tried again later, and the item
-// is never sent again.
-func (s *Sender) settle(ctx context.Context, q Queued, a senderAck) bool {
-	var err error
-	if a.drop == "" {
-		err = s.ob.Done(q, a.msgID)
-	} else {
-		err = s.ob.Drop(q, a.drop)
+// done records a delivered item. The outbox owns the delivery from here:
+// it never hands the item out again, even if writing this fails (it keeps
+// the outcome and writes it later), so an error is only logged.
+func (s *Sender) done(ctx context.Context, q Queued, msgID int) {
+	if err := s.ob.Done(q, msgID); err != nil {
+		s.writeFailed(ctx, q, err)
 	}
-	if err == nil {
-		delete(s.acks, q.Seq)
-		return true
-	}
-	a.fails++
-	a.retryAt = s.o.Now().Add(s.backoff(a.fails - 1))
-	s.acks[q.Seq] = a
-	s.ackAt = earliest(s.ackAt, a.retryAt)
+}
+
+func (s *Sender) writeFailed(ctx context.Context, q Queued, err error) {
 	s.log.LogAttrs(ctx, slog.LevelError, "outbox write failed", slog.Int64("chat_id", q.Out.ChatID),
-		slog.String("class", "store"), slog.Int("attempt", a.fails), slog.Any("err", err))
-	return false
+		slog.String("class", "store"), slog.Int("attempt", q.Attempts+1), slog.Any("err", err))
 }
 
 // drop gives an item up. class, if not empty, is logged.
@@ -825,7 +784,9 @@ func (s *Sender) drop(ctx context.Context, q Queued, why DropReason, class strin
 		s.log.LogAttrs(ctx, slog.LevelDebug, "dropped", slog.Int64("chat_id", q.Out.ChatID),
 			slog.String("method", senderMethod(q.Out.Kind)), slog.String("class", class), slog.Int("attempt", q.Attempts+1))
 	}
-	s.settle(ctx, q, senderAck{drop: why})
+	if err := s.ob.Drop(q, why); err != nil { // as in done: the outbox keeps the outcome
+		s.writeFailed(ctx, q, err)
+	}
 }
 
 // retry puts an item back for another attempt no earlier than until.
@@ -854,6 +815,8 @@ func senderMethod(k OutKind) string {
 		return "editMessageText"
 	case OutEditMarkup:
 		return "editMessageReplyMarkup"
+	case OutSendDocument:
+		return "sendDocument"
 	}
 	return string(k)
 }

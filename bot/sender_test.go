@@ -19,6 +19,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"github.com/google/go-cmp/cmp"
 
+	"toolmap/bot/chat"
 	"toolmap/bot/telegramtest"
 )
 
@@ -114,9 +115,12 @@ func (o *senderOutbox) remove(seq uint64) error {
 func (o *senderOutbox) Done(q Queued, messageID int) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	var err error
 	if o.failDone > 0 {
+		// As the Outbox contract says, a delivery whose write fails is
+		// kept (here: applied) and never handed out again.
 		o.failDone--
-		return errors.New("disk on fire")
+		err = errors.New("disk on fire")
 	}
 	if err := o.remove(q.Seq); err != nil {
 		return err
@@ -126,7 +130,7 @@ func (o *senderOutbox) Done(q Queued, messageID int) error {
 	}
 	o.done = append(o.done, senderDoneRec{q.Seq, q.Out.ChatID, messageID})
 	o.notify()
-	return nil
+	return err
 }
 
 func (o *senderOutbox) Retry(q Queued, notBefore time.Time) error {
@@ -245,7 +249,7 @@ func (l *senderLogs) classes(t testing.TB, msg string) []string {
 }
 
 // senderRig is a fake Bot API server, an outbox and a Sender using the real
-// tgbotapi client through WrapHTTPClient.
+// tgbotapi client through wrapHTTPClient.
 type senderRig struct {
 	srv    *telegramtest.Server
 	ob     *senderOutbox
@@ -266,14 +270,14 @@ func newSenderRig(t testing.TB, so telegramtest.Options, opts SenderOptions, rt 
 	for _, wrap := range rt {
 		hc.Transport = wrap(hc.Transport)
 	}
-	api, err := tgbotapi.NewBotAPIWithClient(r.srv.Token(), r.srv.APIEndpoint(), WrapHTTPClient(r.ctx, hc))
+	api, err := tgbotapi.NewBotAPIWithClient(r.srv.Token(), r.srv.APIEndpoint(), wrapHTTPClient(r.ctx, hc))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewJSONHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	r.snd = NewSender(api, r.ob, &opts)
+	r.snd = NewSender(testConn(api), r.ob, &opts)
 	return r
 }
 
@@ -404,6 +408,52 @@ func TestSenderSendsInOrderWithHTMLAndKeyboards(t *testing.T) {
 	}
 	st := r.snd.Stats()
 	if st.Sent != 5 || st.ByMethod["sendMessage"] != 5 || st.Dropped != 0 || st.Retries != 0 {
+		t.Errorf("stats = %+v", st)
+	}
+}
+
+// TestSenderSendsDocuments: a document in the outbox goes out with
+// sendDocument, in its chat's order and under the same pacing as any
+// message, and its message id reaches Done; one without a file is dropped.
+func TestSenderSendsDocuments(t *testing.T) {
+	limits := telegramtest.Limits{Enforce: true, PrivatePerSecond: 20, PrivateBurst: 1}
+	r := newSenderRig(t, telegramtest.Options{Limits: limits}, SenderOptions{PrivatePerSecond: 20, PrivateBurst: 1})
+	r.srv.User(1)
+	data := []byte(`{"answers": []}`)
+	r.add(
+		sndSend(1, "before"),
+		Outgoing{Kind: OutSendDocument, ChatID: 1, Text: "Your <b>data</b>", File: &chat.File{Name: "mydata.json", Data: data}},
+		Outgoing{Kind: OutSendDocument, ChatID: 1, Text: "no file"},
+		sndSend(1, "after"),
+	)
+	r.start(t)
+	r.ob.waitEmpty(t, senderCtx(t))
+	msgs := r.srv.BotMessages(1)
+	var kinds []string
+	for _, m := range msgs {
+		kinds = append(kinds, m.Kind)
+	}
+	if diff := cmp.Diff([]string{"text", "document", "text"}, kinds); diff != "" {
+		t.Fatalf("chat 1 (-want +got):\n%s", diff)
+	}
+	doc := msgs[1]
+	if doc.File == nil || doc.File.FileName != "mydata.json" || !bytes.Equal(doc.File.Data, data) || doc.Rendered != "Your data" {
+		t.Errorf("document = %+v, file %+v", doc, doc.File)
+	}
+	if b := r.srv.Breaches(); len(b) != 0 {
+		t.Errorf("%d breaches, first %v", len(b), b[0])
+	}
+	var ids []int
+	for _, d := range r.ob.dones() {
+		ids = append(ids, d.MessageID)
+	}
+	if diff := cmp.Diff([]int{msgs[0].MessageID, doc.MessageID, msgs[2].MessageID}, ids); diff != "" {
+		t.Errorf("Done message ids (-want +got):\n%s", diff)
+	}
+	if drops := r.ob.drops(); len(drops) != 1 || drops[0].Why != DropBadRequest {
+		t.Errorf("drops = %+v, want the document without a file", drops)
+	}
+	if st := r.snd.Stats(); st.ByMethod["sendDocument"] != 1 || st.Sent != 3 {
 		t.Errorf("stats = %+v", st)
 	}
 }
@@ -932,7 +982,7 @@ func TestSenderFlushesWhenIdle(t *testing.T) {
 	opts.IdleFlush = 20 * time.Millisecond
 	r := newSenderRig(t, telegramtest.Options{}, opts)
 	ob := flushingOutbox{r.ob, make(chan struct{}, 16)}
-	r.snd = NewSender(r.snd.api, ob, &opts)
+	r.snd = NewSender(testConn(r.snd.api), ob, &opts)
 	r.srv.User(1)
 	r.start(t)
 	ctx := senderCtx(t)
@@ -961,7 +1011,7 @@ func TestSenderFlushesOnlyAfterAPause(t *testing.T) {
 	opts.IdleFlush = time.Hour
 	r := newSenderRig(t, telegramtest.Options{}, opts)
 	ob := flushingOutbox{r.ob, make(chan struct{}, 16)}
-	r.snd = NewSender(r.snd.api, ob, &opts)
+	r.snd = NewSender(testConn(r.snd.api), ob, &opts)
 	r.srv.User(1)
 	r.start(t)
 	ctx := senderCtx(t)
@@ -973,3 +1023,6 @@ func TestSenderFlushesOnlyAfterAPause(t *testing.T) {
 		t.Errorf("%d flushes within the idle delay, want 0", n)
 	}
 }
+
+// testConn is a Conn whose three clients are api.
+func testConn(api *tgbotapi.BotAPI) *Conn { return &Conn{api: api, send: api, upload: api} }

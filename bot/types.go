@@ -4,138 +4,70 @@
 // that drains a persistent outbox.
 //
 // It never imports the store: it declares the small interfaces it needs
-// (Store, Outbox) and cmd/toolmap wires them to package store.
+// (Store, Outbox), in the types of package chat, and package store
+// implements them.
 package bot
 
 import (
 	"time"
 
+	"toolmap/bot/chat"
 	"toolmap/survey"
 )
 
-// OutKind is the Bot API call an Outgoing makes.
-type OutKind string
+// The bot's names for the types it shares with the store (package chat).
+type (
+	OutKind    = chat.Kind
+	Button     = chat.Button
+	Outgoing   = chat.Message
+	Queued     = chat.Queued
+	DropReason = chat.DropReason
+	Update     = chat.Update
+	Result     = chat.Result
+	ChatState  = chat.State
+	Pending    = chat.Pending
+)
 
 // The calls the sender makes from the outbox.
 const (
-	OutSend       OutKind = "send"        // sendMessage
-	OutEditText   OutKind = "edit_text"   // editMessageText; without a Keyboard it removes the keyboard
-	OutEditMarkup OutKind = "edit_markup" // editMessageReplyMarkup
+	OutSend         = chat.Send
+	OutEditText     = chat.EditText
+	OutEditMarkup   = chat.EditMarkup
+	OutSendDocument = chat.SendDocument
 )
-
-// Button is one inline keyboard button: callback Data, or a URL.
-type Button struct {
-	Text string `json:"text"`
-	Data string `json:"data,omitempty"`
-	URL  string `json:"url,omitempty"`
-}
-
-// Outgoing is one message or edit waiting in the outbox. It is written in
-// the same transaction as the step that caused it and sent afterwards, in
-// order for each chat, by the Sender.
-type Outgoing struct {
-	Kind   OutKind `json:"kind"`
-	ChatID int64   `json:"chat"`
-
-	// The message an edit changes: MessageID, or with ToPrompt the message
-	// that shows the chat's current question, looked up when the edit is
-	// sent (so it is right even if that message was still in the outbox
-	// when the edit was queued). An edit whose target is unknown is dropped.
-	MessageID int  `json:"msg,omitempty"`
-	ToPrompt  bool `json:"to_prompt,omitempty"`
-
-	Text        string     `json:"text,omitempty"` // HTML; everything user-supplied escaped
-	Keyboard    [][]Button `json:"kb,omitempty"`   // inline keyboard
-	ForceReply  bool       `json:"force_reply,omitempty"`
-	Placeholder string     `json:"placeholder,omitempty"` // for ForceReply
-
-	// Prompt marks a sent message as the chat's current question, the
-	// target of later ToPrompt edits.
-	Prompt bool `json:"prompt,omitempty"`
-	// Bulk marks sends that may wait behind live conversations
-	// (reminders, digests): the sender serves them last.
-	Bulk bool `json:"bulk,omitempty"`
-}
-
-// Queued is an Outgoing in the outbox, with its place in the queue.
-type Queued struct {
-	Seq       uint64    // queue order; unique
-	Out       Outgoing  //
-	Attempts  int       // failed attempts so far
-	NotBefore time.Time // do not try before this (backoff)
-}
-
-// DropReason says why an outbox item was given up.
-type DropReason string
 
 // Why items are dropped.
 const (
-	DropBlocked    DropReason = "blocked"     // 403: the user blocked the bot or is deactivated; the chat is now unreachable
-	DropBadRequest DropReason = "bad_request" // 400 other than "message is not modified": retrying cannot help
-	DropNoTarget   DropReason = "no_target"   // an edit whose message is unknown
-	DropSuperseded DropReason = "superseded"  // a later edit of the same message replaced it
+	DropBlocked    = chat.DropBlocked
+	DropBadRequest = chat.DropBadRequest
+	DropNoTarget   = chat.DropNoTarget
+	DropSuperseded = chat.DropSuperseded
 )
 
 // Outbox is what the Sender needs of the database. Every method is one
-// short transaction; none is called while a Bot API request is in flight
-// on the same item.
+// short transaction or less; none is called while a Bot API request is in
+// flight on the same item.
+//
+// The outbox owns the state of every delivery: once Done or Drop is
+// called, Pending never returns the item again, even when writing the
+// outcome fails (the outbox keeps it and writes it later; the error is
+// only reported). A crash before the write means the item is sent again
+// after the restart, which the delivery guarantee allows.
 type Outbox interface {
 	// Pending returns up to limit queued items in queue order.
 	Pending(limit int) ([]Queued, error)
-	// Done removes a delivered item. messageID is the id Telegram gave a
+	// Done records a delivered item. messageID is the id Telegram gave a
 	// sent message (0 for edits); when the item is a Prompt it becomes the
 	// chat's prompt message.
 	Done(q Queued, messageID int) error
 	// Retry keeps the item for another attempt no earlier than notBefore.
 	Retry(q Queued, notBefore time.Time) error
-	// Drop removes an item that can never be delivered. For DropBlocked it
+	// Drop records an item that can never be delivered. For DropBlocked it
 	// also marks the chat unreachable (no more sends, no reminders).
 	Drop(q Queued, why DropReason) error
 	// PromptMessage returns the id of the message showing the chat's
 	// current question, or 0.
 	PromptMessage(chatID int64) (int, error)
-}
-
-// Update is what the loop knows of one Telegram update before it is
-// committed: its id and the keys that identify a repeat of it.
-type Update struct {
-	ID int64
-	// Keys identify the same thing arriving again under another update id:
-	// "m:<chat>:<message id>" for a message, "c:<callback query id>" for a
-	// tap. A key already recorded makes the update a duplicate.
-	Keys []string
-}
-
-// Result is what handling one update produces, committed together.
-type Result struct {
-	Session survey.Session // the respondent's new session
-	Events  []survey.Event // the engine's events (answer log, responses)
-	Out     []Outgoing     // messages to queue
-	Chat    ChatState      // the chat's new state
-	// Forget deletes everything stored about the respondent (session,
-	// response, answer log, chat record, messages queued to the chat)
-	// before Out is queued; Session, Events and Chat are then ignored.
-	Forget bool
-}
-
-// ChatState is what the bot remembers about a private chat beyond the
-// survey session: never names or usernames.
-type ChatState struct {
-	Unreachable bool      `json:"unreachable,omitempty"` // 403: blocked or deactivated
-	SlowUntil   time.Time `json:"slow_until,omitzero"`   // told to slow down; quiet until then
-	// Reminders: how many were queued, the last one when, and whether
-	// the respondent asked for no more.
-	Reminded    int       `json:"reminded,omitempty"`
-	RemindedAt  time.Time `json:"reminded_at,omitzero"`
-	NoReminders bool      `json:"no_reminders,omitempty"`
-}
-
-// Pending is one update ready to commit: its keys, whose session it
-// touches, and the pure function computing its effect.
-type Pending struct {
-	Update     Update
-	Respondent survey.RespondentID
-	Fn         func(survey.Session, ChatState) (Result, error)
 }
 
 // Store is what the update loop needs of the database.

@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"io"
+	"os"
 
 	"go.etcd.io/bbolt"
 )
@@ -77,4 +78,22 @@ func (db *DB) prepareOrRefuse() (err error) {
 		}
 	}()
 	return db.prepare()
+}
+
+// CheckFile opens the database or backup at path read-only, runs Check
+// (bbolt's consistency check, the schema and the buckets) and returns
+// what it holds. The file is never changed.
+func CheckFile(path string) (Counts, error) {
+	if _, err := os.Stat(path); err != nil {
+		return Counts{}, err
+	}
+	db, err := Open(path, &Options{ReadOnly: true})
+	if err != nil {
+		return Counts{}, err
+	}
+	defer db.Close()
+	if err := db.Check(); err != nil {
+		return Counts{}, err
+	}
+	return db.Counts()
 }

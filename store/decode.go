@@ -2,44 +2,107 @@ package store
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
 	"toolmap/survey"
 )
 
-// sessionDecoder decodes stored sessions for exports, where decoding with
-// encoding/json is most of the work. It reads the session format by hand
-// and gives up on anything it is not sure to read exactly as json.Unmarshal
-// does (a key of a field it does not know, or matching one only when case
-// is ignored; null; a number that is not a plain integer; malformed JSON);
-// decodeSession then decodes with json.Unmarshal instead. A key that is no
-// field at all is skipped, as json.Unmarshal skips it. Strings that repeat
-// (ids, languages, statuses) are shared. One decoder serves one goroutine.
+// The one reader of stored sessions (their JSON, as json.Marshal writes a
+// survey.Session). Every read of a session or a response goes through
+// decodeSession: the bot's (Tx.Session), exports, digests, counts,
+// retention. encoding/json spends most of its time on reflection; this
+// reads the same bytes several times faster.
+
+// sessionDecoder reads the session format by hand and gives up on anything
+// it is not sure to read exactly as json.Unmarshal does (a key of a field
+// it does not know, or matching one only when case is ignored; null; a
+// number that is not a plain integer; malformed JSON); decodeSession then
+// decodes with json.Unmarshal instead. A key that is no field at all is
+// skipped, as json.Unmarshal skips it. Strings that repeat (ids,
+// languages, statuses) are shared. One decoder serves one goroutine.
 type sessionDecoder struct {
 	b    []byte
 	i    int
 	strs map[string]string
+	part part
+	stop bool // partStart has read what it wants
 }
+
+// part is how much of a session decodeSession reads.
+type part uint8
+
+const (
+	// partAll is every field.
+	partAll part = iota
+	// partDigest is what a digest reads: Source, CompletedAt, and each
+	// answer's Question, Item, Values, Other, Text and Skipped. The rest
+	// is left zero.
+	partDigest
+	// partStart is Status and StartedAt: reading stops once it has both,
+	// and does not look past the end of the object.
+	partStart
+)
 
 func newSessionDecoder() *sessionDecoder {
 	return &sessionDecoder{strs: make(map[string]string, 256)}
 }
 
-// decodeSession decodes data into *s (which must be zero), with the same
-// result as json.Unmarshal.
-func (d *sessionDecoder) decodeSession(data []byte, s *survey.Session) error {
-	d.b, d.i = data, 0
-	ok := d.session(s)
+// sessionDecoders are pooled: every update the bot handles reads a session.
+var sessionDecoders = sync.Pool{New: func() any { return newSessionDecoder() }}
+
+// decodeSession decodes p of data into *s (which must be zero), with the
+// same result as json.Unmarshal for those fields.
+func (d *sessionDecoder) decodeSession(data []byte, s *survey.Session, p part) error {
+	d.b, d.i, d.part, d.stop = data, 0, p, false
+	ok := d.session(s) || d.stop
 	d.b = nil
 	if ok {
 		return nil
 	}
 	*s = survey.Session{}
-	return json.Unmarshal(data, s)
+	if err := json.Unmarshal(data, s); err != nil {
+		return err
+	}
+	if p == partDigest {
+		*s = digestPart(*s)
+	}
+	return nil
+}
+
+// digestPart keeps of s what partDigest reads.
+func digestPart(s survey.Session) survey.Session {
+	out := survey.Session{Source: s.Source, CompletedAt: s.CompletedAt}
+	if s.Answers != nil {
+		out.Answers = make(map[string]survey.Answer, len(s.Answers))
+		for k, a := range s.Answers {
+			out.Answers[k] = survey.Answer{Question: a.Question, Item: a.Item, Values: a.Values, Other: a.Other, Others: a.Others, Text: a.Text, Skipped: a.Skipped}
+		}
+	}
+	return out
+}
+
+// decodeSession decodes a stored session or response with a pooled
+// decoder. An error matches ErrCorrupt: the record is a session of
+// respondent id, or with response its response.
+func (db *DB) decodeSession(v []byte, p part, id survey.RespondentID, response bool) (survey.Session, error) {
+	var s survey.Session
+	d := sessionDecoders.Get().(*sessionDecoder)
+	err := d.decodeSession(v, &s, p)
+	sessionDecoders.Put(d)
+	if err != nil {
+		what := "session"
+		if response {
+			what = "response"
+		}
+		return survey.Session{}, db.corrupt(fmt.Sprintf("the %s of respondent %d", what, id), err)
+	}
+	return s, nil
 }
 
 // The json names of each struct's fields, to tell a key json.Unmarshal
@@ -293,6 +356,13 @@ func (d *sessionDecoder) timestamp(out *time.Time) bool {
 func (d *sessionDecoder) session(s *survey.Session) bool {
 	var mask uint32
 	ok := d.object(func(key []byte) bool {
+		if d.part == partStart && mask&(1<<3|1<<6) == 1<<3|1<<6 {
+			d.stop = true // status and started_at are read
+			return false
+		}
+		if d.part != partAll && !d.wanted(key) {
+			return d.skipValue(0)
+		}
 		switch string(key) {
 		case "survey":
 			return seen(&mask, 0) && d.str(&s.SurveyID)
@@ -341,8 +411,26 @@ func (d *sessionDecoder) session(s *survey.Session) bool {
 	if !ok {
 		return false
 	}
+	if d.part == partStart {
+		return true
+	}
 	d.ws()
 	return d.i == len(d.b) // nothing may follow
+}
+
+// wanted reports whether the part read wants the session field key; keys
+// that are no field's exact name are wanted (the decoder then checks them
+// as for partAll).
+func (d *sessionDecoder) wanted(key []byte) bool {
+	switch string(key) {
+	case "survey", "version", "lang", "consent", "updated_at", "cursor", "history", "draft", "review":
+		return false
+	case "source", "completed_at", "answers":
+		return d.part == partDigest
+	case "status", "started_at":
+		return d.part == partStart
+	}
+	return true
 }
 
 func (d *sessionDecoder) consented(c *survey.Consented) bool {
@@ -404,6 +492,8 @@ func (d *sessionDecoder) draft(dr *survey.Draft) bool {
 			return seen(&mask, 0) && d.stringList(&dr.Values)
 		case "other":
 			return seen(&mask, 1) && d.str(&dr.Other)
+		case "others":
+			return seen(&mask, 4) && d.stringList(&dr.Others)
 		case "page":
 			return seen(&mask, 2) && d.integer(&dr.Page)
 		case "awaiting_other":
@@ -444,6 +534,12 @@ func (d *sessionDecoder) answers(out *map[string]survey.Answer) bool {
 func (d *sessionDecoder) answer(a *survey.Answer) bool {
 	var mask uint32
 	return d.object(func(key []byte) bool {
+		if d.part == partDigest {
+			switch string(key) {
+			case "number", "version", "at":
+				return d.skipValue(0)
+			}
+		}
 		switch string(key) {
 		case "q":
 			return seen(&mask, 0) && d.str(&a.Question)
@@ -453,6 +549,8 @@ func (d *sessionDecoder) answer(a *survey.Answer) bool {
 			return seen(&mask, 2) && d.stringList(&a.Values)
 		case "other":
 			return seen(&mask, 3) && d.str(&a.Other)
+		case "others":
+			return seen(&mask, 9) && d.stringList(&a.Others)
 		case "text":
 			return seen(&mask, 4) && d.str(&a.Text)
 		case "number":

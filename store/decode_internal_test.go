@@ -24,7 +24,7 @@ func fullSession() survey.Session {
 		Cursor:  survey.Cursor{Question: "tools", Item: "events"},
 		Answers: map[string]survey.Answer{},
 		History: []survey.Cursor{{Question: "kind"}, {Question: "tools", Item: "announce"}},
-		Draft:   &survey.Draft{Values: []string{"whatsapp", "other"}, Other: "Bandcamp", Page: 1, AwaitingOther: true},
+		Draft:   &survey.Draft{Values: []string{"whatsapp", "other"}, Others: []string{"Zetkin", "Loomio"}, Other: "Bandcamp", Page: 1, AwaitingOther: true},
 		Review:  true,
 	}
 	for _, a := range []survey.Answer{
@@ -33,6 +33,7 @@ func fullSession() survey.Session {
 		{Question: "hard", Text: "quotes \" and \\ backslashes, \u2028 and <html>&", Version: 3, At: t0.Add(time.Nanosecond)},
 		{Question: "area", Skipped: true, Version: 3, At: t0.In(time.FixedZone("", 3600))},
 		{Question: "tools", Item: "events", Values: []string{"signal", "paper"}, Version: 3, At: t0},
+		{Question: "tools", Item: "money", Values: []string{"other"}, Other: "Bizum", Others: []string{"Bizum", "Monzo «pot»"}, Version: 3, At: t0},
 	} {
 		s.Answers[a.Key()] = a
 	}
@@ -70,7 +71,7 @@ func TestDecodeSessionAsJSON(t *testing.T) {
 	for _, in := range decodeCases(t) {
 		var want, got survey.Session
 		werr := json.Unmarshal([]byte(in), &want)
-		gerr := d.decodeSession([]byte(in), &got)
+		gerr := d.decodeSession([]byte(in), &got, partAll)
 		if (werr == nil) != (gerr == nil) || werr != nil && werr.Error() != gerr.Error() {
 			t.Errorf("%s: error %v, json.Unmarshal %v", in, gerr, werr)
 		}
@@ -101,10 +102,10 @@ func TestDecoderKnowsEveryField(t *testing.T) {
 		want []string
 	}{
 		{sessionFields, []string{"survey", "version", "lang", "status", "source", "consent", "started_at", "updated_at", "completed_at", "cursor", "answers", "history", "draft", "review"}},
-		{answerFields, []string{"q", "item", "values", "other", "text", "number", "skipped", "version", "at"}},
+		{answerFields, []string{"q", "item", "values", "other", "others", "text", "number", "skipped", "version", "at"}},
 		{cursorFields, []string{"q", "item"}},
 		{consentedFields, []string{"version", "at"}},
-		{draftFields, []string{"values", "other", "page", "awaiting_other"}},
+		{draftFields, []string{"values", "others", "other", "page", "awaiting_other"}},
 	} {
 		if !slices.Equal(tc.got, tc.want) {
 			t.Errorf("fields %v, the decoder reads %v: teach store/decode.go the new ones", tc.got, tc.want)
@@ -120,7 +121,7 @@ func FuzzDecodeSession(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		var want, got, fast survey.Session
 		werr := json.Unmarshal([]byte(in), &want)
-		d.b, d.i = []byte(in), 0
+		d.b, d.i, d.part = []byte(in), 0, partAll
 		if d.session(&fast) {
 			if werr != nil {
 				t.Fatalf("%q: the fast path read what json.Unmarshal rejects: %v", in, werr)
@@ -129,12 +130,44 @@ func FuzzDecodeSession(f *testing.F) {
 				t.Fatalf("%q: fast path differs (-json +fast):\n%s", in, cmp.Diff(want, fast))
 			}
 		}
-		gerr := d.decodeSession([]byte(in), &got)
+		gerr := d.decodeSession([]byte(in), &got, partAll)
 		if (werr == nil) != (gerr == nil) || !reflect.DeepEqual(got, want) {
 			t.Fatalf("%q: %v, json.Unmarshal %v", in, gerr, werr)
 		}
 		if werr != nil && !strings.Contains(gerr.Error(), werr.Error()) {
 			t.Fatalf("%q: error %v, json.Unmarshal %v", in, gerr, werr)
 		}
+		checkParts(t, d, in, want, werr)
 	})
+}
+
+// checkParts: what json.Unmarshal reads, each part reads too, with the
+// same values for the fields it reads. (What it rejects, a part may read,
+// when the problem is in a field the part skips.)
+func checkParts(t *testing.T, d *sessionDecoder, in string, want survey.Session, werr error) {
+	t.Helper()
+	var digest, start survey.Session
+	derr := d.decodeSession([]byte(in), &digest, partDigest)
+	serr := d.decodeSession([]byte(in), &start, partStart)
+	if werr != nil {
+		return // the parts may read it: they skip the fields they do not read
+	}
+	if derr != nil || serr != nil {
+		t.Errorf("%q: partDigest %v, partStart %v; json.Unmarshal reads it", in, derr, serr)
+	}
+	if diff := cmp.Diff(digestPart(want), digest); diff != "" {
+		t.Errorf("%q: partDigest (-json +got):\n%s", in, diff)
+	}
+	if start.Status != want.Status || !start.StartedAt.Equal(want.StartedAt) {
+		t.Errorf("%q: partStart read %q %v, json.Unmarshal %q %v", in, start.Status, start.StartedAt, want.Status, want.StartedAt)
+	}
+}
+
+func TestDecodeSessionParts(t *testing.T) {
+	d := newSessionDecoder()
+	for _, in := range decodeCases(t) {
+		var want survey.Session
+		werr := json.Unmarshal([]byte(in), &want)
+		checkParts(t, d, in, want, werr)
+	}
 }

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"go.etcd.io/bbolt"
 
@@ -207,63 +206,6 @@ func (tx *Tx) EndDigest(period string, state DigestState, messageIDs []int, reas
 	return tx.putDigest(r)
 }
 
-// Digest returns the record of period, and whether there is one.
-func (db *DB) Digest(period string) (DigestRecord, bool, error) {
-	var (
-		r  DigestRecord
-		ok bool
-	)
-	err := db.View(func(tx *Tx) error {
-		var err error
-		r, ok, err = tx.Digest(period)
-		return err
-	})
-	return r, ok, err
-}
-
-// Digests returns every digest record, oldest period first.
-func (db *DB) Digests() ([]DigestRecord, error) {
-	var out []DigestRecord
-	err := db.View(func(tx *Tx) error {
-		b, err := tx.digestBucket()
-		if err != nil || b == nil {
-			return err
-		}
-		return b.ForEach(func(k, v []byte) error {
-			var r DigestRecord
-			if err := json.Unmarshal(v, &r); err != nil {
-				return db.corrupt(fmt.Sprintf("the digest record of %s", k), err)
-			}
-			r.Period = string(k)
-			out = append(out, r)
-			return nil
-		})
-	})
-	return out, err
-}
-
-// BeginDigest runs Tx.BeginDigest in its own transaction, at the time of
-// the database's clock.
-func (db *DB) BeginDigest(period string) (DigestAction, error) {
-	var a DigestAction
-	err := db.Update(func(tx *Tx) error {
-		var err error
-		a, err = tx.BeginDigest(period, db.now())
-		return err
-	})
-	return a, err
-}
-
-// ForceDigest runs Tx.ForceDigest in its own transaction.
-func (db *DB) ForceDigest(period string) error {
-	return db.Update(func(tx *Tx) error { return tx.ForceDigest(period, db.now()) })
-}
-
-// EndDigest runs Tx.EndDigest in its own transaction.
-func (db *DB) EndDigest(period string, state DigestState, messageIDs []int, reason string) error {
-	return db.Update(func(tx *Tx) error { return tx.EndDigest(period, state, messageIDs, reason, db.now()) })
-}
-
 // CountStarted counts the sessions started in [from, to) whose respondent
 // agreed to the consent notice, finished or not; a zero from or to leaves
 // that end open. Sessions still at the notice are not counted, nor those
@@ -273,11 +215,11 @@ func (db *DB) CountStarted(from, to time.Time) (int, error) {
 	n := 0
 	err := db.view(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
-			status, at, err := sessionStart(v)
+			s, err := db.decodeSession(v, partStart, survey.RespondentID(binary.BigEndian.Uint64(k)), false)
 			if err != nil {
-				return db.corrupt(fmt.Sprintf("the session of respondent %d", int64(binary.BigEndian.Uint64(k))), err)
+				return err
 			}
-			if status != survey.StatusAwaitingConsent && (from.IsZero() || !at.Before(from)) && (to.IsZero() || at.Before(to)) {
+			if s.Status != survey.StatusAwaitingConsent && (from.IsZero() || !s.StartedAt.Before(from)) && (to.IsZero() || s.StartedAt.Before(to)) {
 				n++
 			}
 			return nil
@@ -290,15 +232,14 @@ func (db *DB) CountStarted(from, to time.Time) (int, error) {
 // first completed in [from, to), in completion order, but decodes only
 // what a digest reads: the source, the completion time, and each answer's
 // question, item, values, Other… text, text and whether it was skipped.
-// Everything else of the session is left zero. It is several times faster
-// than Responses, whose JSON decoding dominates the digest of a busy week.
+// Everything else of the session is left zero (partDigest): decoding
+// dominates the digest of a busy week.
 // fn runs inside a read transaction: keep it short.
 func (db *DB) DigestResponses(from, to time.Time, fn func(survey.RespondentID, survey.Session) error) error {
-	r := &leanReader{intern: new(internTable)}
 	return db.scanResponses(from, to, func(id survey.RespondentID, v []byte) error {
-		var s survey.Session
-		if err := r.session(v, &s); err != nil {
-			return db.corrupt(fmt.Sprintf("the response of respondent %d", id), err)
+		s, err := db.decodeSession(v, partDigest, id, true)
+		if err != nil {
+			return err
 		}
 		return fn(id, s)
 	})
@@ -436,624 +377,37 @@ var errStopped = errors.New("stopped")
 
 // digestWorker decodes responses for ScanDigest, reusing one session.
 type digestWorker struct {
-	db *DB
-	r  leanReader
-	s  survey.Session
+	db   *DB
+	fast *fastReader
+	slow *sessionDecoder
+	s    survey.Session
 }
 
 func newDigestWorker(db *DB) *digestWorker {
-	return &digestWorker{db: db, r: leanReader{intern: new(internTable), reuse: true}}
+	return &digestWorker{db: db, fast: newFastReader(), slow: newSessionDecoder()}
+}
+
+// decode reads v into w.s: through the fast reader, else through the
+// session decoder (leaving out questions and items, as the fast one does).
+func (w *digestWorker) decode(v []byte) error {
+	if w.fast.fastSession(v, &w.s) {
+		return nil
+	}
+	var s survey.Session
+	if err := w.slow.decodeSession(v, &s, partDigest); err != nil {
+		return err
+	}
+	for k, a := range s.Answers {
+		a.Question, a.Item = "", ""
+		s.Answers[k] = a
+	}
+	w.s = s
+	return nil
 }
 
 func (w *digestWorker) read(seq int, id survey.RespondentID, v []byte, worker int, fn func(worker, seq int, id survey.RespondentID, s *survey.Session) error) error {
-	if w.r.fastSession(v, &w.s) {
-		return fn(worker, seq, id, &w.s)
-	}
-	if err := w.r.session(v, &w.s); err != nil {
+	if err := w.decode(v); err != nil {
 		return w.db.corrupt(fmt.Sprintf("the response of respondent %d", id), err)
 	}
 	return fn(worker, seq, id, &w.s)
-}
-
-// A small JSON reader for the fields of a stored session that a digest
-// reads (DB.DigestResponses). encoding/json spends most of its time on
-// what a digest ignores (timestamps of every answer, the history, the
-// draft) and on reflection; this reads the same bytes several times
-// faster. It reads what json.Marshal writes for survey.Session as
-// encoding/json does, skipping what it does not need; tests check the two
-// agree.
-
-var errSyntax = errors.New("invalid JSON")
-
-type leanReader struct {
-	b     []byte
-	i     int
-	depth int
-	// intern holds short strings read before (ids, mostly), so that each
-	// is allocated once per scan rather than once per response: a table of
-	// internWays strings for each hash of the bytes, the oldest replaced.
-	intern *internTable
-	// reuse: session reuses the answers map and the Values of the
-	// session it is given, and skips each answer's question and item
-	// (its key in the answers map says them).
-	reuse  bool
-	values []string // backing store of Values when reusing
-	seen   []string // keys of the answers read, when reusing
-}
-
-// Interning: strings up to maxInternLen bytes, internWays for each of
-// internSets hashes.
-const (
-	maxInternLen = 40
-	internSets   = 512
-	internWays   = 4
-)
-
-type internTable struct {
-	sets [internSets]struct {
-		s    [internWays]string
-		next uint8 // the way to replace next
-	}
-}
-
-func (r *leanReader) fail(what string) error {
-	return fmt.Errorf("%w at byte %d: %s", errSyntax, r.i, what)
-}
-
-func (r *leanReader) space() {
-	b, i := r.b, r.i
-	for i < len(b) {
-		switch b[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			r.i = i
-			return
-		}
-	}
-	r.i = i
-}
-
-// next returns the next byte after white space, without consuming it; 0 at
-// the end.
-func (r *leanReader) next() byte {
-	r.space()
-	if r.i < len(r.b) {
-		return r.b[r.i]
-	}
-	return 0
-}
-
-func (r *leanReader) expect(c byte) error {
-	if r.next() != c {
-		return r.fail(fmt.Sprintf("want %q", c))
-	}
-	r.i++
-	return nil
-}
-
-// plainByte marks the bytes a string holds as they are: printable ASCII
-// but the quote and the backslash.
-var plainByte = func() (t [256]bool) {
-	for c := 0x20; c < 0x80; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
-
-// rawString consumes a string and returns its bytes between the quotes,
-// still escaped, whether it has escapes, and whether it is all ASCII.
-func (r *leanReader) rawString() (raw []byte, escaped, ascii bool, err error) {
-	if err := r.expect('"'); err != nil {
-		return nil, false, false, err
-	}
-	b, i := r.b, r.i
-	start := i
-	ascii = true
-	for {
-		for i < len(b) && plainByte[b[i]] {
-			i++
-		}
-		if i >= len(b) {
-			r.i = i
-			return nil, false, false, r.fail("unterminated string")
-		}
-		switch c := b[i]; {
-		case c == '"':
-			r.i = i + 1
-			return b[start:i], escaped, ascii, nil
-		case c == '\\':
-			escaped = true
-			i += 2
-		case c < 0x20:
-			r.i = i
-			return nil, false, false, r.fail("control character in a string")
-		default:
-			ascii = false
-			i++
-		}
-	}
-}
-
-// str consumes a string and returns its value; null reads as "".
-func (r *leanReader) str() (string, error) {
-	if r.next() == 'n' {
-		return "", r.null()
-	}
-	start := r.i
-	raw, escaped, ascii, err := r.rawString()
-	if err != nil {
-		return "", err
-	}
-	if !escaped && (ascii || utf8.Valid(raw)) {
-		return r.string(raw), nil
-	}
-	var s string // rare: let encoding/json undo escapes and mend bad UTF-8
-	if err := json.Unmarshal(r.b[start:r.i], &s); err != nil {
-		return "", err
-	}
-	return s, nil
-}
-
-// string returns raw as a string, from the intern table when it is there.
-func (r *leanReader) string(raw []byte) string {
-	if r.intern == nil || len(raw) > maxInternLen || len(raw) == 0 {
-		return string(raw)
-	}
-	// A cheap hash of the length and the ends: ids differ there.
-	n := len(raw)
-	h := uint32(n)*2654435761 ^ uint32(raw[0])<<16 ^ uint32(raw[n-1])<<8 ^ uint32(raw[n/2]) ^ uint32(raw[n-2+n/n])<<24
-	set := &r.intern.sets[(h^h>>15)%internSets]
-	for _, s := range set.s {
-		if s == string(raw) {
-			return s
-		}
-	}
-	s := string(raw)
-	set.s[set.next] = s
-	set.next = (set.next + 1) % internWays
-	return s
-}
-
-func (r *leanReader) null() error {
-	if len(r.b)-r.i >= 4 && string(r.b[r.i:r.i+4]) == "null" {
-		r.i += 4
-		return nil
-	}
-	return r.fail("want null")
-}
-
-// maxDepth bounds the nesting skip follows.
-const maxDepth = 1000
-
-// skip consumes any value.
-func (r *leanReader) skip() error {
-	r.depth++
-	defer func() { r.depth-- }()
-	if r.depth > maxDepth {
-		return r.fail("nested too deeply")
-	}
-	switch c := r.next(); c {
-	case '"':
-		_, _, _, err := r.rawString()
-		return err
-	case '{', '[':
-		end := byte('}')
-		if c == '[' {
-			end = ']'
-		}
-		r.i++
-		if r.next() == end {
-			r.i++
-			return nil
-		}
-		for {
-			if c == '{' {
-				if _, _, _, err := r.rawString(); err != nil {
-					return err
-				}
-				if err := r.expect(':'); err != nil {
-					return err
-				}
-			}
-			if err := r.skip(); err != nil {
-				return err
-			}
-			switch r.next() {
-			case ',':
-				r.i++
-			case end:
-				r.i++
-				return nil
-			default:
-				return r.fail("want , or the end of a container")
-			}
-		}
-	case 0:
-		return r.fail("unexpected end")
-	default: // a number, true, false or null
-		start := r.i
-		for r.i < len(r.b) {
-			switch r.b[r.i] {
-			case ',', '}', ']', ' ', '\t', '\n', '\r':
-				goto done
-			}
-			r.i++
-		}
-	done:
-		if !validLiteral(r.b[start:r.i]) {
-			return r.fail("bad literal")
-		}
-		return nil
-	}
-}
-
-// validLiteral reports whether b is a JSON number, true, false or null.
-func validLiteral(b []byte) bool {
-	switch string(b) {
-	case "true", "false", "null":
-		return true
-	}
-	i := 0
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	digits := func() int {
-		n := 0
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-			n++
-		}
-		return n
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case digits() == 0:
-		return false
-	}
-	if i < len(b) && b[i] == '.' {
-		i++
-		if digits() == 0 {
-			return false
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		if digits() == 0 {
-			return false
-		}
-	}
-	return i == len(b)
-}
-
-// object calls field for each key of an object; field consumes the value.
-func (r *leanReader) object(field func(key []byte) error) error {
-	if r.next() == 'n' {
-		return r.null()
-	}
-	if err := r.expect('{'); err != nil {
-		return err
-	}
-	if r.next() == '}' {
-		r.i++
-		return nil
-	}
-	for {
-		r.space()
-		start := r.i
-		key, escaped, ascii, err := r.rawString()
-		if err != nil {
-			return err
-		}
-		if escaped || !ascii && !utf8.Valid(key) {
-			var k string
-			if err := json.Unmarshal(r.b[start:r.i], &k); err != nil {
-				return err
-			}
-			key = []byte(k)
-		}
-		if err := r.expect(':'); err != nil {
-			return err
-		}
-		if err := field(key); err != nil {
-			return err
-		}
-		switch r.next() {
-		case ',':
-			r.i++
-		case '}':
-			r.i++
-			return nil
-		default:
-			return r.fail("want , or }")
-		}
-	}
-}
-
-// strings reads an array of strings; when reusing, into r.values.
-func (r *leanReader) strings() ([]string, error) {
-	if r.next() == 'n' {
-		return nil, r.null()
-	}
-	if err := r.expect('['); err != nil {
-		return nil, err
-	}
-	if r.next() == ']' {
-		r.i++
-		return []string{}, nil
-	}
-	var out []string
-	first := len(r.values)
-	for {
-		s, err := r.str()
-		if err != nil {
-			return nil, err
-		}
-		if r.reuse {
-			r.values = append(r.values, s)
-		} else {
-			out = append(out, s)
-		}
-		switch r.next() {
-		case ',':
-			r.i++
-		case ']':
-			r.i++
-			if r.reuse {
-				return r.values[first:len(r.values):len(r.values)], nil
-			}
-			return out, nil
-		default:
-			return nil, r.fail("want , or ]")
-		}
-	}
-}
-
-func (r *leanReader) boolean() (bool, error) {
-	switch {
-	case r.next() == 'n':
-		return false, r.null()
-	case r.next() == 't' && len(r.b)-r.i >= 4 && string(r.b[r.i:r.i+4]) == "true":
-		r.i += 4
-		return true, nil
-	case r.next() == 'f' && len(r.b)-r.i >= 5 && string(r.b[r.i:r.i+5]) == "false":
-		r.i += 5
-		return false, nil
-	}
-	return false, r.fail("want true or false")
-}
-
-// decodeDigestSession reads the fields of a stored session a digest needs:
-// Source, CompletedAt, and each answer's Question, Item, Values, Other,
-// Text and Skipped.
-func decodeDigestSession(v []byte) (survey.Session, error) {
-	var s survey.Session
-	err := (&leanReader{}).session(v, &s)
-	return s, err
-}
-
-// session reads v into s, as decodeDigestSession does. When r.reuse is
-// set, s's answers map and Values are reused; otherwise s must be zero.
-// It reads with loops rather than object's callbacks: they would put each
-// answer on the heap.
-func (r *leanReader) session(v []byte, s *survey.Session) error {
-	r.b, r.i, r.depth = v, 0, 0
-	answers := s.Answers
-	if r.reuse {
-		// The map keeps its entries until the end: an answer stored under
-		// a key it had before overwrites it in place, where a new entry
-		// would put its value on the heap (Answer is too big to be stored
-		// in the map itself).
-		r.values, r.seen = r.values[:0], r.seen[:0]
-		defer func() {
-			for k := range answers {
-				if !slices.Contains(r.seen, k) {
-					delete(answers, k)
-				}
-			}
-		}()
-	}
-	*s = survey.Session{}
-	if null, err := r.open(); err != nil || null {
-		if err == nil && r.next() != 0 {
-			err = r.fail("data after the session")
-		}
-		return err
-	}
-	for first := true; ; first = false {
-		key, ok, err := r.member(first)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			break
-		}
-		switch string(key) {
-		case "source":
-			s.Source, err = r.str()
-		case "completed_at":
-			var t string
-			if t, err = r.str(); err == nil && t != "" {
-				s.CompletedAt, err = time.Parse(time.RFC3339, t)
-			}
-		case "answers":
-			err = r.answers(&answers)
-		default:
-			err = r.skip()
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if r.next() != 0 {
-		return r.fail("data after the session")
-	}
-	if len(answers) > 0 || r.reuse {
-		s.Answers = answers
-	}
-	return nil
-}
-
-// open consumes the start of an object, or null.
-func (r *leanReader) open() (null bool, err error) {
-	if r.next() == 'n' {
-		return true, r.null()
-	}
-	return false, r.expect('{')
-}
-
-// member consumes what comes before an object member's value (a comma
-// unless first, the key, the colon) and returns the key; ok is false at
-// the end of the object, which it consumes.
-func (r *leanReader) member(first bool) (key []byte, ok bool, err error) {
-	switch r.next() {
-	case '}':
-		r.i++
-		return nil, false, nil
-	case ',':
-		if first {
-			return nil, false, r.fail("want a key")
-		}
-		r.i++
-	default:
-		if !first {
-			return nil, false, r.fail("want , or }")
-		}
-	}
-	r.space()
-	start := r.i
-	key, escaped, ascii, err := r.rawString()
-	if err != nil {
-		return nil, false, err
-	}
-	if escaped || !ascii && !utf8.Valid(key) {
-		var k string
-		if err := json.Unmarshal(r.b[start:r.i], &k); err != nil {
-			return nil, false, err
-		}
-		key = []byte(k)
-	}
-	return key, true, r.expect(':')
-}
-
-// answers reads the answers object into *m, making it when needed.
-func (r *leanReader) answers(m *map[string]survey.Answer) error {
-	if null, err := r.open(); err != nil || null {
-		return err
-	}
-	for first := true; ; first = false {
-		key, ok, err := r.member(first)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return nil
-		}
-		k := r.string(key)
-		var a survey.Answer
-		if err := r.answer(&a); err != nil {
-			return err
-		}
-		if *m == nil {
-			*m = make(map[string]survey.Answer, 16)
-		}
-		(*m)[k] = a
-		if r.reuse {
-			r.seen = append(r.seen, k)
-		}
-	}
-}
-
-// answer reads the fields of one answer a digest needs.
-func (r *leanReader) answer(a *survey.Answer) error {
-	if null, err := r.open(); err != nil || null {
-		return err
-	}
-	for first := true; ; first = false {
-		f, ok, err := r.member(first)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return nil
-		}
-		switch string(f) {
-		case "q":
-			if r.reuse {
-				err = r.skip()
-			} else {
-				a.Question, err = r.str()
-			}
-		case "item":
-			if r.reuse {
-				err = r.skip()
-			} else {
-				a.Item, err = r.str()
-			}
-		case "values":
-			a.Values, err = r.strings()
-		case "other":
-			a.Other, err = r.str()
-		case "text":
-			a.Text, err = r.str()
-		case "skipped":
-			a.Skipped, err = r.boolean()
-		default:
-			err = r.skip()
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// errEnough stops reading a session early.
-var errEnough = errors.New("enough")
-
-// sessionStart reads a stored session's status and start time, stopping
-// as soon as it has both.
-func sessionStart(v []byte) (survey.Status, time.Time, error) {
-	r := &leanReader{b: v}
-	var (
-		status          survey.Status
-		started         time.Time
-		gotStatus, gotT bool
-	)
-	err := r.object(func(key []byte) error {
-		switch string(key) {
-		case "status":
-			st, err := r.str()
-			status, gotStatus = survey.Status(st), true
-			if err != nil {
-				return err
-			}
-		case "started_at":
-			t, err := r.str()
-			if err != nil {
-				return err
-			}
-			if t != "" {
-				if started, err = time.Parse(time.RFC3339, t); err != nil {
-					return err
-				}
-			}
-			gotT = true
-		default:
-			if err := r.skip(); err != nil {
-				return err
-			}
-		}
-		if gotStatus && gotT {
-			return errEnough
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, errEnough) {
-		return "", time.Time{}, err
-	}
-	return status, started, nil
 }

@@ -36,7 +36,8 @@ func BenchmarkDecodeDigestSession(b *testing.B) {
 		b.SetBytes(int64(len(data)))
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := decodeDigestSession(data); err != nil {
+			var s survey.Session
+			if err := newSessionDecoder().decodeSession(data, &s, partDigest); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -9,14 +9,118 @@ import (
 	"toolmap/survey"
 )
 
-// A faster way through a stored session for ScanDigest, for the bytes as
-// json.Marshal writes them: no white space, no escapes (text with quotes,
-// line breaks or <, > and & has some), valid UTF-8, no nulls in answers.
-// It reads the same fields as leanReader.session in reuse mode, with
+// A faster way through the digest index's records for ScanDigest, for the
+// bytes as json.Marshal writes them: only the fields of a record (see
+// digest_index.go), no white space, no escapes (text with quotes, line
+// breaks or <, > and & has some), valid UTF-8, no nulls. It reads what
+// partDigest reads but each answer's question and item, into a session it
+// reuses, with
 // loops over a local index rather than a method call per token, and gives
-// up (false) at the first thing it does not expect, so that
-// leanReader.session reads the session instead, and reports it if it is
-// corrupt. Tests check the two agree wherever this one reads a session.
+// up (false) at the first thing it does not expect, so that the session
+// decoder (decode.go) reads the record instead, and reports it if it is
+// corrupt. Tests check the two agree wherever this one reads a record.
+
+// fastReader is the fast reader's state, one per goroutine: the strings
+// it shares, and the backing stores it reuses.
+type fastReader struct {
+	// intern holds short strings read before (ids, mostly), so that each
+	// is allocated once per scan rather than once per response: a table of
+	// internWays strings for each hash of the bytes, the oldest replaced.
+	intern *internTable
+	values []string // backing store of the answers' Values and Others
+	seen   []string // keys of the answers read
+}
+
+func newFastReader() *fastReader { return &fastReader{intern: new(internTable)} }
+
+// maxDepth bounds the nesting fastSkip follows.
+const maxDepth = 1000
+
+// Interning: strings up to maxInternLen bytes, internWays for each of
+// internSets hashes.
+const (
+	maxInternLen = 40
+	internSets   = 512
+	internWays   = 4
+)
+
+type internTable struct {
+	sets [internSets]struct {
+		s    [internWays]string
+		next uint8 // the way to replace next
+	}
+}
+
+// plainByte marks the bytes a string holds as they are: printable ASCII
+// but the quote and the backslash.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// string returns raw as a string, from the intern table when it is there.
+func (r *fastReader) string(raw []byte) string {
+	if r.intern == nil || len(raw) > maxInternLen || len(raw) == 0 {
+		return string(raw)
+	}
+	// A cheap hash of the length and the ends: ids differ there.
+	n := len(raw)
+	h := uint32(n)*2654435761 ^ uint32(raw[0])<<16 ^ uint32(raw[n-1])<<8 ^ uint32(raw[n/2]) ^ uint32(raw[n-2+n/n])<<24
+	set := &r.intern.sets[(h^h>>15)%internSets]
+	for _, s := range set.s {
+		if s == string(raw) {
+			return s
+		}
+	}
+	s := string(raw)
+	set.s[set.next] = s
+	set.next = (set.next + 1) % internWays
+	return s
+}
+
+// validLiteral reports whether b is a JSON number, true, false or null.
+func validLiteral(b []byte) bool {
+	switch string(b) {
+	case "true", "false", "null":
+		return true
+	}
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(b)
+}
 
 // SWAR (SIMD within a register): eight bytes at a time, plain unless one
 // is a quote, a backslash, a control character or not ASCII.
@@ -117,8 +221,12 @@ func fastSkip(b []byte, i, depth int) (int, bool) {
 	return i, validLiteral(b[start:i])
 }
 
-// fastSession reads v into s as leanReader.session does in reuse mode.
-func (r *leanReader) fastSession(v []byte, s *survey.Session) bool {
+// fastSession reads v into s as the session decoder does for partDigest,
+// but each answer's question and item, reusing s's answers map and
+// Values: an answer stored under a key it had before overwrites it in
+// place, where a new entry would put its value on the heap (Answer is too
+// big to be stored in the map itself).
+func (r *fastReader) fastSession(v []byte, s *survey.Session) bool {
 	answers := s.Answers
 	r.values, r.seen = r.values[:0], r.seen[:0]
 	*s = survey.Session{}
@@ -134,7 +242,7 @@ func (r *leanReader) fastSession(v []byte, s *survey.Session) bool {
 	return ok
 }
 
-func (r *leanReader) fastTop(b []byte, s *survey.Session, answers *map[string]survey.Answer) bool {
+func (r *fastReader) fastTop(b []byte, s *survey.Session, answers *map[string]survey.Answer) bool {
 	if len(b) < 2 || b[0] != '{' {
 		return false
 	}
@@ -160,10 +268,8 @@ func (r *leanReader) fastTop(b []byte, s *survey.Session, answers *map[string]su
 			if !ok {
 				return false
 			}
-			if ve > vs {
-				if s.CompletedAt, ok = fastTime(b[vs:ve]); !ok {
-					return false
-				}
+			if s.CompletedAt, ok = fastTime(b[vs:ve]); !ok {
+				return false // an empty time too: the decoder refuses it
 			}
 			i = next
 		case "answers":
@@ -171,6 +277,12 @@ func (r *leanReader) fastTop(b []byte, s *survey.Session, answers *map[string]su
 				return false
 			}
 		default:
+			// Any other field of a session (a whole session rather than a
+			// record of the index), or a field's name in another case
+			// (that field, to json.Unmarshal): the decoder reads it.
+			if !unknown(b[ks:ke], sessionFields) {
+				return false
+			}
 			if i, ok = fastSkip(b, i, 1); !ok {
 				return false
 			}
@@ -189,7 +301,7 @@ func (r *leanReader) fastTop(b []byte, s *survey.Session, answers *map[string]su
 	}
 }
 
-func (r *leanReader) fastAnswers(b []byte, i int, m *map[string]survey.Answer) (int, bool) {
+func (r *fastReader) fastAnswers(b []byte, i int, m *map[string]survey.Answer) (int, bool) {
 	if i+1 >= len(b) || b[i] != '{' {
 		return 0, false
 	}
@@ -223,7 +335,7 @@ func (r *leanReader) fastAnswers(b []byte, i int, m *map[string]survey.Answer) (
 	}
 }
 
-func (r *leanReader) fastAnswer(b []byte, i int, a *survey.Answer) (int, bool) {
+func (r *fastReader) fastAnswer(b []byte, i int, a *survey.Answer) (int, bool) {
 	if i+1 >= len(b) || b[i] != '{' {
 		return 0, false
 	}
@@ -239,7 +351,11 @@ func (r *leanReader) fastAnswer(b []byte, i int, a *survey.Answer) (int, bool) {
 		i = next + 1
 		switch string(b[ks:ke]) {
 		case "values":
-			if i, ok = r.fastStrings(b, i, a); !ok {
+			if i, a.Values, ok = r.fastStrings(b, i); !ok {
+				return 0, false
+			}
+		case "others":
+			if i, a.Others, ok = r.fastStrings(b, i); !ok {
 				return 0, false
 			}
 		case "other", "text":
@@ -263,6 +379,9 @@ func (r *leanReader) fastAnswer(b []byte, i int, a *survey.Answer) (int, bool) {
 				return 0, false
 			}
 		default:
+			if !unknown(b[ks:ke], answerFields) {
+				return 0, false
+			}
 			if i, ok = fastSkip(b, i, 3); !ok {
 				return 0, false
 			}
@@ -281,18 +400,17 @@ func (r *leanReader) fastAnswer(b []byte, i int, a *survey.Answer) (int, bool) {
 	}
 }
 
-// fastStrings reads a non-empty array of strings into a.Values, in
-// r.values.
-func (r *leanReader) fastStrings(b []byte, i int, a *survey.Answer) (int, bool) {
+// fastStrings reads a non-empty array of strings, in r.values.
+func (r *fastReader) fastStrings(b []byte, i int) (int, []string, bool) {
 	if i+1 >= len(b) || b[i] != '[' || b[i+1] == ']' {
-		return 0, false
+		return 0, nil, false
 	}
 	i++
 	first := len(r.values)
 	for {
 		vs, ve, next, ok := fastString(b, i)
 		if !ok || next >= len(b) {
-			return 0, false
+			return 0, nil, false
 		}
 		r.values = append(r.values, r.string(b[vs:ve]))
 		i = next
@@ -300,10 +418,9 @@ func (r *leanReader) fastStrings(b []byte, i int, a *survey.Answer) (int, bool) 
 		case ',':
 			i++
 		case ']':
-			a.Values = r.values[first:len(r.values):len(r.values)]
-			return i + 1, true
+			return i + 1, r.values[first:len(r.values):len(r.values)], true
 		default:
-			return 0, false
+			return 0, nil, false
 		}
 	}
 }

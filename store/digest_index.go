@@ -12,8 +12,8 @@ import (
 )
 
 // The digest index: beside each response, what a digest reads of it (the
-// source, the completion time, and each answer's values, Other… text, text
-// and whether it was skipped), under the same key, as JSON without the
+// source, the completion time, and each answer's values, names given
+// under Other…, text and whether it was skipped), under the same key, as JSON without the
 // rest: no history, no times of each answer. A digest of the whole study
 // reads it (ScanDigest) instead of the responses, about a third of their
 // bytes. It is written in the same transaction as the response (and
@@ -33,6 +33,7 @@ type digestRecord struct {
 type digestAnswer struct {
 	Values  []string `json:"values,omitempty"`
 	Other   string   `json:"other,omitempty"`
+	Others  []string `json:"others,omitempty"`
 	Text    string   `json:"text,omitempty"`
 	Skipped bool     `json:"skipped,omitempty"`
 }
@@ -43,7 +44,7 @@ func encodeDigestRecord(s *survey.Session) ([]byte, error) {
 	if len(s.Answers) > 0 {
 		r.Answers = make(map[string]digestAnswer, len(s.Answers))
 		for k, a := range s.Answers {
-			r.Answers[k] = digestAnswer{Values: a.Values, Other: a.Other, Text: a.Text, Skipped: a.Skipped}
+			r.Answers[k] = digestAnswer{Values: a.Values, Other: a.Other, Others: a.Others, Text: a.Text, Skipped: a.Skipped}
 		}
 	}
 	return json.Marshal(r)
@@ -68,9 +69,10 @@ func migrate4to5(tx *bbolt.Tx) error {
 	if responses == nil {
 		return nil
 	}
+	d := newSessionDecoder()
 	return responses.ForEach(func(k, v []byte) error {
-		s, err := decodeDigestSession(v)
-		if err != nil {
+		var s survey.Session
+		if err := d.decodeSession(v, &s, partDigest); err != nil {
 			return fmt.Errorf("index the response under key %x: %w", k, err)
 		}
 		data, err := encodeDigestRecord(&s)

@@ -1,9 +1,12 @@
 // Package store keeps toolmap's data in one bbolt file: respondents'
 // sessions, completed responses, an append-only answer log, a few counters,
-// and the Telegram adapter's update offset, dedup keys and outbox, under a
-// schema version that is migrated forward on open.
+// the Telegram adapter's update offset, dedup keys, outbox and chat
+// records, digest records and referral codes, under a schema version that
+// is migrated forward on open. It writes exports (through survey/export)
+// and backups, compacts the file, and applies retention.
 //
-// It imports package survey and bbolt only; it knows nothing of Telegram or
+// It imports package survey (and survey/export), bot/chat (the types it
+// shares with the adapter) and bbolt; it knows nothing of Telegram or
 // cron.
 //
 // # Basics
@@ -27,41 +30,40 @@
 // [DB.CountResponses], [DB.AnswerLog], [DB.Counter], and [DB.Check], bbolt's
 // consistency check.
 //
-// # Updates and the outbox
+// # The bot's store, and the outbox
 //
-// For the Telegram adapter the store keeps, in the same file and so in the
-// same transaction as a step: the offset of the next getUpdates
-// ([Tx.Offset], [Tx.SetOffset]; it may go down, as update ids restart at
-// random after a quiet week), the keys of handled updates ([Tx.Seen],
-// [Tx.MarkSeen]; [DB.PruneSeen] forgets old ones), an outbox of messages
-// to send ([Tx.Enqueue]; [DB.Outbox] in queue order, [DB.OutboxRetry],
-// [DB.OutboxDone]) and a record per chat ([ChatRecord]: the adapter's state
-// and the id of the message showing the current question).
-// [DB.OutboxDoneAsPrompt] removes a delivered item and records its message
-// as the chat's prompt in one transaction. Payloads and chat state are
-// opaque bytes: the store knows nothing of their format.
+// DB implements the Telegram adapter's interfaces itself, in the types of
+// package bot/chat (bot.go): the update loop's Store ([DB.Offset],
+// [DB.Commit], [DB.CommitBatch]) and the sender's Outbox ([DB.Pending],
+// [DB.Done], [DB.Drop], [DB.Retry], [DB.PromptMessage], [DB.Flush]).
+// CommitBatch commits a poll's worth of updates in one transaction: for
+// each, the session and answer log (as ApplyStep), the chat's state, the
+// messages it queues, the keys that make a repeat a no-op, the next
+// getUpdates offset (which may go down: update ids restart at random after
+// a quiet week), and the respondent's referral code when they finish
+// ([DB.ReferralCode]). The deliveries are the one record of what became of
+// each queued message: an outcome is kept in memory, left out of Pending
+// at once, and written with the next commit or flush, so that a delivery
+// costs no fsync of its own; one whose write fails is kept and written
+// later. Jobs queue messages with [Tx.Enqueue] beside their own writes
+// (reminders with the chat's state, digest alerts with the digest record).
 //
-// A handler of one update does it all in one [DB.Update]:
-//
-//	err := db.Update(func(tx *store.Tx) error {
-//		before, _, err := tx.Session(id)
-//		// … step the engine, then tx.ApplyStep(id, before, after, events),
-//		// tx.Enqueue(chat, payload) for each message, tx.MarkSeen(key, now)
-//		// for each key, and tx.SetOffset(updateID + 1).
-//	})
-//
-// Layout (schema 3): bucket meta holds "schema"; sessions and
-// response_keys are keyed by the respondent id (8 bytes, big-endian);
-// responses by completion time (UnixNano) and respondent id, 16 bytes;
-// answer_log by respondent id and a sequence number, so one person's
-// entries share a prefix; counters by name. Values are JSON; counters and
-// the schema are 8-byte big-endian numbers. Schema 2 adds updates
-// ("offset": the 8-byte big-endian bits of an int64), seen (the dedup key →
-// UnixNano when first handled), outbox (an 8-byte big-endian sequence →
-// chat id, not-before UnixNano, attempts, then the payload) and chats (chat
-// id → prompt message id, then the state bytes). Schema 3 adds digests
-// (an ISO week such as "2026-W47" → the JSON record of that week's digest:
-// pending, sent with its message ids, failed or ambiguous).
+// Layout (schema 4): bucket meta holds "schema" and "referral_secret" (32
+// random bytes); sessions and response_keys are keyed by the respondent id
+// (8 bytes, big-endian); responses by completion time (UnixNano) and
+// respondent id, 16 bytes; answer_log by respondent id and a sequence
+// number, so one person's entries share a prefix; counters by name. Values
+// are JSON; counters and the schema are 8-byte big-endian numbers. Schema 2
+// adds updates ("offset": the 8-byte big-endian bits of an int64), seen
+// (the dedup key → UnixNano when first handled), outbox (an 8-byte
+// big-endian sequence → chat id, not-before UnixNano, attempts, then the
+// JSON of a chat.Message) and chats (chat id → the id of the message
+// showing the current question, then the JSON of a chat.State). Schema 3
+// adds digests (an ISO week such as "2026-W47" → the JSON record of that
+// week's digest: pending, sent with its message ids, failed or ambiguous).
+// Schema 4 adds referrals (code → referrer id) and referral_of (referrer
+// id → code). The JSON field names of chat.Message and chat.State are
+// part of the format: a rename needs a migration.
 //
 // # Caveats
 //
@@ -83,8 +85,8 @@
 // before they are passed on: no byte slice outlives its transaction.
 //
 // The outbox gives at-least-once delivery: an item is removed only after it
-// was sent, so after a crash between the send and [DB.OutboxDone] it is
-// sent again. Seen keys grow with traffic until [DB.PruneSeen] runs: run it
+// was sent, so after a crash between the send and the write of its
+// delivery it is sent again. Seen keys grow with traffic until [DB.PruneSeen] runs: run it
 // daily with a horizon of a week (Telegram keeps an update for 24 hours).
 //
 // Withdrawing consent deletes the session only. Responses and answer-log

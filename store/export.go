@@ -260,7 +260,7 @@ func (e decodeError) Error() string { return e.err.Error() }
 // leaves the other processor to the bot's own commits.
 func decodeAll(d *sessionDecoder, out []exported, raws [][]byte) error {
 	for i, raw := range raws {
-		if err := d.decodeSession(raw, &out[i].s); err != nil {
+		if err := d.decodeSession(raw, &out[i].s, partAll); err != nil {
 			return decodeError{i, err}
 		}
 	}

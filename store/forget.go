@@ -9,6 +9,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"toolmap/survey"
+	"toolmap/survey/export"
 )
 
 // Forgotten counts what Forget deleted.
@@ -19,11 +20,6 @@ type Forgotten struct {
 	Seen              int // handled-message keys of their chat
 	Chat              bool
 	Referral          bool // their personal referral code
-}
-
-// Any reports whether anything was deleted.
-func (f Forgotten) Any() bool {
-	return f.Session || f.Response || f.LogEntries > 0 || f.Outbox > 0 || f.Seen > 0 || f.Chat || f.Referral
 }
 
 // Forget deletes every record keyed to a respondent, whose private chat
@@ -166,4 +162,17 @@ func (tx *Tx) dropChatTraces(id survey.RespondentID) (seen, queued int, err erro
 		}
 	}
 	return seen, len(keys), nil
+}
+
+// ForgetPseudonym forgets, as Forget does, the respondent whose export
+// pseudonym under the study key is pseudonym (export.Pseudonym): how a
+// request that arrives by email is met. found is false when no one has
+// it.
+func (db *DB) ForgetPseudonym(key []byte, pseudonym string) (f Forgotten, found bool, err error) {
+	id, ok, err := db.FindRespondent(func(id survey.RespondentID) bool { return export.Pseudonym(key, id) == pseudonym })
+	if err != nil || !ok {
+		return f, false, err
+	}
+	f, err = db.Forget(id)
+	return f, err == nil, err
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"toolmap/bot/chat"
 	"toolmap/store"
 	"toolmap/survey"
 )
@@ -25,10 +26,10 @@ func TestForgetAndCompact(t *testing.T) {
 	run(t, db, def, clk, 6, opsRun...)
 	run(t, db, def, clk, 7, start, agree, choose("dev"), toggle("git"), done, text("keep me"))
 	err := db.Update(func(tx *store.Tx) error {
-		if _, err := tx.Enqueue(5, []byte(marker+" queued")); err != nil {
+		if err := tx.Enqueue(chat.Message{Kind: chat.Send, ChatID: 5, Text: marker + " queued"}, time.Time{}); err != nil {
 			return err
 		}
-		if _, err := tx.Enqueue(6, []byte("for six")); err != nil {
+		if err := tx.Enqueue(chat.Message{Kind: chat.Send, ChatID: 6, Text: "for six"}, time.Time{}); err != nil {
 			return err
 		}
 		if err := tx.MarkSeen("m:5:10", clk.Now()); err != nil {
@@ -37,7 +38,7 @@ func TestForgetAndCompact(t *testing.T) {
 		if err := tx.MarkSeen("m:55:10", clk.Now()); err != nil { // another chat, same prefix digits
 			return err
 		}
-		return tx.PutChatRecord(5, store.ChatRecord{State: []byte(`{"x":"` + marker + `"}`), PromptMessageID: 3})
+		return tx.PutChatState(5, chat.State{Reminded: 1, RemindedAt: clk.Now()})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +58,7 @@ func TestForgetAndCompact(t *testing.T) {
 	if f != want || f.LogEntries < 5 {
 		t.Errorf("forgot %+v, want %+v with at least 5 log entries", f, want)
 	}
-	if again, err := db.Forget(5); err != nil || again.Any() {
+	if again, err := db.Forget(5); err != nil || again != (store.Forgotten{}) {
 		t.Errorf("forgetting again: %+v, %v; want nothing", again, err)
 	}
 	if _, ok, _ := db.Session(5); ok {
@@ -72,8 +73,8 @@ func TestForgetAndCompact(t *testing.T) {
 			t.Errorf("answer-log entry of 5 left: %+v", l)
 		}
 	}
-	items, err := db.Outbox(0)
-	if err != nil || len(items) != 1 || items[0].ChatID != 6 {
+	items, err := db.Pending(0)
+	if err != nil || len(items) != 1 || items[0].Out.ChatID != 6 {
 		t.Errorf("outbox after forgetting 5: %+v %v", items, err)
 	}
 

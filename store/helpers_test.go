@@ -244,3 +244,17 @@ func responses(t testing.TB, db *store.DB, from, to time.Time) []response {
 	}
 	return out
 }
+
+// hasChat reports whether the store keeps a record of chatID.
+func hasChat(t testing.TB, db *store.DB, chatID int64) bool {
+	t.Helper()
+	var ok bool
+	if err := db.View(func(tx *store.Tx) error {
+		var err error
+		_, ok, err = tx.ChatState(chatID)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return ok
+}

@@ -7,20 +7,24 @@ import (
 	"time"
 )
 
-// OutboxItem is one message waiting in the outbox. The store does not
-// read Payload: the adapter that queued it decodes it.
-type OutboxItem struct {
+// The outbox and the chat records as bytes: the envelope of each queued
+// item, and the record of each chat. bot.go encodes what they carry (the
+// JSON of a chat.Message, of a chat.State).
+
+// outboxItem is one message waiting in the outbox, its payload still
+// encoded.
+type outboxItem struct {
 	Seq       uint64    // queue order; unique, never reused
 	ChatID    int64     // the chat it goes to
 	NotBefore time.Time // do not try before this; zero for at once
 	Attempts  int       // failed attempts so far
-	Payload   []byte    // opaque; a copy, safe to keep
+	Payload   []byte    // a copy, safe to keep
 }
 
-// ChatRecord is what the adapter keeps about one chat: its own state,
-// opaque to the store, and the id of the message showing the chat's
+// chatRecord is what is kept about one chat: the adapter's state (the
+// JSON of a chat.State) and the id of the message showing the chat's
 // current question (0 if none).
-type ChatRecord struct {
+type chatRecord struct {
 	State           []byte
 	PromptMessageID int
 }
@@ -46,15 +50,15 @@ func encodeItem(chatID int64, notBefore time.Time, attempts int, payload []byte)
 }
 
 // decodeItem copies the item out of v, which belongs to the transaction.
-func (tx *Tx) decodeItem(k, v []byte) (OutboxItem, error) {
+func (tx *Tx) decodeItem(k, v []byte) (outboxItem, error) {
 	if len(k) != 8 {
-		return OutboxItem{}, tx.db.corrupt("an outbox key", fmt.Errorf("%d bytes, want 8", len(k)))
+		return outboxItem{}, tx.db.corrupt("an outbox key", fmt.Errorf("%d bytes, want 8", len(k)))
 	}
 	seq := binary.BigEndian.Uint64(k)
 	if len(v) < envHeader {
-		return OutboxItem{}, tx.db.corrupt(fmt.Sprintf("outbox item %d", seq), fmt.Errorf("%d bytes, want at least %d", len(v), envHeader))
+		return outboxItem{}, tx.db.corrupt(fmt.Sprintf("outbox item %d", seq), fmt.Errorf("%d bytes, want at least %d", len(v), envHeader))
 	}
-	it := OutboxItem{
+	it := outboxItem{
 		Seq:      seq,
 		ChatID:   int64(binary.BigEndian.Uint64(v[envChat:])),
 		Attempts: int(binary.BigEndian.Uint32(v[envAttempts:])),
@@ -66,9 +70,9 @@ func (tx *Tx) decodeItem(k, v []byte) (OutboxItem, error) {
 	return it, nil
 }
 
-// Enqueue appends a message for chatID to the outbox and returns its
+// enqueue appends a payload for chatID to the outbox and returns its
 // sequence number. The payload is copied.
-func (tx *Tx) Enqueue(chatID int64, payload []byte) (uint64, error) {
+func (tx *Tx) enqueue(chatID int64, payload []byte) (uint64, error) {
 	b := tx.tx.Bucket(bucketOutbox)
 	seq, err := b.NextSequence()
 	if err != nil {
@@ -80,10 +84,10 @@ func (tx *Tx) Enqueue(chatID int64, payload []byte) (uint64, error) {
 	return seq, nil
 }
 
-// Outbox returns up to limit items (all of them if limit <= 0) in queue
+// outbox returns up to limit items (all of them if limit <= 0) in queue
 // order, whether due or not.
-func (tx *Tx) Outbox(limit int) ([]OutboxItem, error) {
-	var out []OutboxItem
+func (tx *Tx) outbox(limit int) ([]outboxItem, error) {
+	var out []outboxItem
 	c := tx.tx.Bucket(bucketOutbox).Cursor()
 	for k, v := c.First(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
 		it, err := tx.decodeItem(k, v)
@@ -95,35 +99,32 @@ func (tx *Tx) Outbox(limit int) ([]OutboxItem, error) {
 	return out, nil
 }
 
-// OutboxItem returns the item seq and whether it is still queued.
-func (tx *Tx) OutboxItem(seq uint64) (OutboxItem, bool, error) {
+// outboxItem returns the item seq and whether it is still queued.
+func (tx *Tx) outboxItem(seq uint64) (outboxItem, bool, error) {
 	k := u64(seq)
 	v := tx.tx.Bucket(bucketOutbox).Get(k)
 	if v == nil {
-		return OutboxItem{}, false, nil
+		return outboxItem{}, false, nil
 	}
 	it, err := tx.decodeItem(k, v)
 	if err != nil {
-		return OutboxItem{}, false, err
+		return outboxItem{}, false, err
 	}
 	return it, true, nil
 }
 
-// OutboxLen returns the number of queued items.
-func (tx *Tx) OutboxLen() int { return tx.tx.Bucket(bucketOutbox).Stats().KeyN }
-
-// OutboxDone removes item seq from the outbox. Removing an item that is
+// outboxDone removes item seq from the outbox. Removing an item that is
 // not there does nothing.
-func (tx *Tx) OutboxDone(seq uint64) error {
+func (tx *Tx) outboxDone(seq uint64) error {
 	if err := tx.tx.Bucket(bucketOutbox).Delete(u64(seq)); err != nil {
 		return fmt.Errorf("remove outbox item %d: %w", seq, err)
 	}
 	return nil
 }
 
-// OutboxRetry keeps item seq in its place in the queue with the given
+// outboxRetry keeps item seq in its place in the queue with the given
 // attempt count, not to be tried before notBefore. The item must exist.
-func (tx *Tx) OutboxRetry(seq uint64, notBefore time.Time, attempts int) error {
+func (tx *Tx) outboxRetry(seq uint64, notBefore time.Time, attempts int) error {
 	if attempts < 0 || attempts > math.MaxInt32 {
 		return fmt.Errorf("retry outbox item %d: %d attempts", seq, attempts)
 	}
@@ -143,24 +144,24 @@ func (tx *Tx) OutboxRetry(seq uint64, notBefore time.Time, attempts int) error {
 	return nil
 }
 
-// ChatRecord returns the record of chatID and whether there is one.
-func (tx *Tx) ChatRecord(chatID int64) (ChatRecord, bool, error) {
+// chatRecord returns the record of chatID and whether there is one.
+func (tx *Tx) chatRecord(chatID int64) (chatRecord, bool, error) {
 	v := tx.tx.Bucket(bucketChats).Get(u64(uint64(chatID)))
 	if v == nil {
-		return ChatRecord{}, false, nil
+		return chatRecord{}, false, nil
 	}
 	if len(v) < 8 {
-		return ChatRecord{}, false, tx.db.corrupt(fmt.Sprintf("the record of chat %d", chatID), fmt.Errorf("%d bytes, want at least 8", len(v)))
+		return chatRecord{}, false, tx.db.corrupt(fmt.Sprintf("the record of chat %d", chatID), fmt.Errorf("%d bytes, want at least 8", len(v)))
 	}
-	r := ChatRecord{PromptMessageID: int(int64(binary.BigEndian.Uint64(v)))}
+	r := chatRecord{PromptMessageID: int(int64(binary.BigEndian.Uint64(v)))}
 	if len(v) > 8 {
 		r.State = append([]byte(nil), v[8:]...)
 	}
 	return r, true, nil
 }
 
-// PutChatRecord replaces the record of chatID. State is copied.
-func (tx *Tx) PutChatRecord(chatID int64, r ChatRecord) error {
+// putChatRecord replaces the record of chatID. State is copied.
+func (tx *Tx) putChatRecord(chatID int64, r chatRecord) error {
 	v := make([]byte, 8+len(r.State))
 	binary.BigEndian.PutUint64(v, uint64(int64(r.PromptMessageID)))
 	copy(v[8:], r.State)
@@ -170,32 +171,24 @@ func (tx *Tx) PutChatRecord(chatID int64, r ChatRecord) error {
 	return nil
 }
 
-// DeleteChatRecord deletes the record of chatID, if there is one.
-func (tx *Tx) DeleteChatRecord(chatID int64) error {
-	if err := tx.tx.Bucket(bucketChats).Delete(u64(uint64(chatID))); err != nil {
-		return fmt.Errorf("delete the record of chat %d: %w", chatID, err)
-	}
-	return nil
-}
-
-// SetPromptMessage records messageID as the message showing chatID's
+// setPromptMessage records messageID as the message showing chatID's
 // current question, keeping the chat's state.
-func (tx *Tx) SetPromptMessage(chatID int64, messageID int) error {
-	r, _, err := tx.ChatRecord(chatID)
+func (tx *Tx) setPromptMessage(chatID int64, messageID int) error {
+	r, _, err := tx.chatRecord(chatID)
 	if err != nil {
 		return err
 	}
 	r.PromptMessageID = messageID
-	return tx.PutChatRecord(chatID, r)
+	return tx.putChatRecord(chatID, r)
 }
 
-// Outbox returns up to limit items (all of them if limit <= 0) in queue
+// outbox returns up to limit items (all of them if limit <= 0) in queue
 // order, whether due or not.
-func (db *DB) Outbox(limit int) ([]OutboxItem, error) {
-	var out []OutboxItem
+func (db *DB) outbox(limit int) ([]outboxItem, error) {
+	var out []outboxItem
 	err := db.View(func(tx *Tx) error {
 		var err error
-		out, err = tx.Outbox(limit)
+		out, err = tx.outbox(limit)
 		return err
 	})
 	return out, err
@@ -205,51 +198,8 @@ func (db *DB) Outbox(limit int) ([]OutboxItem, error) {
 func (db *DB) OutboxLen() (int, error) {
 	var n int
 	err := db.View(func(tx *Tx) error {
-		n = tx.OutboxLen()
+		n = tx.tx.Bucket(bucketOutbox).Stats().KeyN
 		return nil
 	})
 	return n, err
-}
-
-// OutboxDone removes item seq from the outbox; removing an item that is not
-// there does nothing.
-func (db *DB) OutboxDone(seq uint64) error {
-	return db.Update(func(tx *Tx) error { return tx.OutboxDone(seq) })
-}
-
-// OutboxDoneAsPrompt removes item seq and records messageID as chatID's
-// prompt message, in one transaction: after a crash both have happened or
-// neither has.
-func (db *DB) OutboxDoneAsPrompt(seq uint64, chatID int64, messageID int) error {
-	return db.Update(func(tx *Tx) error {
-		if err := tx.OutboxDone(seq); err != nil {
-			return err
-		}
-		return tx.SetPromptMessage(chatID, messageID)
-	})
-}
-
-// OutboxRetry keeps item seq in the queue with the given attempt count, not
-// to be tried before notBefore. The item must exist.
-func (db *DB) OutboxRetry(seq uint64, notBefore time.Time, attempts int) error {
-	return db.Update(func(tx *Tx) error { return tx.OutboxRetry(seq, notBefore, attempts) })
-}
-
-// ChatRecord returns the record of chatID and whether there is one.
-func (db *DB) ChatRecord(chatID int64) (ChatRecord, bool, error) {
-	var (
-		r  ChatRecord
-		ok bool
-	)
-	err := db.View(func(tx *Tx) error {
-		var err error
-		r, ok, err = tx.ChatRecord(chatID)
-		return err
-	})
-	return r, ok, err
-}
-
-// PutChatRecord replaces the record of chatID.
-func (db *DB) PutChatRecord(chatID int64, r ChatRecord) error {
-	return db.Update(func(tx *Tx) error { return tx.PutChatRecord(chatID, r) })
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"toolmap/bot/chat"
 	"toolmap/store"
 	"toolmap/survey"
 )
@@ -15,7 +16,7 @@ import (
 // benchCommitWithOutbox times one transaction per op doing what the bot's
 // Commit does for an update: load the session, step the engine, ApplyStep,
 // queue two messages (an edit of the old prompt and the next question,
-// about 600 bytes of JSON each), mark the update's key seen and store the
+// about 500 bytes of JSON each), mark the update's key seen and store the
 // offset. Sessions and inputs are those of benchStepCommit. The outbox is
 // not drained, as if the sender lagged behind.
 func benchCommitWithOutbox(b *testing.B, noSync bool) {
@@ -30,8 +31,9 @@ func benchCommitWithOutbox(b *testing.B, noSync bool) {
 		}
 		run(b, db, def, clk, survey.RespondentID(r+1), inputs...)
 	}
-	edit := []byte(`{"kind":"edit_text","chat":1,"to_prompt":true,"text":"` + strings.Repeat("x", 560) + `"}`)
-	ask := []byte(`{"kind":"send","chat":1,"text":"` + strings.Repeat("y", 400) + `","kb":[[{"text":"Often","data":"a:abcdef:q16:often"}],[{"text":"Sometimes","data":"a:abcdef:q16:sometimes"}]],"prompt":true}`)
+	edit := chat.Message{Kind: chat.EditText, ToPrompt: true, Text: strings.Repeat("x", 560)}
+	ask := chat.Message{Kind: chat.Send, Text: strings.Repeat("y", 400), Prompt: true, Keyboard: [][]chat.Button{
+		{{Text: "Often", Data: "a:abcdef:q16:often"}}, {{Text: "Sometimes", Data: "a:abcdef:q16:sometimes"}}}}
 
 	opts := []string{"sometimes", "often"}
 	lat := make([]time.Duration, 0, b.N)
@@ -64,8 +66,9 @@ func benchCommitWithOutbox(b *testing.B, noSync bool) {
 			if err := tx.ApplyStep(id, before, after, events); err != nil {
 				return err
 			}
-			for _, p := range [][]byte{edit, ask} {
-				if _, err := tx.Enqueue(int64(id), p); err != nil {
+			for _, m := range []chat.Message{edit, ask} {
+				m.ChatID = int64(id)
+				if err := tx.Enqueue(m, time.Time{}); err != nil {
 					return err
 				}
 			}

@@ -32,9 +32,9 @@ func (db *DB) Session(id survey.RespondentID) (survey.Session, bool, error) {
 // it short. An error from fn stops the scan and is returned.
 func (db *DB) Responses(from, to time.Time, fn func(survey.RespondentID, survey.Session) error) error {
 	return db.scanResponses(from, to, func(id survey.RespondentID, v []byte) error {
-		var s survey.Session
-		if err := json.Unmarshal(v, &s); err != nil {
-			return db.corrupt(fmt.Sprintf("the response of respondent %d", id), err)
+		s, err := db.decodeSession(v, partAll, id, true)
+		if err != nil {
+			return err
 		}
 		return fn(id, s)
 	})

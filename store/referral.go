@@ -1,9 +1,13 @@
 package store
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"strconv"
 
 	"go.etcd.io/bbolt"
 
@@ -47,25 +51,34 @@ func migrate3to4(tx *bbolt.Tx) error {
 	return meta.Put(keyReferralSecret, secret)
 }
 
-// ReferralSecret returns the secret personal referral codes are derived
-// with.
-func (db *DB) ReferralSecret() ([]byte, error) {
-	var secret []byte
-	err := db.view(func(tx *bbolt.Tx) error {
+// loadReferralSecret reads the secret referral codes are derived with,
+// once, at Open.
+func (db *DB) loadReferralSecret() error {
+	return db.view(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bucketMeta).Get(keyReferralSecret)
 		if len(v) != 32 {
 			return db.corrupt("the referral secret", fmt.Errorf("%d bytes, want 32", len(v)))
 		}
-		secret = append([]byte(nil), v...)
+		db.referralSecret = append([]byte(nil), v...)
 		return nil
 	})
-	return secret, err
 }
 
-// PutReferral records code as the personal referral code of id. A
+// ReferralCode returns a respondent's personal referral payload: "r-" and
+// 12 base64url characters of an HMAC of their id under the database's
+// secret, so it cannot be turned back into the id without the secret. It
+// is recorded for them (and traced back to them by Referrer) when they
+// complete the survey through Commit.
+func (db *DB) ReferralCode(id survey.RespondentID) string {
+	m := hmac.New(sha256.New, db.referralSecret)
+	m.Write(strconv.AppendInt(nil, int64(id), 10))
+	return "r-" + base64.RawURLEncoding.EncodeToString(m.Sum(nil))[:12]
+}
+
+// putReferral records code as the personal referral code of id. A
 // respondent keeps their first code; a code already given to someone else
 // keeps its first owner.
-func (tx *Tx) PutReferral(id survey.RespondentID, code string) error {
+func (tx *Tx) putReferral(id survey.RespondentID, code string) error {
 	of, refs := tx.tx.Bucket(bucketReferralOf), tx.tx.Bucket(bucketReferrals)
 	if of.Get(idKey(id)) != nil || refs.Get([]byte(code)) != nil || code == "" {
 		return nil

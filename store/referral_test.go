@@ -1,14 +1,13 @@
 package store_test
 
 import (
-	"bytes"
+	"regexp"
 	"testing"
 	"time"
 
 	"go.etcd.io/bbolt"
 
 	"toolmap/store"
-	"toolmap/survey"
 )
 
 // TestOpenMigratesSchema3: a schema-3 file gains the referral buckets and a
@@ -39,9 +38,9 @@ func TestOpenMigratesSchema3(t *testing.T) {
 		t.Fatal(err)
 	}
 	db = mustOpen(t, path, &store.Options{Now: clk.Now})
-	secret, err := db.ReferralSecret()
-	if err != nil || len(secret) != 32 {
-		t.Fatalf("secret after migration: %d bytes, %v", len(secret), err)
+	code := db.ReferralCode(5)
+	if !referralCode.MatchString(code) || code == db.ReferralCode(6) {
+		t.Fatalf("codes after migration: %q, %q", code, db.ReferralCode(6))
 	}
 	if got := responses(t, db, time.Time{}, time.Time{}); len(got) != 1 || got[0].ID != 5 {
 		t.Errorf("responses after migration: %+v", got)
@@ -52,48 +51,9 @@ func TestOpenMigratesSchema3(t *testing.T) {
 		t.Errorf("after migration: %v", c)
 	}
 	db = mustOpen(t, path, nil)
-	again, err := db.ReferralSecret()
-	if err != nil || !bytes.Equal(secret, again) {
-		t.Errorf("the secret changed on reopening")
+	if again := db.ReferralCode(5); again != code {
+		t.Errorf("the code changed on reopening: %q, then %q", code, again)
 	}
 }
 
-// TestReferrals: a code is recorded once per respondent and traces to them;
-// Forget removes it; Retain moves it to the surrogate.
-func TestReferrals(t *testing.T) {
-	def, clk := testDef(t), newClock()
-	db, _ := mustCreate(t, clk)
-	run(t, db, def, clk, 5, devRun...)
-	run(t, db, def, clk, 6, devRun...)
-	put := func(id survey.RespondentID, code string) {
-		t.Helper()
-		if err := db.Update(func(tx *store.Tx) error { return tx.PutReferral(id, code) }); err != nil {
-			t.Fatal(err)
-		}
-	}
-	put(5, "r-five")
-	put(5, "r-other") // keeps the first
-	put(6, "r-five")  // taken: keeps its owner
-	put(6, "r-six")
-	for code, want := range map[string]survey.RespondentID{"r-five": 5, "r-six": 6, "r-other": 0} {
-		id, ok, err := db.Referrer(code)
-		if err != nil || ok != (want != 0) || id != want {
-			t.Errorf("Referrer(%s) = %d %v %v, want %d", code, id, ok, err, want)
-		}
-	}
-	f, err := db.Forget(6)
-	if err != nil || !f.Referral {
-		t.Fatalf("forget 6: %+v %v", f, err)
-	}
-	if _, ok, _ := db.Referrer("r-six"); ok {
-		t.Error("the code of a forgotten respondent still traces to them")
-	}
-	clk.Advance(time.Hour)
-	if st, err := db.Retain(clk.Now()); err != nil || st.Anonymised != 1 {
-		t.Fatalf("retain: %+v %v", st, err)
-	}
-	id, ok, err := db.Referrer("r-five")
-	if err != nil || !ok || !store.Anonymous(id) {
-		t.Errorf("after retention r-five traces to %d %v %v, want the surrogate", id, ok, err)
-	}
-}
+var referralCode = regexp.MustCompile(`^r-[A-Za-z0-9_-]{12}$`)

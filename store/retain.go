@@ -67,11 +67,9 @@ func (db *DB) Retain(cut time.Time) (RetainStats, error) {
 				}
 				return nil
 			}
-			var s struct {
-				UpdatedAt time.Time `json:"updated_at"`
-			}
-			if err := json.Unmarshal(v, &s); err != nil {
-				return db.corrupt(fmt.Sprintf("the session of respondent %d", id), err)
+			s, err := db.decodeSession(v, partAll, id, false)
+			if err != nil {
+				return err
 			}
 			if s.UpdatedAt.Before(cut) {
 				cands = append(cands, cand{id, false})

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"toolmap/bot/chat"
 	"toolmap/store"
 	"toolmap/survey"
 )
@@ -18,13 +19,13 @@ func TestRetain(t *testing.T) {
 	run(t, db, def, clk, 6, start, agree, choose("dev")) // old, unfinished
 	run(t, db, def, clk, 7, start)                       // old, never agreed
 	if err := db.Update(func(tx *store.Tx) error {
-		if _, err := tx.Enqueue(5, []byte("late message")); err != nil {
+		if err := tx.Enqueue(chat.Message{Kind: chat.Send, ChatID: 5, Text: "late message"}, time.Time{}); err != nil {
 			return err
 		}
 		if err := tx.MarkSeen("m:5:1", clk.Now()); err != nil {
 			return err
 		}
-		return tx.PutChatRecord(5, store.ChatRecord{State: []byte(`{}`), PromptMessageID: 4})
+		return tx.PutChatState(5, chat.State{Reminded: 1})
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +45,7 @@ func TestRetain(t *testing.T) {
 		if _, ok, _ := db.Session(id); ok {
 			t.Errorf("a session is still kept under %d", id)
 		}
-		if _, ok, _ := db.ChatRecord(int64(id)); ok {
+		if hasChat(t, db, int64(id)) {
 			t.Errorf("a chat record is still kept under %d", id)
 		}
 	}
@@ -74,12 +75,12 @@ func TestRetain(t *testing.T) {
 	if logged < 4 {
 		t.Errorf("%d answer-log entries under the surrogate, want the 4 or more of respondent 5", logged)
 	}
-	items, err := db.Outbox(0)
+	items, err := db.Pending(0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, it := range items {
-		if it.ChatID == 5 {
+		if it.Out.ChatID == 5 {
 			t.Errorf("a message to 5 is still queued")
 		}
 	}

@@ -62,6 +62,9 @@ type DB struct {
 	now      func() time.Time
 	readOnly bool
 	fault    func() error
+
+	referralSecret []byte     // see ReferralCode
+	del            deliveries // the outcomes of the sender's deliveries (bot.go)
 }
 
 // Open opens the database at path, creating it (mode 0600, at the current
@@ -108,7 +111,11 @@ func Open(path string, opts *Options) (*DB, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	db := &DB{bolt: b, opts: bopts, path: path, now: o.Now, readOnly: o.ReadOnly, fault: o.CommitFault}
-	if err := db.prepareOrRefuse(); err != nil {
+	err = db.prepareOrRefuse()
+	if err == nil {
+		err = db.loadReferralSecret()
+	}
+	if err != nil {
 		_ = b.Close() // the error that matters is err
 		return nil, err
 	}
@@ -118,15 +125,20 @@ func Open(path string, opts *Options) (*DB, error) {
 // Path returns the path the database was opened with.
 func (db *DB) Path() string { return db.path }
 
-// Close closes the database and releases the file lock. It waits for open
+// Close writes the delivery outcomes kept in memory (see Flush), closes
+// the database and releases the file lock. It waits for open
 // transactions to finish.
 func (db *DB) Close() error {
+	var flushErr error
+	if !db.readOnly {
+		flushErr = db.Flush()
+	}
 	db.swap.Lock()
 	defer db.swap.Unlock()
 	if err := db.bolt.Close(); err != nil {
-		return fmt.Errorf("close database %s: %w", db.path, err)
+		return errors.Join(flushErr, fmt.Errorf("close database %s: %w", db.path, err))
 	}
-	return nil
+	return flushErr
 }
 
 // storeError is an error whose text is complete in itself and which matches

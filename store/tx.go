@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"sync"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -111,20 +110,9 @@ func (tx *Tx) Session(id survey.RespondentID) (survey.Session, bool, error) {
 	if v == nil {
 		return survey.Session{}, false, nil
 	}
-	var s survey.Session
-	d := sessionDecoders.Get().(*sessionDecoder)
-	err := d.decodeSession(v, &s)
-	sessionDecoders.Put(d)
-	if err != nil {
-		return survey.Session{}, false, tx.db.corrupt(fmt.Sprintf("the session of respondent %d", id), err)
-	}
-	return s, true, nil
+	s, err := tx.db.decodeSession(v, partAll, id, false)
+	return s, err == nil, err
 }
-
-// sessionDecoders are the decoders of Tx.Session: every update the bot
-// handles reads a session, and the hand-written decoder (which falls back
-// to json.Unmarshal on anything unusual) takes a fraction of its time.
-var sessionDecoders = sync.Pool{New: func() any { return newSessionDecoder() }}
 
 // ApplyStep stores the outcome of one step: the session went from before to
 // after, emitting events.

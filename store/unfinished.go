@@ -2,7 +2,6 @@ package store
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -22,14 +21,10 @@ func (db *DB) Unfinished(before time.Time) ([]survey.RespondentID, error) {
 			if len(k) != 8 {
 				return db.corrupt("a session key", fmt.Errorf("%d bytes, want 8", len(k)))
 			}
-			var s struct {
-				Status    survey.Status     `json:"status"`
-				UpdatedAt time.Time         `json:"updated_at"`
-				Consent   *survey.Consented `json:"consent"`
-			}
 			id := survey.RespondentID(binary.BigEndian.Uint64(k))
-			if err := json.Unmarshal(v, &s); err != nil {
-				return db.corrupt(fmt.Sprintf("the session of respondent %d", id), err)
+			s, err := db.decodeSession(v, partAll, id, false)
+			if err != nil {
+				return err
 			}
 			if s.Status == survey.StatusActive && s.Consent != nil && s.UpdatedAt.Before(before) {
 				out = append(out, id)

@@ -358,7 +358,7 @@ func (d *decoder) question(n *Node, i int) *Question {
 	}
 	q := &Question{Pos: n.pos()}
 	m := d.mapping(n, where, "id", "kind", "text", "hint", "short", "optional", "when",
-		"options", "from", "other", "min", "max", "whole", "rows", "columns", "shortlist")
+		"options", "from", "options_from", "other", "min", "max", "whole", "rows", "columns", "shortlist")
 	if m == nil {
 		return q
 	}
@@ -370,6 +370,7 @@ func (d *decoder) question(n *Node, i int) *Question {
 	q.Optional = d.boolean(m["optional"], path(where, "optional"))
 	q.Options = d.items(m["options"], path(where, "options"))
 	q.From = d.str(m["from"], path(where, "from"))
+	q.OptionsFrom = d.str(m["options_from"], path(where, "options_from"))
 	q.Other = d.boolean(m["other"], path(where, "other"))
 	q.Whole = d.boolean(m["whole"], path(where, "whole"))
 	q.Rows = d.str(m["rows"], path(where, "rows"))

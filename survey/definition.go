@@ -2,6 +2,9 @@ package survey
 
 import (
 	"fmt"
+	"maps"
+	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -49,6 +52,11 @@ type Definition struct {
 	Catalogues      []*Catalogue
 	Questions       []*Question
 	Messages        map[string]Text // overrides of the built-in interface messages, see Messages
+
+	// Earlier are earlier versions of the same survey, oldest first: a
+	// session begun under one of them finishes under it (see For), and
+	// exports describe their answers. Set them with SetEarlier.
+	Earlier []*Definition
 
 	byQuestion  map[string]int
 	byCatalogue map[string]*Catalogue
@@ -102,6 +110,12 @@ type Question struct {
 	From    string
 	Other   bool // offer "Other…" with a free-text follow-up
 
+	// OptionsFrom names an earlier multi or matrix question: the options
+	// are the items the respondent picked there (for a matrix, the column
+	// items ticked in any row), then Options. The question is left out
+	// when nothing was picked there.
+	OptionsFrom string
+
 	// multi and matrix: how many picks (0 = no bound).
 	MinPicks, MaxPicks int
 
@@ -126,6 +140,8 @@ type Question struct {
 	shortlistItemPos []shortlistEntry
 	options          []*Item          // choices, cached by index
 	byOption         map[string]*Item // choices by id
+	names            []string         // questions named by {id} in Text or Hint
+	source           []*Item          // options_from: what the source can offer, cached by index
 }
 
 // Condition makes a question depend on an earlier answer. Exactly one test
@@ -187,6 +203,11 @@ func (d *Definition) index() {
 		}
 	}
 	for _, q := range d.Questions {
+		q.names = questionRefs(q)
+		q.source = nil
+		if q.OptionsFrom != "" {
+			q.source = d.buildSource(q)
+		}
 		q.options = d.buildChoices(q)
 		q.byOption = make(map[string]*Item, len(q.options))
 		for _, it := range q.options {
@@ -195,6 +216,27 @@ func (d *Definition) index() {
 			}
 		}
 	}
+}
+
+// questionRefPattern finds {id} in a question's wording.
+var questionRefPattern = regexp.MustCompile(`\{([a-z][a-z0-9_]*)\}`)
+
+// questionRefs returns the ids named as {id} in q's text and hint, in
+// every language, each once, in order; {item} in a matrix is its row.
+func questionRefs(q *Question) []string {
+	var out []string
+	for _, t := range []Text{q.Text, q.Hint} {
+		langs := slices.Sorted(maps.Keys(t))
+		for _, l := range langs {
+			for _, m := range questionRefPattern.FindAllStringSubmatch(t[l], -1) {
+				if (m[1] == "item" && q.Kind == KindMatrix) || slices.Contains(out, m[1]) {
+					continue
+				}
+				out = append(out, m[1])
+			}
+		}
+	}
+	return out
 }
 
 // choices returns the options of a single or multi question, or of one
@@ -215,12 +257,51 @@ func (d *Definition) buildChoices(q *Question) []*Item {
 			items = append(items, c.Items...)
 		}
 	case KindSingle, KindMulti:
-		if c := d.Catalogue(q.From); c != nil {
+		if q.OptionsFrom != "" {
+			items = append(items, d.sourceItems(q)...)
+		} else if c := d.Catalogue(q.From); c != nil {
 			items = append(items, c.Items...)
 		}
 	}
 	return append(items, q.Options...)
 }
+
+// sourceItems are the items an options_from question can offer: every
+// item that can be picked in its source question (the column items of a
+// matrix; the choices of a multi question that are not exclusive).
+func (d *Definition) sourceItems(q *Question) []*Item {
+	if q.source != nil {
+		return q.source
+	}
+	return d.buildSource(q)
+}
+
+func (d *Definition) buildSource(q *Question) []*Item {
+	src := d.Question(q.OptionsFrom)
+	if src == nil || src == q || src.OptionsFrom != "" {
+		return nil
+	}
+	switch src.Kind {
+	case KindMatrix:
+		if c := d.Catalogue(src.Columns); c != nil {
+			return c.Items
+		}
+	case KindMulti:
+		var out []*Item
+		for _, it := range d.buildChoices(src) {
+			if !it.Exclusive {
+				out = append(out, it)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// Choices returns every option question q can offer, in display order:
+// what choices returns, for an options_from question every item its source
+// can offer, then its own options. Other… is not included.
+func (d *Definition) Choices(q *Question) []*Item { return slices.Clone(d.choices(q)) }
 
 // option returns the option with the given id of question q, or nil.
 func (d *Definition) option(q *Question, id string) *Item {
@@ -283,6 +364,55 @@ func (d *Definition) PickLanguage(tag string) string {
 		return tag[:i]
 	}
 	return d.DefaultLanguage
+}
+
+// SetEarlier records earlier versions of the same survey, each already
+// validated: same id, lower version numbers, each version once.
+func (d *Definition) SetEarlier(earlier ...*Definition) error {
+	seen := map[int]bool{d.Version: true}
+	for _, e := range earlier {
+		switch {
+		case e == nil || e.byQuestion == nil:
+			return ErrNotReady
+		case e.ID != d.ID:
+			return fmt.Errorf("earlier version of %s: it is survey %q", d, e.ID)
+		case e.Version >= d.Version:
+			return fmt.Errorf("earlier version of %s: version %d is not earlier", d, e.Version)
+		case seen[e.Version]:
+			return fmt.Errorf("earlier version of %s: version %d given twice", d, e.Version)
+		}
+		seen[e.Version] = true
+	}
+	d.Earlier = slices.Clone(earlier)
+	slices.SortFunc(d.Earlier, func(a, b *Definition) int { return a.Version - b.Version })
+	return nil
+}
+
+// For returns the definition a session runs under. A session that began
+// under an earlier version which is at hand (see Earlier), and has
+// answers, finishes under that version, so that its answers all belong to
+// one questionnaire; a new or withdrawn session, one with no answer yet,
+// and one whose version is not at hand run under d. Step, Summary, AskAt and SortedAnswers choose
+// this way themselves.
+func (d *Definition) For(s *Session) *Definition {
+	if s == nil || s.Version == d.Version || s.Version == 0 || len(s.Answers) == 0 {
+		return d
+	}
+	switch s.Status {
+	case StatusNew, StatusWithdrawn:
+		return d
+	}
+	for _, e := range d.Earlier {
+		if e.Version == s.Version {
+			return e
+		}
+	}
+	return d
+}
+
+// Versions returns the earlier versions and d, oldest first.
+func (d *Definition) Versions() []*Definition {
+	return append(slices.Clone(d.Earlier), d)
 }
 
 // String names the survey for logs and headers: "toolmap-default v1".

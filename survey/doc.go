@@ -9,7 +9,7 @@
 // # Basics
 //
 // A [Definition] is usually read from a YAML file by package
-// toolmap/cmd/surveyfile, which turns YAML into a tree of [Node] values and
+// toolmap/survey/surveyfile, which turns YAML into a tree of [Node] values and
 // calls [Decode]. Decode reports every problem at once, each with the file,
 // line and path, as a [Problems] error.
 //
@@ -30,4 +30,22 @@
 //
 // Ids of questions, options, activities and tools are stable keys in stored
 // answers and exports: never reuse one for something else.
+//
+// # Messages
+//
+// Everything toolmap says beside a survey's own words (buttons, hints,
+// corrections, /help, the digest, the replies to admins) is an interface
+// message, in one catalogue per language built into the package:
+// messages/en.po (the source) and messages/es.po, in gettext's PO format
+// (docs/translating.md). [Definition.Msg] gives a message in a language,
+// with the survey's own wording (its "messages" key) first and fallbacks
+// to the default language and English; [Definition.MessageGaps] names the
+// messages that would fall back; [CheckCatalogue] checks a translation.
+//
+// # Versions
+//
+// A definition may carry its earlier versions ([Definition.SetEarlier]). A
+// session begun under one of them finishes under it: Step, Summary, AskAt
+// and SortedAnswers run it with [Definition.For], so that each response
+// belongs to one questionnaire. A restart takes the current version.
 package survey

@@ -27,6 +27,17 @@ func FuzzStep(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzOne(t, def, data) })
 }
 
+// FuzzStepFrom is FuzzStep over a survey whose questions offer earlier
+// picks (options_from), name earlier answers ({hardest}) and show a long
+// list in pages. Answers to an options_from question must only ever pick
+// what its source still offers.
+func FuzzStepFrom(f *testing.F) {
+	f.Add([]byte{0, 0, 1, 0, 4, 1, 4, 2, 4, 6, 6, 3, 5, 0, 4, 9, 16, 1, 17, 2, 4, 21, 5, 0, 15, 0, 3, 1, 6, 4})
+	f.Add([]byte{0, 0, 1, 0, 4, 6, 6, 3, 5, 0, 4, 10, 4, 21, 5, 0, 15, 0, 5, 0, 3, 9})
+	def := fixtureFrom(f)
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzOne(t, def, data) })
+}
+
 func fuzzOne(t *testing.T, def *Definition, data []byte) {
 	var opts []string
 	for _, q := range def.Questions {
@@ -34,12 +45,13 @@ func fuzzOne(t *testing.T, def *Definition, data []byte) {
 			opts = append(opts, it.ID)
 		}
 	}
-	opts = append(opts, OtherID, "", "bogus")
 	texts := []string{"", "12", "abc", "Tenants", "0", "2.5", "choir", "WhatsApp", "es", "fr", "\x00\u202e", string(make([]byte, 60))}
-	cursors := def.plan(map[string]Answer{"acts": {Values: []string{"announce", "events", "money", OtherID}}})
+	opts = append(opts, OtherID, "", "bogus", otherRef(0, "Tenants"), otherRef(1, "abc"), otherRef(0, "abc"), otherRef(9, "x"))
+	cursors := def.plan(map[string]Answer{"acts": {Values: []string{"announce", "events", "money", OtherID}, Other: "abc"}})
 	cursors = append(cursors, Cursor{}, Cursor{Question: "nope"}, Cursor{Question: "tools", Item: "zzz"})
 	kinds := []InputKind{InputStart, InputAgree, InputDecline, InputChoose, InputToggle, InputDone, InputText,
-		InputBack, InputSkip, InputMore, InputJump, InputRestart, InputExpire, InputLanguage, InputResume, "garbage"}
+		InputBack, InputSkip, InputMore, InputJump, InputRestart, InputExpire, InputLanguage, InputResume, "garbage",
+		InputSame, InputPage}
 	if len(data) > 600 {
 		return // 300 steps is plenty; longer inputs only slow the fuzzer's minimising down
 	}
@@ -57,10 +69,12 @@ func fuzzOne(t *testing.T, def *Definition, data []byte) {
 				}
 			case InputText, InputLanguage, InputStart:
 				in.Text = texts[v%len(texts)]
-			case InputJump, InputDone, InputSkip, InputMore:
+			case InputJump, InputDone, InputSkip, InputMore, InputSame:
 				if v&0x80 != 0 || in.Kind == InputJump {
 					in.At = cursors[v%len(cursors)]
 				}
+			case InputPage:
+				in.Option = []string{"0", "1", "2", "3", "x"}[v%5]
 			}
 			now = now.Add(time.Second)
 			next, evs, err := Step(def, s, in, now)
@@ -88,6 +102,15 @@ func fuzzOne(t *testing.T, def *Definition, data []byte) {
 			if len(next.History) > maxHistory {
 				t.Fatalf("history grew to %d", len(next.History))
 			}
+			e := &engine{def: def, s: next}
+			for key, a := range next.Answers {
+				if !e.stillOffered(a) {
+					t.Fatalf("step %d %+v: answer %q picks what its source no longer offers: %+v", i/2, in, key, a)
+				}
+				if len(a.OtherNames()) > MaxOtherNames {
+					t.Fatalf("step %d: answer %q has %d names under Other…", i/2, key, len(a.OtherNames()))
+				}
+			}
 			s = next
 		}
 	}
@@ -98,6 +121,9 @@ func fuzzOne(t *testing.T, def *Definition, data []byte) {
 func FuzzDecodeTap(f *testing.F) {
 	f.Add("t:1:tools:events:whatsapp")
 	f.Add("b:12::::")
+	f.Add("t:2:tools:events:other.3.a1b2c3")
+	f.Add("g:2:tools:events:12")
+	f.Add("p:2:tools:money:")
 	f.Add("c:3:kind::other")
 	f.Fuzz(func(t *testing.T, s string) {
 		tap, err := DecodeTap(s)

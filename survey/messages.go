@@ -1,140 +1,281 @@
 package survey
 
 import (
+	"embed"
+	"fmt"
+	pathpkg "path"
+	"slices"
 	"sort"
 	"strings"
 )
 
-// builtinMessages are the interface texts the engine and its adapters use,
-// in every language toolmap ships. A definition may override any of them
-// under its "messages" key; a language missing here falls back to the
-// survey's default language, then to English.
-var builtinMessages = map[string]Text{
-	"progress":       {"en": "Question {n} of {total}", "es": "Pregunta {n} de {total}"},
-	"row_progress":   {"en": "{label} ({n} of {total})", "es": "{label} ({n} de {total})"},
-	"hint_single":    {"en": "Tap one answer.", "es": "Toca una respuesta."},
-	"hint_multi":     {"en": "Tap all that apply, then Done.", "es": "Toca todas las que correspondan y después «Listo»."},
-	"hint_text":      {"en": "Type your answer.", "es": "Escribe tu respuesta."},
-	"hint_number":    {"en": "Type a number.", "es": "Escribe un número."},
-	"hint_optional":  {"en": "You can skip this one.", "es": "Puedes saltarte esta pregunta."},
-	"done":           {"en": "Done ▶", "es": "Listo ▶"},
-	"back":           {"en": "⬅ Back", "es": "⬅ Atrás"},
-	"skip":           {"en": "Skip", "es": "Saltar"},
-	"other":          {"en": "Other…", "es": "Otra…"},
-	"more":           {"en": "More…", "es": "Más…"},
-	"fewer":          {"en": "Fewer…", "es": "Menos…"},
-	"other_prompt":   {"en": "Please type it in a few words.", "es": "Escríbelo en pocas palabras, por favor."},
-	"other_answered": {"en": "Other: {text}", "es": "Otra: {text}"},
+// The interface messages: everything toolmap says beside a survey's own
+// words, in one catalogue per language, survey/messages/<lang>.po (see
+// catalogue.go for the format, and the top of en.po for how to add one).
+// The engine, the Telegram adapter, the digest and the admin commands all
+// take their words from here, through Definition.Msg, and a survey may
+// reword any message under its "messages" key.
 
-	"problem_choose":      {"en": "Please tap one of the buttons.", "es": "Toca uno de los botones, por favor."},
-	"problem_min_picks":   {"en": "Please pick at least {n}.", "es": "Elige al menos {n}, por favor."},
-	"problem_max_picks":   {"en": "You can pick at most {n}: untick one first.", "es": "Puedes elegir {n} como máximo: desmarca alguna antes."},
-	"problem_text_empty":  {"en": "Please type an answer.", "es": "Escribe una respuesta, por favor."},
-	"problem_text_short":  {"en": "Please write at least {n} characters.", "es": "Escribe al menos {n} caracteres, por favor."},
-	"problem_text_long":   {"en": "That is {len} characters; the limit is {n}. Please shorten it.", "es": "Son {len} caracteres y el límite es {n}. Acórtalo, por favor."},
-	"problem_number":      {"en": "Please type a number, such as 12.", "es": "Escribe un número, por ejemplo 12."},
-	"problem_whole":       {"en": "Please type a whole number.", "es": "Escribe un número entero, por favor."},
-	"problem_number_min":  {"en": "Please type a number of at least {n}.", "es": "Escribe un número igual o mayor que {n}."},
-	"problem_number_max":  {"en": "Please type a number no bigger than {n}.", "es": "Escribe un número no mayor que {n}."},
-	"problem_required":    {"en": "This question needs an answer.", "es": "Esta pregunta necesita una respuesta."},
-	"problem_first":       {"en": "This is the first question.", "es": "Esta es la primera pregunta."},
-	"problem_consent":     {"en": "Please tap “{agree}” to begin, or “{decline}”.", "es": "Toca «{agree}» para empezar, o «{decline}»."},
-	"problem_stale":       {"en": "That button is from an earlier question. Here is where you are now.", "es": "Ese botón es de una pregunta anterior. Estás aquí."},
-	"problem_other_empty": {"en": "Please type a name, or tap Back.", "es": "Escribe un nombre, o toca «Atrás»."},
-	"problem_language":    {"en": "This survey speaks: {list}.", "es": "Esta encuesta está en: {list}."},
-	"problem_finished":    {"en": "You have already finished. You can review your answers or start again.", "es": "Ya terminaste. Puedes revisar tus respuestas o empezar de nuevo."},
-	"problem_not_started": {"en": "Send /start to begin.", "es": "Envía /start para empezar."},
+//go:embed messages/*.po
+var catalogueFiles embed.FS
 
-	"declined":      {"en": "No problem: nothing has been stored. If you change your mind, send /start.", "es": "Sin problema: no se ha guardado nada. Si cambias de idea, envía /start."},
-	"resumed":       {"en": "Welcome back! Let's carry on where you left off.", "es": "¡Hola de nuevo! Sigamos donde lo dejaste."},
-	"restarted":     {"en": "Starting again from the first question.", "es": "Empezamos de nuevo desde la primera pregunta."},
-	"expired":       {"en": "We paused here. Your answers are saved: carry on whenever you like.", "es": "Lo dejamos aquí. Tus respuestas están guardadas: sigue cuando quieras."},
-	"summary_title": {"en": "Your answers:", "es": "Tus respuestas:"},
-	"skipped":       {"en": "(skipped)", "es": "(sin respuesta)"},
-	"nothing":       {"en": "(nothing picked)", "es": "(nada elegido)"},
-	"language_name": {"en": "English", "es": "Español"},
-	"yes":           {"en": "Yes", "es": "Sí"},
-	"no":            {"en": "No", "es": "No"},
+// builtin holds the catalogues built into toolmap.
+var builtin = loadBuiltin()
 
-	// Used by the Telegram bot.
-	"help": {
-		"en": "I ask a few questions about the tools your group uses. Tap the buttons to answer; type when I ask you to.\n\n/start – begin, or carry on where you left off\n/back – go back one question\n/skip – skip a question you may skip\n/review – see your answers and change one\n/restart – start again from the first question\n/language – change language\n/privacy – what we store and why\n/mydata – see everything stored about you\n/delete – delete everything stored about you",
-		"es": "Te hago unas preguntas sobre las herramientas que usa tu grupo. Toca los botones para responder; escribe cuando te lo pida.\n\n/start – empezar, o seguir donde lo dejaste\n/back – volver a la pregunta anterior\n/skip – saltar una pregunta que se puede saltar\n/review – ver tus respuestas y cambiar alguna\n/restart – empezar de nuevo desde la primera pregunta\n/language – cambiar de idioma\n/privacy – qué guardamos y por qué\n/mydata – ver todo lo que guardamos de ti\n/delete – borrar todo lo que guardamos de ti",
-	},
-	"privacy": {
-		"en": "What we store: your numeric Telegram id, the language you chose, where you came from (the link you used), and your answers with the time you gave them. Never your name, username or phone number.\nWhy: research into the tools community groups use.\nWho sees it: the research team, with a code in place of your id. Published results are anonymous totals and never show a number under 5.\nHow long: until the study ends.\nYour rights: /mydata shows everything stored about you; /delete deletes it, at once (backups keep it a little longer, then it is gone); you can stop at any time.",
-		"es": "Qué guardamos: tu identificador numérico de Telegram, el idioma que elegiste, de dónde llegaste (el enlace que usaste) y tus respuestas con la hora en que las diste. Nunca tu nombre, tu usuario ni tu teléfono.\nPara qué: investigar qué herramientas usan los grupos comunitarios.\nQuién lo ve: el equipo de investigación, con un código en lugar de tu identificador. Los resultados publicados son totales anónimos y nunca muestran un número menor que 5.\nCuánto tiempo: hasta que termine el estudio.\nTus derechos: /mydata muestra todo lo que guardamos de ti; /delete lo borra en el acto (las copias de seguridad lo guardan un poco más y luego desaparece); puedes dejarlo cuando quieras.",
-	},
-	"private_only":    {"en": "I only talk in private chats, so nothing said here is stored. Tap below to open a chat with me.", "es": "Solo hablo en chats privados, así que no se guarda nada de lo que se dice aquí. Toca abajo para abrir un chat conmigo."},
-	"open_chat":       {"en": "Open a private chat", "es": "Abrir un chat privado"},
-	"media":           {"en": "Sorry, I can only read text and taps on the buttons.", "es": "Lo siento, solo puedo leer texto y toques en los botones."},
-	"slow_down":       {"en": "That's a lot at once! Please slow down a little; I'll keep up.", "es": "¡Eso es mucho de golpe! Ve un poco más despacio, por favor."},
-	"try_again":       {"en": "Sorry, I could not save that just now. Please try again in a minute.", "es": "Lo siento, no he podido guardarlo ahora. Inténtalo de nuevo en un minuto, por favor."},
-	"stale_button":    {"en": "That button no longer works.", "es": "Ese botón ya no funciona."},
-	"survey_changed":  {"en": "The survey has been updated. Here is where you are now.", "es": "La encuesta se ha actualizado. Estás aquí."},
-	"review_title":    {"en": "Your answers so far. Tap one to change it.", "es": "Tus respuestas hasta ahora. Toca una para cambiarla."},
-	"review_empty":    {"en": "You have no answers yet. Send /start to begin.", "es": "Todavía no tienes respuestas. Envía /start para empezar."},
-	"language_prompt": {"en": "Choose a language:", "es": "Elige un idioma:"},
-	"unknown_command": {"en": "I don't know that command. /help lists what I can do.", "es": "No conozco ese comando. /help muestra lo que puedo hacer."},
-	"saved":           {"en": "Saved ✔", "es": "Guardado ✔"},
-
-	// /mydata and /delete.
-	"mydata_title":      {"en": "Everything stored about you", "es": "Todo lo que guardamos de ti"},
-	"mydata_none":       {"en": "Nothing is stored about you.", "es": "No guardamos nada de ti."},
-	"mydata_id":         {"en": "Kept under your Telegram id {id} (never your name, username or phone number).", "es": "Guardado con tu identificador de Telegram {id} (nunca tu nombre, usuario ni teléfono)."},
-	"mydata_survey":     {"en": "Survey: {survey}, version {version}; language: {lang}", "es": "Encuesta: {survey}, versión {version}; idioma: {lang}"},
-	"mydata_source":     {"en": "Came from: {source}", "es": "Llegaste desde: {source}"},
-	"mydata_consent":    {"en": "Agreed to the notice (version {version}) on {at}", "es": "Aceptaste el aviso (versión {version}) el {at}"},
-	"mydata_started":    {"en": "Started: {at}", "es": "Empezaste: {at}"},
-	"mydata_finished":   {"en": "Finished: {at}", "es": "Terminaste: {at}"},
-	"mydata_unfinished": {"en": "Not finished yet.", "es": "Todavía sin terminar."},
-	"mydata_footer":     {"en": "We also keep a log of when each answer was given or changed, with the earlier answers, and the messages waiting to be sent to you. /delete removes all of it.", "es": "También guardamos un registro de cuándo diste o cambiaste cada respuesta, con las respuestas anteriores, y los mensajes pendientes de enviarte. /delete lo borra todo."},
-	"mydata_file":       {"en": "Everything stored about you, as a file (too long for a message).", "es": "Todo lo que guardamos de ti, en un archivo (demasiado largo para un mensaje)."},
-	"delete_confirm":    {"en": "Delete everything stored about you: your answers, when you gave them and where you came from? This cannot be undone.", "es": "¿Borrar todo lo que guardamos de ti: tus respuestas, cuándo las diste y de dónde llegaste? No se puede deshacer."},
-	"delete_yes":        {"en": "🗑 Yes, delete everything", "es": "🗑 Sí, borrarlo todo"},
-	"delete_no":         {"en": "No, keep it", "es": "No, guardarlo"},
-	"delete_kept":       {"en": "Nothing was deleted.", "es": "No se ha borrado nada."},
-	"deleted":           {"en": "Done: everything stored about you has been deleted. Copies in older backups go when those backups expire. Send /start if you ever want to answer again.", "es": "Hecho: hemos borrado todo lo que guardábamos de ti. Las copias en las copias de seguridad anteriores desaparecen cuando estas caducan. Envía /start si algún día quieres volver a responder."},
-	"deleted_toast":     {"en": "Deleted", "es": "Borrado"},
-
-	// Reminders.
-	"reminder":          {"en": "Hello again! You started our survey about the tools your group uses, and your answers so far are saved. Would you like to carry on? It takes a few minutes.", "es": "¡Hola de nuevo! Empezaste nuestra encuesta sobre las herramientas que usa tu grupo y tus respuestas están guardadas. ¿Quieres seguir? Son unos minutos."},
-	"reminder_continue": {"en": "▶ Continue", "es": "▶ Seguir"},
-	"reminder_stop":     {"en": "Stop reminding me", "es": "No me lo recuerdes más"},
-	"privacy_retention": {"en": "After {days} days your Telegram id is removed: finished answers stay under a code that cannot be linked back to you, and unfinished ones are deleted.", "es": "A los {days} días se borra tu identificador de Telegram: las respuestas terminadas se quedan con un código que no se puede relacionar contigo y las no terminadas se borran."},
-	"referral_offer":    {"en": "Know another group that should answer? Pass them your personal link: {link}", "es": "¿Conoces otro grupo que debería responder? Pásale tu enlace personal: {link}"},
-	"giveback_title":    {"en": "Groups like yours…", "es": "Grupos como el tuyo…"},
-	"giveback_intro":    {"en": "The tools named most for the things you do, by all the groups that answered (only counts of {n} or more are shown):", "es": "Las herramientas más nombradas para lo que hacéis, por todos los grupos que han respondido (solo se muestran cifras de {n} o más):"},
-	"giveback_channel":  {"en": "Each week's findings are posted in {link}", "es": "Los resultados de cada semana se publican en {link}"},
-	"giveback_none":     {"en": "Not enough groups have answered yet to compare (we never show a number under {n}). The digest will tell once more have.", "es": "Todavía no han respondido suficientes grupos para comparar (nunca mostramos cifras menores que {n}). El resumen lo contará cuando haya más."},
-	"reminders_stopped": {"en": "OK, no more reminders. Your answers are saved: send /start whenever you like.", "es": "De acuerdo, no más recordatorios. Tus respuestas están guardadas: envía /start cuando quieras."},
+type builtinCatalogues struct {
+	source *catalogue            // English: every key, in order
+	byLang map[string]*catalogue // every catalogue, English too
+	langs  []string              // their languages, sorted
+	text   map[string]Text       // key → language → text, for Msg
+	keys   []string              // sorted, for suggestions
+	html   map[string]bool       // keys of messages sent as HTML
 }
 
-func messageKeys() []string {
-	keys := make([]string, 0, len(builtinMessages))
-	for k := range builtinMessages {
-		keys = append(keys, k)
+// loadBuiltin reads the embedded catalogues. They are part of the program
+// and checked by its tests, so a broken one is a programming error.
+func loadBuiltin() *builtinCatalogues {
+	b := &builtinCatalogues{byLang: map[string]*catalogue{}, text: map[string]Text{}, html: map[string]bool{}}
+	files, err := catalogueFiles.ReadDir("messages")
+	if err != nil {
+		panic(err)
 	}
-	sort.Strings(keys)
-	return keys
+	for _, f := range files {
+		name := pathpkg.Join("messages", f.Name())
+		data, err := catalogueFiles.ReadFile(name)
+		if err != nil {
+			panic(err)
+		}
+		c, err := parsePO("survey/"+name, data)
+		if err != nil {
+			panic(fmt.Sprintf("survey: the built-in messages do not parse:\n%v", err))
+		}
+		if want := strings.TrimSuffix(f.Name(), ".po"); c.lang != want {
+			panic(fmt.Sprintf("survey: %s says Language %q; want %q, as its name says", name, c.lang, want))
+		}
+		b.byLang[c.lang] = c
+		b.langs = append(b.langs, c.lang)
+	}
+	b.source = b.byLang[SourceLanguage]
+	if b.source == nil {
+		panic("survey: no built-in English messages (messages/en.po)")
+	}
+	for _, e := range b.source.entries {
+		b.keys = append(b.keys, e.key)
+		b.html[e.key] = e.html
+		b.text[e.key] = Text{}
+	}
+	for _, c := range b.byLang {
+		for _, e := range c.entries {
+			if t, ok := b.text[e.key]; ok && c.textOf(e) != "" {
+				t[c.lang] = c.textOf(e)
+			}
+		}
+	}
+	sort.Strings(b.keys)
+	return b
+}
+
+// builtinMessages are the built-in texts of every message: key → language
+// → text.
+var builtinMessages = builtin.text
+
+func messageKeys() []string { return builtin.keys }
+
+// IsHTMLMessage reports whether message key is sent as HTML (its text
+// keeps tags such as <b>, and the values filled in must be escaped), as
+// the digest's are; other messages are plain text.
+func IsHTMLMessage(key string) bool { return builtin.html[key] }
+
+// builtinText is the built-in text of key in lang, or in lang's primary
+// subtag ("pt" for "pt-br"), or "".
+func builtinText(key, lang string) string {
+	t := builtinMessages[key]
+	if s := t[lang]; s != "" {
+		return s
+	}
+	if primary, _, ok := strings.Cut(lang, "-"); ok {
+		return t[primary]
+	}
+	return ""
 }
 
 // Msg returns interface message key in lang, with {name} placeholders
 // replaced by the given name, value pairs. It takes the first there is of:
 // the definition's own text in lang, the built-in text in lang, the
 // definition's own text in the default language, the built-in text in the
-// default language, the built-in English.
+// default language, the built-in English. Values are put in as they are:
+// for a message sent as HTML (IsHTMLMessage) the caller escapes them. A
+// nil definition gives the built-in texts, for words said outside any
+// survey (the command line's).
 func (d *Definition) Msg(lang, key string, pairs ...string) string {
-	own, builtin := d.Messages[key], builtinMessages[key]
-	s := ""
-	for _, cand := range []string{own[lang], builtin[lang], own[d.DefaultLanguage], builtin[d.DefaultLanguage], builtin["en"]} {
-		if cand != "" {
-			s = cand
+	var own Text
+	defLang := SourceLanguage
+	if d != nil {
+		own, defLang = d.Messages[key], d.DefaultLanguage
+	}
+	s := own[lang]
+	if s == "" {
+		s = builtinText(key, lang)
+	}
+	if s == "" {
+		s = own[defLang]
+	}
+	if s == "" {
+		s = builtinText(key, defLang)
+	}
+	if s == "" {
+		s = builtinMessages[key][SourceLanguage]
+	}
+	return fill(s, pairs)
+}
+
+// fill replaces each {name} in s by its value in pairs (name, value, …),
+// in one pass: a value is never itself searched for placeholders.
+func fill(s string, pairs []string) string {
+	if len(pairs) < 2 || !strings.Contains(s, "{") {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(s, '{')
+		if i < 0 {
 			break
 		}
+		j := strings.IndexByte(s[i:], '}')
+		if j < 0 {
+			break
+		}
+		name, value, found := s[i+1:i+j], "", false
+		for k := 0; k+1 < len(pairs); k += 2 {
+			if pairs[k] == name {
+				value, found = pairs[k+1], true
+				break
+			}
+		}
+		if !found {
+			b.WriteString(s[:i+1])
+			s = s[i+1:]
+			continue
+		}
+		b.WriteString(s[:i])
+		b.WriteString(value)
+		s = s[i+j+1:]
 	}
-	for i := 0; i+1 < len(pairs); i += 2 {
-		s = strings.ReplaceAll(s, "{"+pairs[i]+"}", pairs[i+1])
+	b.WriteString(s)
+	return b.String()
+}
+
+// MessageGaps lists the interface messages readers of some language of d
+// will see in another language: for each of d's languages, the messages
+// with no text in it, neither built in nor under the survey's "messages",
+// and the survey's own wordings not given in every language (readers of
+// the others see the built-in text, not the survey's wording). A language
+// toolmap has no built-in messages in gets one line for all of them. The
+// gaps are not problems: every message falls back as Msg says.
+func (d *Definition) MessageGaps() Problems {
+	ps := &problems{file: d.File}
+	for _, lang := range d.Languages {
+		_, hasBuiltin := builtin.byLang[lang]
+		if primary, _, ok := strings.Cut(lang, "-"); ok && !hasBuiltin {
+			_, hasBuiltin = builtin.byLang[primary]
+		}
+		fallback := d.DefaultLanguage
+		if lang == d.DefaultLanguage {
+			fallback = SourceLanguage
+		}
+		var missing []string
+		for _, e := range builtin.source.entries {
+			if d.Messages[e.key][lang] == "" && builtinText(e.key, lang) == "" {
+				missing = append(missing, e.key)
+			}
+		}
+		if len(missing) == 0 {
+			continue
+		}
+		shownIn := func(key string) string {
+			if d.Messages[key][fallback] == "" && builtinText(key, fallback) == "" {
+				return SourceLanguage
+			}
+			return fallback
+		}
+		if !hasBuiltin {
+			n := len(builtin.source.entries)
+			ps.add(Pos{}, fmt.Sprintf("language %q", lang),
+				"toolmap has no built-in messages in %s (buttons, hints, corrections, /help, the digest…), and the survey words %d of the %d under messages:; the other %d show in %s. Translate survey/messages/en.po into %s.po (docs/translating.md), or give them under messages:",
+				lang, n-len(missing), n, len(missing), shownIn(missing[0]), lang)
+			continue
+		}
+		for _, key := range missing {
+			ps.add(Pos{}, fmt.Sprintf("message %q", key), "no %s text, built in or under messages:; %s readers see the %s one", lang, lang, shownIn(key))
+		}
 	}
-	return s
+	keys := make([]string, 0, len(d.Messages))
+	for key := range d.Messages {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		own := d.Messages[key]
+		for _, lang := range d.Languages {
+			if own[lang] != "" {
+				continue
+			}
+			if s := builtinText(key, lang); s != "" && slices.ContainsFunc(d.Languages, func(l string) bool { return own[l] != "" }) {
+				ps.add(Pos{}, fmt.Sprintf("messages: %q", key), "your wording has no %s text: %s readers see the built-in %q instead", lang, lang, truncateRunes(s, 60))
+			}
+		}
+	}
+	return ps.list
+}
+
+// message checks a survey's own wording of interface message key: it may
+// use only the words in braces toolmap fills in, and a message sent as
+// HTML must stay HTML Telegram accepts.
+func (v *validator) message(key string, t Text, pos Pos) {
+	src := builtin.source.byKey[key]
+	if src == nil {
+		return // an unknown key is reported when decoding
+	}
+	where := path("messages", fmt.Sprintf("%q", key))
+	want := placeholders(src.source)
+	langs := make([]string, 0, len(t))
+	for lang := range t {
+		langs = append(langs, lang)
+	}
+	sort.Strings(langs)
+	for _, lang := range langs {
+		s := t[lang]
+		for _, msg := range unfilled(s, want) {
+			v.ps.add(pos, path(where, lang), "%s", msg)
+		}
+		if !src.html {
+			continue
+		}
+		tags, bad := htmlTags(s)
+		if bad == "" && !balanced(tags) {
+			bad = "a tag opened and not closed, or closed and not opened: " + tagList(tags)
+		}
+		if bad != "" {
+			v.ps.add(pos, path(where, lang), "this message is HTML: %s", bad)
+		}
+	}
+}
+
+// balanced reports whether every tag in tags is closed as often as it is
+// opened.
+func balanced(tags []string) bool {
+	n := map[string]int{}
+	for _, t := range tags {
+		if name, ok := strings.CutPrefix(t, "</"); ok {
+			n[name]--
+		} else {
+			n[t[1:]]++
+		}
+	}
+	for _, c := range n {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -17,6 +17,12 @@ func (def *Definition) plan(answers map[string]Answer) []Cursor {
 		if q.When != nil && !def.holds(q.When, answers) {
 			continue
 		}
+		if !def.namedGiven(q, answers) {
+			continue // it names an answer not given
+		}
+		if q.OptionsFrom != "" && !def.picked(q, answers) {
+			continue // nothing picked in its source
+		}
 		if q.Kind != KindMatrix {
 			out = append(out, Cursor{Question: q.ID})
 			continue
@@ -53,6 +59,112 @@ func (def *Definition) rowsPicked(q *Question, answers map[string]Answer) []stri
 		out = append(out, OtherID)
 	}
 	return out
+}
+
+// namedGiven reports whether every answer q's wording names was given.
+func (def *Definition) namedGiven(q *Question, answers map[string]Answer) bool {
+	for _, id := range q.names {
+		if a, ok := answers[id]; !ok || a.Skipped {
+			return false
+		}
+	}
+	return true
+}
+
+// offered returns what an options_from question offers, given the
+// answers: the items picked in its source, in the source's order, then the
+// question's own options; and, apart, the names typed under Other… in the
+// source. Any other question offers all its choices and no names.
+func (def *Definition) offered(q *Question, answers map[string]Answer) (items []*Item, names []string) {
+	if q.OptionsFrom == "" {
+		return def.choices(q), nil
+	}
+	src := def.Question(q.OptionsFrom)
+	if src == nil {
+		return q.Options, nil
+	}
+	picked := map[string]bool{}
+	switch src.Kind {
+	case KindMulti:
+		if a, ok := answers[src.ID]; ok && !a.Skipped {
+			for _, v := range a.Values {
+				picked[v] = true
+			}
+			names = slices.Clone(a.OtherNames())
+		}
+	case KindMatrix:
+		for _, row := range def.rowsPicked(src, answers) {
+			a, ok := answers[Cursor{Question: src.ID, Item: row}.Key()]
+			if !ok || a.Skipped {
+				continue
+			}
+			for _, v := range a.Values {
+				picked[v] = true
+			}
+			for _, n := range a.OtherNames() {
+				names = addName(names, n)
+			}
+		}
+	}
+	for _, it := range def.sourceItems(q) {
+		if picked[it.ID] {
+			items = append(items, it)
+		}
+	}
+	return append(items, q.Options...), names
+}
+
+// picked reports whether an options_from question's source has a pick to
+// offer: what offered would find, without building the list.
+func (def *Definition) picked(q *Question, answers map[string]Answer) bool {
+	src := def.Question(q.OptionsFrom)
+	if src == nil {
+		return false
+	}
+	offers := func(a Answer) bool {
+		if a.Skipped {
+			return false
+		}
+		for _, v := range a.Values {
+			if v == OtherID && len(a.OtherNames()) > 0 {
+				return true
+			}
+			if it := def.option(src, v); it != nil && !it.Exclusive && (src.Kind == KindMulti || def.Catalogue(src.Columns).Item(v) != nil) {
+				return true
+			}
+		}
+		return false
+	}
+	switch src.Kind {
+	case KindMulti:
+		a, ok := answers[src.ID]
+		return ok && offers(a)
+	case KindMatrix:
+		for _, row := range def.rowsPicked(src, answers) {
+			if a, ok := answers[Cursor{Question: src.ID, Item: row}.Key()]; ok && offers(a) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// previousRow returns the answer to the matrix row before the session's
+// current one, when it picked something.
+func (def *Definition) previousRow(q *Question, s *Session) (Answer, bool) {
+	if q.Kind != KindMatrix {
+		return Answer{}, false
+	}
+	rows := def.rowsPicked(q, s.Answers)
+	i := slices.Index(rows, s.Cursor.Item)
+	if i < 1 {
+		return Answer{}, false
+	}
+	a, ok := s.Answers[Cursor{Question: q.ID, Item: rows[i-1]}.Key()]
+	if !ok || a.Skipped || len(a.Values) == 0 {
+		return Answer{}, false
+	}
+	return a, true
 }
 
 // holds evaluates a condition against the answers so far.
@@ -92,6 +204,26 @@ func (def *Definition) pendingSteps(answers map[string]Answer) int {
 			if _, ok := answers[q.Rows]; !ok {
 				n++
 			}
+			continue
+		}
+		pending := false
+		if q.OptionsFrom != "" && def.Question(q.OptionsFrom) != nil {
+			if _, ok := answers[q.OptionsFrom]; !ok && def.Question(q.OptionsFrom).Kind == KindMulti {
+				pending = true
+			}
+			if src := def.Question(q.OptionsFrom); src.Kind == KindMatrix {
+				if _, ok := answers[src.Rows]; !ok {
+					pending = true
+				}
+			}
+		}
+		for _, id := range q.names {
+			if _, ok := answers[id]; !ok && def.Question(id) != nil {
+				pending = true
+			}
+		}
+		if pending {
+			n++
 		}
 	}
 	return n
@@ -101,8 +233,8 @@ func (def *Definition) pendingSteps(answers map[string]Answer) int {
 // the text the respondent typed.
 func (def *Definition) rowLabel(q *Question, item string, s *Session) string {
 	if item == OtherID {
-		if a, ok := s.Answers[q.Rows]; ok && a.Other != "" {
-			return a.Other
+		if a, ok := s.Answers[q.Rows]; ok && len(a.OtherNames()) > 0 {
+			return joinNames(a.OtherNames())
 		}
 		return def.Msg(s.Language, "other")
 	}
@@ -112,14 +244,18 @@ func (def *Definition) rowLabel(q *Question, item string, s *Session) string {
 	return item
 }
 
-// ask emits the question at the cursor.
+// ask emits the question at the cursor, with the note, if any, of what
+// the input did.
 func (e *engine) ask(problem string) {
-	e.emit(e.def.ask(&e.s, problem))
+	a := e.def.ask(&e.s, problem)
+	a.Note, e.note = e.note, ""
+	e.emit(a)
 }
 
 // AskAt builds the Ask for the session's current step, as Step would show
 // it; adapters use it to show the question again (after /review, say).
 func (def *Definition) AskAt(s *Session) (Ask, bool) {
+	def = def.For(s)
 	if s.Status != StatusActive || s.Cursor.IsZero() || def.Question(s.Cursor.Question) == nil {
 		return Ask{}, false
 	}
@@ -142,7 +278,7 @@ func (def *Definition) ask(s *Session, problem string) Ask {
 	a.Progress.Step = slices.Index(plan, cur) + 1
 	a.Progress.Steps = len(plan) + def.pendingSteps(s.Answers)
 	a.Title = def.Msg(lang, "progress", "n", strconv.Itoa(a.Progress.Step), "total", strconv.Itoa(a.Progress.Steps))
-	a.Text = def.Text(q.Text, lang)
+	a.Text = def.fill(def.Text(q.Text, lang), q, s)
 
 	hints := []string{}
 	switch q.Kind {
@@ -155,7 +291,7 @@ func (def *Definition) ask(s *Session, problem string) Ask {
 	case KindNumber:
 		hints = append(hints, def.Msg(lang, "hint_number"))
 	}
-	if h := def.Text(q.Hint, lang); h != "" {
+	if h := def.fill(def.Text(q.Hint, lang), q, s); h != "" {
 		hints = append([]string{h}, hints...)
 	}
 	if q.Optional {
@@ -164,14 +300,13 @@ func (def *Definition) ask(s *Session, problem string) Ask {
 	a.Hint = strings.Join(hints, " ")
 
 	// The selection shown: the draft, else the recorded answer.
-	var sel []string
-	other := ""
+	var sel, names []string
 	page := 0
 	if d := s.Draft; d != nil {
-		sel, other, page = d.Values, d.Other, d.Page
+		sel, names, page = d.Values, d.names(), d.Page
 		a.AwaitingOther = d.AwaitingOther
 	} else if ans, ok := s.Answers[cur.Key()]; ok && !ans.Skipped {
-		sel, other = ans.Values, ans.Other
+		sel, names = ans.Values, ans.OtherNames()
 		switch q.Kind {
 		case KindText:
 			a.Value = ans.Text
@@ -181,13 +316,31 @@ func (def *Definition) ask(s *Session, problem string) Ask {
 			}
 		}
 	}
+	if !slices.Contains(sel, OtherID) {
+		names = nil
+	}
 	if a.AwaitingOther {
 		a.OtherPrompt = def.Msg(lang, "other_prompt")
+	}
+	if q.Kind == KindSingle || q.Kind == KindMulti || q.Kind == KindMatrix {
+		a.Selection = slices.Clone(sel)
 	}
 
 	switch q.Kind {
 	case KindSingle, KindMulti:
-		for _, it := range def.choices(q) {
+		list, fixed := def.pageable(q, s.Answers)
+		chs := make([]Choice, 0, len(list))
+		for _, c := range list {
+			if c.item != nil {
+				chs = append(chs, def.choice(c.item, lang, sel))
+			} else {
+				chs = append(chs, Choice{ID: otherRef(c.index, c.name), Label: c.name, Selected: slices.Contains(names, c.name)})
+			}
+		}
+		lo, hi, pg, pages := pageBounds(len(chs), page, false)
+		a.Page, a.Pages = pg, pages
+		a.Options = append(a.Options, chs[lo:hi]...)
+		for _, it := range fixed {
 			a.Options = append(a.Options, def.choice(it, lang, sel))
 		}
 	case KindMatrix:
@@ -197,11 +350,18 @@ func (def *Definition) ask(s *Session, problem string) Ask {
 		label := def.rowLabel(q, cur.Item, s)
 		a.Row = def.Msg(lang, "row_progress", "label", label, "n", strconv.Itoa(a.Progress.Row), "total", strconv.Itoa(a.Progress.Rows))
 		a.Text = strings.ReplaceAll(a.Text, "{item}", label)
+		if prev, ok := def.previousRow(q, s); ok && len(sel) == 0 && !a.AwaitingOther {
+			a.SameAs = def.rowLabel(q, prev.Item, s)
+		}
 		cols := def.Catalogue(q.Columns)
+		var all []*Item
+		if cols != nil {
+			all = cols.Items
+		}
 		short, hasShort := q.Shortlist[cur.Item]
-		a.More = hasShort && cols != nil && len(short) < len(cols.Items)
-		a.Page = page
+		a.More = hasShort && len(short) < len(all)
 		if a.More && page == 0 {
+			_, _, _, a.Pages = pageBounds(len(all), 1, true)
 			shown := map[string]bool{}
 			for _, id := range short {
 				if it := cols.Item(id); it != nil {
@@ -209,18 +369,20 @@ func (def *Definition) ask(s *Session, problem string) Ask {
 					shown[id] = true
 				}
 			}
-			// Picks from the full list stay visible on the shortlist.
-			for _, it := range cols.Items {
+			// Picks from the full list stay visible on the shortlist, as
+			// many as a page holds.
+			for _, it := range all {
+				if len(a.Options) >= PageSize {
+					break
+				}
 				if !shown[it.ID] && slices.Contains(sel, it.ID) {
 					a.Options = append(a.Options, def.choice(it, lang, sel))
 				}
 			}
-		} else if cols != nil {
-			a.Page = 1
-			if !a.More {
-				a.Page = 0
-			}
-			for _, it := range cols.Items {
+		} else {
+			lo, hi, pg, pages := pageBounds(len(all), page, a.More)
+			a.Page, a.Pages = pg, pages
+			for _, it := range all[lo:hi] {
 				a.Options = append(a.Options, def.choice(it, lang, sel))
 			}
 		}
@@ -229,13 +391,117 @@ func (def *Definition) ask(s *Session, problem string) Ask {
 		}
 	}
 	if q.Other {
-		c := Choice{ID: OtherID, Label: def.Msg(lang, "other"), Other: true, Selected: slices.Contains(sel, OtherID)}
-		if c.Selected && other != "" {
-			c.Label = def.Msg(lang, "other_answered", "text", other)
+		if q.Kind == KindSingle {
+			c := Choice{ID: OtherID, Label: def.Msg(lang, "other"), Other: true, Selected: slices.Contains(sel, OtherID)}
+			if c.Selected && len(names) > 0 {
+				c.Label = def.Msg(lang, "other_answered", "text", names[0])
+			}
+			a.Options = append(a.Options, c)
+		} else {
+			for i, n := range names {
+				a.Options = append(a.Options, Choice{ID: otherRef(i, n), Label: def.Msg(lang, "other_answered", "text", n), Selected: true, Other: true})
+			}
+			a.Options = append(a.Options, Choice{ID: OtherID, Label: def.Msg(lang, "other"), Other: true})
 		}
-		a.Options = append(a.Options, c)
 	}
 	return a
+}
+
+// PageSize is the most items of a long list shown at once: a list longer
+// than that is shown in pages, with ◀ and ▶ between them.
+const PageSize = 30
+
+// pageBounds returns the part [lo, hi) of a list of n items on a page, the
+// page itself and the number of pages. withShortlist: the list is behind a
+// shortlist (page 0), so its pages count from 1 even when there is one.
+// Otherwise a list that fits on one page is page 0 of 1; a longer one
+// shows pages 1 to pages, page 0 meaning page 1.
+func pageBounds(n, page int, withShortlist bool) (lo, hi, pg, pages int) {
+	pages = (n + PageSize - 1) / PageSize
+	if pages <= 1 && !withShortlist {
+		return 0, n, 0, pages
+	}
+	pg = min(max(page, 1), max(pages, 1))
+	lo = min((pg-1)*PageSize, n)
+	hi = min(lo+PageSize, n)
+	return lo, hi, pg, pages
+}
+
+// listed is one entry of a single or multi question's pageable list: an
+// item, or a name typed under Other… in an options_from question's source.
+type listed struct {
+	item  *Item
+	name  string
+	index int
+}
+
+// pageable splits a single or multi question's choices, as offered to
+// this respondent, into the list that is paged (a catalogue's items, the
+// picks of an options_from source and the names typed there; or else the
+// question's own options) and the question's own options shown on every
+// page beside such a list.
+func (def *Definition) pageable(q *Question, answers map[string]Answer) (list []listed, fixed []*Item) {
+	items, names := def.offered(q, answers)
+	if q.From == "" && q.OptionsFrom == "" {
+		for _, it := range items {
+			list = append(list, listed{item: it})
+		}
+		return list, nil
+	}
+	for _, it := range items[:len(items)-len(q.Options)] {
+		list = append(list, listed{item: it})
+	}
+	for i, n := range names {
+		list = append(list, listed{name: n, index: i})
+	}
+	return list, q.Options
+}
+
+// pages returns the number of pages of the question's full list at the
+// session's current step.
+func (def *Definition) pages(q *Question, s *Session) (withShortlist bool, pages int) {
+	switch q.Kind {
+	case KindMatrix:
+		n := 0
+		if c := def.Catalogue(q.Columns); c != nil {
+			n = len(c.Items)
+		}
+		short, ok := q.Shortlist[s.Cursor.Item]
+		withShortlist = ok && len(short) < n
+		_, _, _, pages = pageBounds(n, 1, withShortlist)
+	case KindSingle, KindMulti:
+		list, _ := def.pageable(q, s.Answers)
+		_, _, _, pages = pageBounds(len(list), 1, false)
+	}
+	return withShortlist, pages
+}
+
+// fill replaces {id} in a question's wording with the answer to earlier
+// question id: its options' labels, or the names typed under Other….
+func (def *Definition) fill(text string, q *Question, s *Session) string {
+	for _, id := range q.names {
+		nq := def.Question(id)
+		a, ok := s.Answers[id]
+		if nq == nil || !ok || a.Skipped {
+			continue
+		}
+		text = strings.ReplaceAll(text, "{"+id+"}", def.labels(nq, a, s.Language))
+	}
+	return text
+}
+
+// labels is an answer to a choice question as a phrase: its options'
+// labels, and the names typed under Other…, joined with commas.
+func (def *Definition) labels(q *Question, a Answer, lang string) string {
+	var out []string
+	for _, v := range a.Values {
+		if v == OtherID {
+			out = append(out, a.OtherNames()...)
+			continue
+		}
+		out = append(out, def.Label(q, v, lang))
+	}
+	return joinNames(out)
 }
 
 func (def *Definition) choice(it *Item, lang string, sel []string) Choice {
@@ -250,6 +516,7 @@ func (def *Definition) choice(it *Item, lang string, sel []string) Choice {
 // Summary lists a session's answers as the respondent reads them, in
 // survey order, for the end of the survey and for review.
 func (def *Definition) Summary(s *Session) []SummaryLine {
+	def = def.For(s)
 	lang := s.Language
 	var out []SummaryLine
 	for _, c := range def.plan(s.Answers) {
@@ -285,8 +552,14 @@ func (def *Definition) AnswerText(q *Question, a Answer, lang string) string {
 	}
 	labels := make([]string, 0, len(a.Values))
 	for _, id := range a.Values {
-		if id == OtherID && a.Other != "" {
-			labels = append(labels, def.Msg(lang, "other_answered", "text", a.Other))
+		if id == OtherID && len(a.OtherNames()) > 0 {
+			for _, n := range a.OtherNames() {
+				if q != nil && q.OptionsFrom != "" {
+					labels = append(labels, n) // a name from the source, as typed there
+					continue
+				}
+				labels = append(labels, def.Msg(lang, "other_answered", "text", n))
+			}
 			continue
 		}
 		if q == nil {

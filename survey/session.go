@@ -46,7 +46,8 @@ type Answer struct {
 	Question string    `json:"q"`
 	Item     string    `json:"item,omitempty"`   // matrix row
 	Values   []string  `json:"values,omitempty"` // option ids, in display order; OtherID for Other…
-	Other    string    `json:"other,omitempty"`  // the free text given with Other…
+	Other    string    `json:"other,omitempty"`  // the free text given with Other…: the first name
+	Others   []string  `json:"others,omitempty"` // every name given with Other…, when there are several
 	Text     string    `json:"text,omitempty"`   // a text question's answer
 	Number   *float64  `json:"number,omitempty"` // a number question's answer
 	Skipped  bool      `json:"skipped,omitempty"`
@@ -60,9 +61,34 @@ func (a Answer) Cursor() Cursor { return Cursor{Question: a.Question, Item: a.It
 // Has reports whether the answer includes option id.
 func (a Answer) Has(id string) bool { return slices.Contains(a.Values, id) }
 
+// OtherNames returns the names given with Other…: one for an answer
+// recorded before several were possible (Other), all of them otherwise.
+func (a Answer) OtherNames() []string {
+	if len(a.Others) > 0 {
+		return a.Others
+	}
+	if a.Other != "" {
+		return []string{a.Other}
+	}
+	return nil
+}
+
+// setOtherNames records names as OtherNames returns them: the first in
+// Other, as a single name always was, and all in Others when there are
+// several.
+func (a *Answer) setOtherNames(names []string) {
+	a.Other, a.Others = "", nil
+	if len(names) > 0 {
+		a.Other = names[0]
+	}
+	if len(names) > 1 {
+		a.Others = slices.Clone(names)
+	}
+}
+
 func (a Answer) sameAs(b Answer) bool {
 	return a.Question == b.Question && a.Item == b.Item && slices.Equal(a.Values, b.Values) &&
-		a.Other == b.Other && a.Text == b.Text && a.Skipped == b.Skipped &&
+		slices.Equal(a.OtherNames(), b.OtherNames()) && a.Text == b.Text && a.Skipped == b.Skipped &&
 		(a.Number == nil) == (b.Number == nil) && (a.Number == nil || *a.Number == *b.Number)
 }
 
@@ -75,10 +101,26 @@ type Consented struct {
 // Draft is the selection being built at the cursor of a multi or matrix
 // question, kept in the session so that every tap is durable.
 type Draft struct {
-	Values        []string `json:"values,omitempty"`
+	Values []string `json:"values,omitempty"`
+	// Others are the names given with Other…, in the order given. Other
+	// is the one name a draft stored before several were possible.
+	Others        []string `json:"others,omitempty"`
 	Other         string   `json:"other,omitempty"`
-	Page          int      `json:"page,omitempty"` // 0: the shortlist, 1: everything
+	Page          int      `json:"page,omitempty"` // 0: the shortlist (or the first page); n: page n of the full list
 	AwaitingOther bool     `json:"awaiting_other,omitempty"`
+}
+
+// names returns the names given with Other… so far.
+func (d *Draft) names() []string {
+	if len(d.Others) == 0 && d.Other != "" {
+		return []string{d.Other}
+	}
+	return d.Others
+}
+
+// setNames replaces the names given with Other….
+func (d *Draft) setNames(names []string) {
+	d.Others, d.Other = names, ""
 }
 
 // Session is one respondent's progress through a survey. The engine never
@@ -115,6 +157,7 @@ func (s Session) Clone() Session {
 	s.Answers = maps.Clone(s.Answers)
 	for k, a := range s.Answers {
 		a.Values = slices.Clone(a.Values)
+		a.Others = slices.Clone(a.Others)
 		if a.Number != nil {
 			n := *a.Number
 			a.Number = &n
@@ -129,6 +172,7 @@ func (s Session) Clone() Session {
 	if s.Draft != nil {
 		d := *s.Draft
 		d.Values = slices.Clone(d.Values)
+		d.Others = slices.Clone(d.Others)
 		s.Draft = &d
 	}
 	return s
@@ -137,6 +181,10 @@ func (s Session) Clone() Session {
 // SortedAnswers returns the answers in survey order: questions as defined,
 // matrix rows in the order of their items.
 func (def *Definition) SortedAnswers(s *Session) []Answer {
+	return def.For(s).sortedAnswers(s)
+}
+
+func (def *Definition) sortedAnswers(s *Session) []Answer {
 	out := make([]Answer, 0, len(s.Answers))
 	for _, a := range s.Answers {
 		out = append(out, a)

@@ -31,6 +31,8 @@ const (
 	InputRestart  InputKind = "restart"  // started over
 	InputExpire   InputKind = "expire"   // the host noticed the session has been idle
 	InputLanguage InputKind = "language" // switched language to Text
+	InputSame     InputKind = "same"     // answered a matrix row as the row before it
+	InputPage     InputKind = "page"     // showed page Option ("0": the shortlist) of a long list
 )
 
 // Input is one thing a respondent did. At names the step it was meant for;
@@ -56,22 +58,33 @@ type AskConsent struct {
 
 // Ask asks a question.
 type Ask struct {
-	At       Cursor
-	Kind     Kind
-	Title    string // progress, e.g. "Question 4 of 9"
-	Row      string // for a matrix: "📅 Organising events (2 of 3)"
-	Text     string
-	Hint     string
-	Options  []Choice
-	Value    string // the current answer of a text or number question, when going back
-	Problem  string // why the last input was not accepted, or ""
+	At      Cursor
+	Kind    Kind
+	Title   string // progress, e.g. "Question 4 of 9"
+	Row     string // for a matrix: "📅 Organising events (2 of 3)"
+	Text    string
+	Hint    string
+	Options []Choice
+	Value   string // the current answer of a text or number question, when going back
+	Problem string // why the last input was not accepted, or ""
+	// Note tells what the last input did besides what the buttons show,
+	// e.g. that ticking an exclusive option unticked the others.
+	Note     string
 	Progress Progress
 
 	CanBack, CanSkip, CanDone bool
 	More                      bool // a More…/Fewer… switch is offered
-	Page                      int  // 0: shortlist, 1: full list
-	AwaitingOther             bool // waiting for the free text of Other…
-	OtherPrompt               string
+	// Page is the page shown: 0 the shortlist (or the only page), n page
+	// n of Pages of the full list. Options holds that page's options only,
+	// at most PageSize of the list plus the question's own options.
+	Page, Pages   int
+	AwaitingOther bool // waiting for the free text of Other…
+	OtherPrompt   string
+	// Selection is every option picked so far, on every page.
+	Selection []string
+	// SameAs, when set, offers to answer this matrix row as the row
+	// before it (InputSame), whose label it is.
+	SameAs string
 }
 
 // Choice is one option as shown.
@@ -80,7 +93,9 @@ type Choice struct {
 	Label     string
 	Selected  bool
 	Exclusive bool
-	Other     bool // the Other… option
+	// Other marks the Other… button, and the buttons of names given under
+	// it (whose ID is not an option id but a reference to the name).
+	Other bool
 }
 
 // Progress is where a step stands in the survey.
@@ -166,6 +181,9 @@ func Step(def *Definition, sess Session, in Input, now time.Time) (Session, []Ev
 	if sess.SurveyID != "" && sess.SurveyID != def.ID {
 		return sess, nil, fmt.Errorf("%w: %q, not %q", ErrOtherSurvey, sess.SurveyID, def.ID)
 	}
+	if in.Kind != InputRestart {
+		def = def.For(&sess)
+	}
 	e := &engine{def: def, s: sess.Clone(), now: now.UTC()}
 	e.step(in)
 	e.s.UpdatedAt = e.now
@@ -177,6 +195,7 @@ type engine struct {
 	s      Session
 	now    time.Time
 	events []Event
+	note   string // for the next Ask: see Ask.Note
 }
 
 func (e *engine) lang() string { return e.s.Language }
@@ -412,8 +431,23 @@ func (e *engine) active(in Input) {
 			return
 		}
 		d := e.draft()
-		d.Page = 1 - d.Page
+		if d.Page == 0 {
+			d.Page = 1
+		} else {
+			d.Page = 0
+		}
 		e.ask("")
+	case InputPage:
+		n, err := strconv.Atoi(in.Option)
+		_, pages := e.def.pages(q, &e.s)
+		if err != nil || n < 0 || n > pages || (n == 0 && !(q.Kind == KindMatrix && e.hasShortlist(q))) {
+			e.ask("")
+			return
+		}
+		e.draft().Page = n
+		e.ask("")
+	case InputSame:
+		e.same(q)
 	case InputText:
 		e.text(q, in.Text)
 	default:
@@ -433,7 +467,7 @@ func (e *engine) draftFromAnswer(c Cursor) *Draft {
 	d := &Draft{}
 	if a, ok := e.s.Answer(c); ok && !a.Skipped {
 		d.Values = slices.Clone(a.Values)
-		d.Other = a.Other
+		d.Others = slices.Clone(a.OtherNames())
 	}
 	return d
 }
@@ -448,6 +482,20 @@ func (e *engine) choose(q *Question, id string) {
 		d.AwaitingOther = true
 		e.ask("")
 		return
+	}
+	if q.OptionsFrom != "" {
+		items, names := e.def.offered(q, e.s.Answers)
+		if i, ok := refIndex(id, names); ok {
+			a := Answer{Values: []string{OtherID}}
+			a.setOtherNames(names[i : i+1])
+			e.record(a)
+			e.advance()
+			return
+		}
+		if !slices.ContainsFunc(items, func(it *Item) bool { return it.ID == id }) {
+			e.ask(e.msg("problem_choose"))
+			return
+		}
 	}
 	if e.def.option(q, id) == nil {
 		e.ask(e.msg("problem_choose"))
@@ -464,13 +512,12 @@ func (e *engine) toggle(q *Question, id string) {
 	}
 	d := e.draft()
 	if id == OtherID && q.Other {
-		if slices.Contains(d.Values, OtherID) {
-			d.Values = slices.DeleteFunc(d.Values, func(v string) bool { return v == OtherID })
-			d.Other = ""
-			e.ask("")
+		// Other… asks for a name, another one if there are some already.
+		if len(d.names()) >= MaxOtherNames {
+			e.ask(e.msg("problem_max_others", "n", strconv.Itoa(MaxOtherNames)))
 			return
 		}
-		if max := q.MaxPicks; max > 0 && len(d.Values) >= max {
+		if max := q.MaxPicks; max > 0 && len(d.Values) >= max && !slices.Contains(d.Values, OtherID) {
 			e.ask(e.msg("problem_max_picks", "n", strconv.Itoa(max)))
 			return
 		}
@@ -478,8 +525,12 @@ func (e *engine) toggle(q *Question, id string) {
 		e.ask("")
 		return
 	}
+	if isOtherRef(id) {
+		e.toggleName(q, d, id)
+		return
+	}
 	it := e.def.option(q, id)
-	if it == nil {
+	if it == nil || (q.OptionsFrom != "" && !e.offers(q, id)) {
 		e.ask(e.msg("problem_choose"))
 		return
 	}
@@ -490,19 +541,104 @@ func (e *engine) toggle(q *Question, id string) {
 		return
 	}
 	if it.Exclusive {
-		d.Values, d.Other = nil, ""
+		if len(d.Values) > 0 {
+			e.note = e.msg("exclusive_cleared", "label", e.def.Text(it.Label, e.lang()))
+		}
+		d.Values = nil
+		d.setNames(nil)
 	} else {
-		d.Values = slices.DeleteFunc(d.Values, func(v string) bool {
-			o := e.def.option(q, v)
-			return o != nil && o.Exclusive
-		})
+		e.untickExclusive(q, d)
 	}
 	if max := q.MaxPicks; max > 0 && len(d.Values) >= max {
+		e.note = ""
 		e.ask(e.msg("problem_max_picks", "n", strconv.Itoa(max)))
 		return
 	}
 	d.Values = append(d.Values, id)
 	e.ask("")
+}
+
+// untickExclusive unticks an exclusive pick before another pick, saying so.
+func (e *engine) untickExclusive(q *Question, d *Draft) {
+	d.Values = slices.DeleteFunc(d.Values, func(v string) bool {
+		o := e.def.option(q, v)
+		if o != nil && o.Exclusive {
+			e.note = e.msg("exclusive_unticked", "label", e.def.Text(o.Label, e.lang()))
+			return true
+		}
+		return false
+	})
+}
+
+// toggleName unticks a name given under Other… (in a question with
+// Other…), or ticks or unticks a name given in the source (in an
+// options_from question).
+func (e *engine) toggleName(q *Question, d *Draft, ref string) {
+	d.AwaitingOther = false
+	names := d.names()
+	if q.OptionsFrom != "" {
+		_, offered := e.def.offered(q, e.s.Answers)
+		i, ok := refIndex(ref, offered)
+		if !ok {
+			e.ask(e.msg("problem_choose"))
+			return
+		}
+		name := offered[i]
+		if j := slices.Index(names, name); j >= 0 {
+			names = slices.Delete(slices.Clone(names), j, j+1)
+		} else {
+			if max := q.MaxPicks; max > 0 && len(d.Values) >= max && !slices.Contains(d.Values, OtherID) {
+				e.ask(e.msg("problem_max_picks", "n", strconv.Itoa(max)))
+				return
+			}
+			e.untickExclusive(q, d)
+			names = append(slices.Clone(names), name)
+		}
+	} else {
+		i, ok := refIndex(ref, names)
+		if !ok {
+			e.ask("") // a name already removed: show what is there now
+			return
+		}
+		names = slices.Delete(slices.Clone(names), i, i+1)
+	}
+	d.setNames(names)
+	d.Values = slices.DeleteFunc(d.Values, func(v string) bool { return v == OtherID })
+	if len(names) > 0 {
+		d.Values = append(d.Values, OtherID)
+	}
+	e.ask("")
+}
+
+// offers reports whether an options_from question offers option id now.
+func (e *engine) offers(q *Question, id string) bool {
+	items, _ := e.def.offered(q, e.s.Answers)
+	return slices.ContainsFunc(items, func(it *Item) bool { return it.ID == id })
+}
+
+// same answers a matrix row as the row before it.
+func (e *engine) same(q *Question) {
+	prev, ok := e.def.previousRow(q, &e.s)
+	if !ok {
+		e.ask("")
+		return
+	}
+	var values []string
+	for _, v := range prev.Values {
+		if v == OtherID || e.def.option(q, v) != nil {
+			values = append(values, v)
+		}
+	}
+	if max := q.MaxPicks; max > 0 && len(values) > max {
+		e.ask(e.msg("problem_max_picks", "n", strconv.Itoa(max)))
+		return
+	}
+	a := Answer{Values: e.inDisplayOrder(q, values)}
+	if slices.Contains(values, OtherID) {
+		a.setOtherNames(prev.OtherNames())
+	}
+	e.record(a)
+	e.advance()
 }
 
 func (e *engine) minPicks(q *Question) int {
@@ -535,7 +671,11 @@ func (e *engine) done(q *Question) {
 		e.ask(e.msg("problem_min_picks", "n", strconv.Itoa(n)))
 		return
 	}
-	e.record(Answer{Values: e.inDisplayOrder(q, d.Values), Other: d.Other})
+	a := Answer{Values: e.inDisplayOrder(q, d.Values)}
+	if slices.Contains(d.Values, OtherID) {
+		a.setOtherNames(d.names())
+	}
+	e.record(a)
 	e.advance()
 }
 
@@ -590,18 +730,17 @@ func (e *engine) text(q *Question, raw string) {
 		}
 		d.AwaitingOther = false
 		if q.Kind == KindSingle {
-			e.record(Answer{Values: []string{OtherID}, Other: t})
+			a := Answer{Values: []string{OtherID}}
+			a.setOtherNames([]string{t})
+			e.record(a)
 			e.advance()
 			return
 		}
 		if !slices.Contains(d.Values, OtherID) {
-			d.Values = slices.DeleteFunc(d.Values, func(v string) bool {
-				o := e.def.option(q, v)
-				return o != nil && o.Exclusive
-			})
+			e.untickExclusive(q, d)
 			d.Values = append(d.Values, OtherID)
 		}
-		d.Other = t
+		d.setNames(addName(d.names(), t))
 		e.ask("")
 		return
 	}
@@ -659,7 +798,11 @@ func (e *engine) matchOption(q *Question, typed string) string {
 	if want == "" {
 		return ""
 	}
-	for _, it := range e.def.choices(q) {
+	items := e.def.choices(q)
+	if q.OptionsFrom != "" {
+		items, _ = e.def.offered(q, e.s.Answers)
+	}
+	for _, it := range items {
 		for _, l := range it.Label {
 			if fold(l) == want {
 				return it.ID
@@ -750,7 +893,24 @@ func (e *engine) record(a Answer) {
 	s.Answers[key] = a
 	s.Draft = nil
 	e.emit(ev)
+	if ev.Previous != nil && !ev.Unchanged {
+		e.dropNaming(a.Question)
+	}
 	e.prune()
+}
+
+// dropNaming drops the answers to questions whose wording names question
+// id's answer, now that it has changed: they were about something else.
+func (e *engine) dropNaming(id string) {
+	for _, q := range e.def.Questions {
+		if !slices.Contains(q.names, id) {
+			continue
+		}
+		if a, ok := e.s.Answers[q.ID]; ok {
+			delete(e.s.Answers, q.ID)
+			e.emit(AnswerDropped{Answer: a})
+		}
+	}
 }
 
 // prune drops answers whose step is no longer in the plan.
@@ -759,8 +919,8 @@ func (e *engine) prune() {
 	for _, c := range e.def.plan(e.s.Answers) {
 		keep[c.Key()] = true
 	}
-	for _, a := range e.def.SortedAnswers(&e.s) {
-		if !keep[a.Key()] {
+	for _, a := range e.def.sortedAnswers(&e.s) {
+		if !keep[a.Key()] || !e.stillOffered(a) {
 			delete(e.s.Answers, a.Key())
 			e.emit(AnswerDropped{Answer: a})
 		}
@@ -768,8 +928,32 @@ func (e *engine) prune() {
 	e.s.History = slices.DeleteFunc(e.s.History, func(c Cursor) bool { return !keep[c.Key()] })
 }
 
+// stillOffered reports whether an answer to an options_from question
+// picks only what its source still offers.
+func (e *engine) stillOffered(a Answer) bool {
+	q := e.def.Question(a.Question)
+	if q == nil || q.OptionsFrom == "" || a.Skipped {
+		return true
+	}
+	items, names := e.def.offered(q, e.s.Answers)
+	for _, v := range a.Values {
+		if v == OtherID {
+			continue
+		}
+		if !slices.ContainsFunc(items, func(it *Item) bool { return it.ID == v }) {
+			return false
+		}
+	}
+	for _, n := range a.OtherNames() {
+		if !slices.Contains(names, n) {
+			return false
+		}
+	}
+	return true
+}
+
 func (e *engine) restart() {
-	for _, a := range e.def.SortedAnswers(&e.s) {
+	for _, a := range e.def.sortedAnswers(&e.s) {
 		e.emit(AnswerDropped{Answer: a})
 	}
 	e.s.Answers = nil

@@ -2,6 +2,7 @@ package survey
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -232,12 +233,16 @@ func TestOther(t *testing.T) {
 	if !slices.Equal(got.Values, []string{OtherID}) || got.Other != "Tenants' union" {
 		t.Fatalf("kind: %+v", got)
 	}
-	// In a multi question, Other… adds to the selection and shows the text.
+	// In a multi question, Other… adds to the selection and shows the
+	// name as a ticked button, then Other… again to add another.
 	r.do(text("8"), toggle("announce"), toggle(OtherID), text("Litter picks"))
 	a := r.ask()
-	last := a.Options[len(a.Options)-1]
-	if !last.Selected || !last.Other || last.Label != "Other: Litter picks" {
-		t.Fatalf("other option: %+v", last)
+	name, add := a.Options[len(a.Options)-2], a.Options[len(a.Options)-1]
+	if !name.Selected || !name.Other || name.Label != "Other: Litter picks" || !strings.HasPrefix(name.ID, "other.0.") {
+		t.Fatalf("name button: %+v", name)
+	}
+	if add.Selected || !add.Other || add.ID != OtherID || add.Label != "Other…" {
+		t.Fatalf("Other… button: %+v", add)
 	}
 	r.do(done())
 	if got := r.s.Answers["acts"]; !slices.Equal(got.Values, []string{"announce", OtherID}) || got.Other != "Litter picks" {
@@ -455,5 +460,144 @@ func TestTapRoundTrip(t *testing.T) {
 		if _, err := DecodeTap(bad); !errors.Is(err, ErrBadTap) {
 			t.Errorf("DecodeTap(%q): %v, want ErrBadTap", bad, err)
 		}
+	}
+}
+
+// names returns the names shown as ticked buttons under Other….
+func names(a Ask) []string {
+	var out []string
+	for _, o := range a.Options {
+		if o.Other && o.ID != OtherID {
+			out = append(out, strings.TrimPrefix(o.Label, "Other: "))
+		}
+	}
+	return out
+}
+
+func optionID(t *testing.T, a Ask, label string) string {
+	t.Helper()
+	for _, o := range a.Options {
+		if o.Label == label {
+			return o.ID
+		}
+	}
+	t.Fatalf("no option %q in %+v", label, a.Options)
+	return ""
+}
+
+func TestSeveralOtherNames(t *testing.T) {
+	r := newRunner(t, fixture(t)).do(start(), agree(), choose("choir"), text("9"), toggle("announce"), done())
+	// Other… twice keeps both names; the same name twice is kept once.
+	r.do(toggle("whatsapp"), toggle(OtherID), text("Action Network"), toggle(OtherID), text("Zetkin"),
+		toggle(OtherID), text("action network"))
+	if got := names(r.ask()); !slices.Equal(got, []string{"Action Network", "Zetkin"}) {
+		t.Fatalf("names: %v", got)
+	}
+	// Tapping a name removes it; a second tap on the same old button
+	// (its name has gone) removes nothing else.
+	ref := optionID(t, r.ask(), "Other: Action Network")
+	r.do(toggle(ref), toggle(ref))
+	if got := names(r.ask()); !slices.Equal(got, []string{"Zetkin"}) {
+		t.Fatalf("after removing one: %v", got)
+	}
+	r.do(toggle(OtherID), text("Loomio"), done())
+	got := r.s.Answers["tools/announce"]
+	if !slices.Equal(got.Values, []string{"whatsapp", OtherID}) || !slices.Equal(got.OtherNames(), []string{"Zetkin", "Loomio"}) ||
+		got.Other != "Zetkin" || !slices.Equal(got.Others, []string{"Zetkin", "Loomio"}) {
+		t.Fatalf("answer: %+v", got)
+	}
+	if line := r.def.Summary(&r.s); !slices.ContainsFunc(line, func(l SummaryLine) bool {
+		return l.Answer == "WhatsApp, Other: Zetkin, Other: Loomio"
+	}) {
+		t.Fatalf("summary: %+v", line)
+	}
+	// Removing every name unticks Other….
+	r.do(back())
+	for _, n := range []string{"Zetkin", "Loomio"} {
+		r.do(toggle(optionID(t, r.ask(), "Other: "+n)))
+	}
+	if d := r.s.Draft; slices.Contains(d.Values, OtherID) || len(d.names()) != 0 {
+		t.Fatalf("draft after removing all: %+v", d)
+	}
+	// At most MaxOtherNames names.
+	for i := range MaxOtherNames {
+		r.do(toggle(OtherID), text(fmt.Sprintf("Tool %d", i)))
+	}
+	r.do(toggle(OtherID))
+	if a := r.ask(); a.AwaitingOther || !strings.Contains(a.Problem, "at most 5") {
+		t.Fatalf("one name too many: %+v", a)
+	}
+}
+
+func TestOneOtherNameReadsAsBefore(t *testing.T) {
+	// An answer stored before several names were possible.
+	old := Answer{Question: "tools", Item: "announce", Values: []string{"email", OtherID}, Other: "Mobilizon", Version: 2}
+	if got := old.OtherNames(); !slices.Equal(got, []string{"Mobilizon"}) {
+		t.Fatalf("OtherNames: %v", got)
+	}
+	// One name is still stored as it always was: Other alone.
+	var a Answer
+	a.setOtherNames([]string{"Mobilizon"})
+	if a.Other != "Mobilizon" || a.Others != nil {
+		t.Fatalf("one name: %+v", a)
+	}
+	// And a draft from an old session shows its name.
+	r := newRunner(t, fixture(t)).do(start(), agree(), choose("choir"), text("9"), toggle("announce"), done())
+	r.s.Draft = &Draft{Values: []string{"email", OtherID}, Other: "Mobilizon"}
+	r.do(done())
+	if got := r.s.Answers["tools/announce"]; !slices.Equal(got.OtherNames(), []string{"Mobilizon"}) || got.Others != nil {
+		t.Fatalf("from an old draft: %+v", got)
+	}
+}
+
+func TestExclusiveSaysWhatItDid(t *testing.T) {
+	r := newRunner(t, fixture(t)).do(start(), agree(), choose("choir"), text("9"), toggle("announce"), done())
+	r.do(toggle("whatsapp"))
+	if a := r.ask(); a.Note != "" {
+		t.Fatalf("note after an ordinary tick: %q", a.Note)
+	}
+	r.do(toggle("none"))
+	if a := r.ask(); a.Note != "“None” goes on its own, so your other picks were unticked." {
+		t.Fatalf("note after None: %q", a.Note)
+	}
+	r.do(toggle("email"))
+	if a := r.ask(); a.Note != "“None” was unticked." {
+		t.Fatalf("note after a tool: %q", a.Note)
+	}
+	// None alone clears nothing: no note.
+	r.do(toggle("email"), toggle("none"))
+	if a := r.ask(); a.Note != "" {
+		t.Fatalf("note after None alone: %q", a.Note)
+	}
+}
+
+func TestSameAsPrevious(t *testing.T) {
+	r := newRunner(t, fixture(t)).do(start(), agree(), choose("choir"), text("9"),
+		toggle("announce"), toggle("events"), toggle("money"), done())
+	if a := r.ask(); a.SameAs != "" {
+		t.Fatalf("first row offers Same as: %q", a.SameAs)
+	}
+	r.do(toggle("whatsapp"), toggle(OtherID), text("Signal"), done())
+	a := r.ask()
+	if a.SameAs != "Announcing" {
+		t.Fatalf("second row: SameAs %q", a.SameAs)
+	}
+	r.do(Input{Kind: InputSame, At: a.At})
+	got := r.s.Answers["tools/events"]
+	if !slices.Equal(got.Values, []string{"whatsapp", OtherID}) || !slices.Equal(got.OtherNames(), []string{"Signal"}) {
+		t.Fatalf("events: %+v", got)
+	}
+	if c := r.s.Cursor; c.Item != "money" {
+		t.Fatalf("Same as did not move on: %+v", c)
+	}
+	// Once something is ticked, Same as is not offered: it would undo it.
+	r.do(toggle("paper"))
+	if a := r.ask(); a.SameAs != "" {
+		t.Fatalf("offered with a tick: %q", a.SameAs)
+	}
+	// A stale Same as (for another row) is not applied here.
+	r.do(Input{Kind: InputSame, At: Cursor{Question: "tools", Item: "events"}})
+	if _, ok := r.s.Answers["tools/money"]; ok {
+		t.Fatal("a stale Same as answered the current row")
 	}
 }

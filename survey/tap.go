@@ -34,6 +34,8 @@ var tapCodes = map[InputKind]byte{
 	InputRestart:  'r',
 	InputResume:   'u',
 	InputLanguage: 'l',
+	InputSame:     'p',
+	InputPage:     'g',
 }
 
 var tapKinds = func() map[byte]InputKind {
@@ -89,7 +91,7 @@ func DecodeTap(s string) (Tap, error) {
 		return Tap{}, ErrBadTap
 	}
 	for i, id := range parts[2:] {
-		if id == "" || validID(id) || (i == 2 && kind == InputLanguage && validLanguage(id)) {
+		if id == "" || validID(id) || (i == 2 && validOption(kind, id)) {
 			continue
 		}
 		return Tap{}, ErrBadTap
@@ -126,6 +128,20 @@ func validID(s string) bool {
 
 // MaxIDLength is the longest id allowed.
 const MaxIDLength = 32
+
+// validOption reports whether an option that is not an id fits the kind
+// of input: a language code, a page number, or a name given under Other….
+func validOption(kind InputKind, s string) bool {
+	switch kind {
+	case InputLanguage:
+		return validLanguage(s)
+	case InputPage:
+		return len(s) <= 3 && strings.Trim(s, "0123456789") == "" && (s == "0" || s[0] != '0')
+	case InputToggle, InputChoose:
+		return isOtherRef(s)
+	}
+	return false
+}
 
 // validLanguage reports whether s looks like a language code such as "es"
 // or "pt-br".

@@ -19,6 +19,14 @@ const (
 	// DefaultMaxLength is the longest free-text answer when a text question
 	// gives no max.
 	DefaultMaxLength = 1000
+	// MaxChoices is the most options one question may offer: long lists
+	// are shown PageSize at a time, and more than ten pages is not a
+	// question anyone can answer on a phone.
+	MaxChoices = 10 * PageSize
+	// MaxButtons is the most buttons one question's keyboard may have at
+	// once. Telegram refuses keyboards of about 100 buttons (reports vary);
+	// staying under it leaves room for Back, Skip and Done.
+	MaxButtons = 90
 )
 
 var (
@@ -77,6 +85,7 @@ func (v *validator) top() {
 	v.text(def.Thanks, def.textPos["thanks"], "thanks", true)
 	for key, t := range def.Messages {
 		v.text(t, def.textPos["messages"], path("messages", fmt.Sprintf("%q", key)), false)
+		v.message(key, t, def.textPos["messages"])
 	}
 	if len(def.Questions) == 0 {
 		v.ps.add(Pos{Line: 1}, "questions", "the survey has no questions")
@@ -217,6 +226,7 @@ func (v *validator) question(idx int, q *Question) {
 		notFor(!choice && (len(q.Options) > 0), "options")
 		notFor(!choice && q.Other, "other")
 		notFor(q.Kind != KindSingle && q.Kind != KindMulti && q.From != "", "from")
+		notFor(q.Kind != KindSingle && q.Kind != KindMulti && q.OptionsFrom != "", "options_from")
 		notFor(q.Kind != KindMatrix && q.Rows != "", "rows")
 		notFor(q.Kind != KindMatrix && q.Columns != "", "columns")
 		notFor(q.Kind != KindMatrix && len(q.Shortlist) > 0, "shortlist")
@@ -226,6 +236,9 @@ func (v *validator) question(idx int, q *Question) {
 
 	// Options: ids unique across catalogue items and the question's own.
 	seen := map[string]bool{}
+	if (q.Kind == KindSingle || q.Kind == KindMulti) && q.OptionsFrom != "" {
+		v.optionsFrom(idx, q, where, seen)
+	}
 	if q.Kind == KindSingle || q.Kind == KindMulti {
 		if q.From != "" {
 			if c := def.Catalogue(q.From); c == nil {
@@ -236,8 +249,8 @@ func (v *validator) question(idx int, q *Question) {
 				}
 			}
 		}
-		if q.From == "" && len(q.Options) == 0 {
-			v.ps.add(q.Pos, where, "a %s question needs options, or a catalogue in from", q.Kind)
+		if q.From == "" && q.OptionsFrom == "" && len(q.Options) == 0 {
+			v.ps.add(q.Pos, where, "a %s question needs options, a catalogue in from, or an earlier question in options_from", q.Kind)
 		}
 	}
 	if q.Kind == KindMatrix {
@@ -290,8 +303,84 @@ func (v *validator) question(idx int, q *Question) {
 	if q.When != nil {
 		v.condition(idx, q, where)
 	}
+	v.placeholders(idx, q, where)
 	if choice {
 		v.taps(q, where)
+		v.keyboard(q, where)
+	}
+}
+
+// optionsFrom checks an options_from question: its source is an earlier
+// multi or matrix question, and it does not also take options elsewhere.
+func (v *validator) optionsFrom(idx int, q *Question, where string, seen map[string]bool) {
+	w := path(where, "options_from")
+	if q.From != "" {
+		v.ps.add(q.Pos, where, "give either from (a catalogue) or options_from (an earlier question), not both")
+	}
+	if q.Other {
+		v.ps.add(q.Pos, where, "other does not apply to an options_from question: what was typed under Other… in %q is offered already", q.OptionsFrom)
+	}
+	src := v.earlier(idx, q.OptionsFrom, q.Pos, w)
+	if src == nil {
+		return
+	}
+	switch {
+	case src.Kind != KindMulti && src.Kind != KindMatrix:
+		v.ps.add(q.Pos, w, "question %q is a %s question; options_from must name a multi or matrix question", src.ID, src.Kind)
+		return
+	case src.OptionsFrom != "":
+		v.ps.add(q.Pos, w, "question %q takes its own options from %q: name that question instead", src.ID, src.OptionsFrom)
+		return
+	}
+	for _, it := range v.def.sourceItems(q) {
+		seen[it.ID] = true
+	}
+}
+
+// placeholders checks the {id} a question's wording names: each an
+// earlier single or multi question, whose answer fills it in.
+func (v *validator) placeholders(idx int, q *Question, where string) {
+	for _, id := range q.names {
+		w := path(where, fmt.Sprintf("{%s}", id))
+		if id == "item" && v.def.Question(id) == nil {
+			v.ps.add(q.Pos, w, "{item} names the row of a matrix question; this is a %s question", q.Kind)
+			continue
+		}
+		nq := v.earlier(idx, id, q.Pos, w)
+		if nq != nil && nq.Kind != KindSingle && nq.Kind != KindMulti {
+			v.ps.add(q.Pos, w, "question %q is a %s question; a question's wording can name the answer to an earlier single or multi question", nq.ID, nq.Kind)
+		}
+	}
+}
+
+// keyboard checks that the question's buttons fit on one keyboard: at
+// most MaxChoices options in all, shown a page of PageSize at a time, and
+// at most MaxButtons buttons at once.
+func (v *validator) keyboard(q *Question, where string) {
+	def := v.def
+	all := len(def.choices(q))
+	paged, fixed := all, 0
+	switch {
+	case q.Kind == KindMatrix:
+		paged, fixed = all-len(q.Options), len(q.Options)
+		for row, ids := range q.Shortlist {
+			if len(ids) > PageSize {
+				v.ps.add(q.shortlistPos[row], path(where, fmt.Sprintf("shortlist %q", row)), "%d items: a shortlist is one page, at most %d (keep it under 10)", len(ids), PageSize)
+			}
+		}
+	case q.From != "" || q.OptionsFrom != "":
+		paged, fixed = all-len(q.Options), len(q.Options)
+	}
+	if all > MaxChoices {
+		v.ps.add(q.Pos, where, "%d options; at most %d (%d pages of %d buttons): split the list, or ask for a typed answer", all, MaxChoices, MaxChoices/PageSize, PageSize)
+		return
+	}
+	buttons := min(paged, PageSize) + fixed + 3 + 3 + 1 // a page; own options; More…/◀/▶; Back/Skip/Done; Same as
+	if q.Other {
+		buttons += 1 + MaxOtherNames
+	}
+	if buttons > MaxButtons {
+		v.ps.add(q.Pos, where, "its keyboard could have %d buttons at once; Telegram refuses about 100, and toolmap allows %d: give fewer options of its own (%d here) beside the %s", buttons, MaxButtons, fixed, "list")
 	}
 }
 
@@ -417,7 +506,7 @@ func (v *validator) taps(q *Question, where string) {
 			}
 		}
 	}
-	opts := []string{OtherID}
+	opts := []string{OtherID, otherRef(MaxOtherNames, "")}
 	for _, it := range def.choices(q) {
 		opts = append(opts, it.ID)
 	}

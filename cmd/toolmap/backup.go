@@ -6,15 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
-	"strings"
-	"time"
 
+	"toolmap/bot/adminsock"
 	"toolmap/store"
 )
 
@@ -64,7 +59,7 @@ database's place: see docs/operations.md.`)
 	if err != nil {
 		return err
 	}
-	c, err := checkFile(*out)
+	c, err := store.CheckFile(*out)
 	if err != nil {
 		return fmt.Errorf("the backup %s was written but fails its check: %w", *out, err)
 	}
@@ -101,17 +96,17 @@ func backupTo(ctx context.Context, cfg Config, path string) (n int64, via string
 	db, err := store.Open(cfg.Database, &store.Options{ReadOnly: true})
 	switch {
 	case errors.Is(err, store.ErrLocked):
-		err = writeFileAtomic(path, func(w io.Writer) error {
+		err = store.WriteFileAtomic(path, func(w io.Writer) error {
 			var err error
-			n, err = backupViaAdmin(ctx, cfg.AdminSocket(), w)
-			return err
+			n, _, err = adminsock.NewClient(cfg.AdminSocket()).Stream(ctx, "/backup", nil, w)
+			return viaBotErr(err)
 		})
 		via = ", through the running bot"
 	case err != nil:
 		return 0, "", err
 	default:
 		defer db.Close()
-		err = writeFileAtomic(path, func(w io.Writer) error {
+		err = store.WriteFileAtomic(path, func(w io.Writer) error {
 			var err error
 			n, err = db.WriteBackup(w)
 			return err
@@ -123,185 +118,13 @@ func backupTo(ctx context.Context, cfg Config, path string) (n int64, via string
 	return n, via, nil
 }
 
-// Trailers carrying a backup's outcome after the streamed body.
-const (
-	trailerBackupError = "X-Toolmap-Error"
-	trailerBackupBytes = "X-Toolmap-Bytes"
-)
-
-// backupHandler serves GET /backup on the admin endpoint: the database as
-// of one read transaction, streamed, while the bot goes on committing.
-type backupHandler struct{ db *store.DB }
-
-func (h backupHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Trailer", trailerBackupError+", "+trailerBackupBytes)
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.WriteHeader(http.StatusOK)
-	n, err := h.db.WriteBackup(w)
-	if err != nil {
-		w.Header().Set(trailerBackupError, err.Error())
+// viaBotErr says that the database is in use when the running bot that
+// holds it does not answer.
+func viaBotErr(err error) error {
+	if errors.Is(err, adminsock.ErrNoAnswer) {
+		return fmt.Errorf("the database is in use and %w", err)
 	}
-	w.Header().Set(trailerBackupBytes, strconv.FormatInt(n, 10))
-}
-
-// backupViaAdmin asks the running bot at socket for a backup and writes it
-// to w, returning its size.
-func backupViaAdmin(ctx context.Context, socket string, w io.Writer) (int64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, adminURL+"/backup", nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := adminClient(socket).Do(req)
-	if err != nil {
-		return 0, fmt.Errorf("the database is in use and the running bot's admin endpoint (%s) does not answer: %w", socket, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return 0, fmt.Errorf("the running bot refused the backup (%s): %s", resp.Status, strings.TrimSpace(string(msg)))
-	}
-	n, err := io.Copy(w, resp.Body)
-	if err != nil {
-		return n, fmt.Errorf("receive the backup from the running bot: %w", err)
-	}
-	if msg := resp.Trailer.Get(trailerBackupError); msg != "" {
-		return n, errors.New(msg)
-	}
-	if want := resp.Trailer.Get(trailerBackupBytes); want != strconv.FormatInt(n, 10) {
-		return n, fmt.Errorf("the running bot's backup ended early (%d bytes received, %q sent)", n, want)
-	}
-	return n, nil
-}
-
-// BackupConfig is the backup section of the configuration file: backups
-// the running bot takes on its own.
-type BackupConfig struct {
-	// Dir is where scheduled backups go; empty turns them off.
-	Dir string `yaml:"dir"`
-	// Every is the time between two backups. Default 24h.
-	Every Duration `yaml:"every"`
-	// Keep is how many scheduled backups are kept; older ones are
-	// removed. Default 7.
-	Keep int `yaml:"keep"`
-}
-
-// DefaultBackupConfig is the backup section used when the file has none.
-func DefaultBackupConfig() BackupConfig {
-	return BackupConfig{Every: Duration(24 * time.Hour), Keep: 7}
-}
-
-// problems lists the settings that cannot work, as "backup.key: problem".
-func (c BackupConfig) problems() []string {
-	var out []string
-	if c.Every < Duration(time.Minute) {
-		out = append(out, "backup.every: must be at least 1m, e.g. 24h")
-	}
-	if c.Keep < 1 {
-		out = append(out, "backup.keep: must be at least 1")
-	}
-	return out
-}
-
-// Scheduled backups are named for the time they were taken, in UTC, so
-// that their names sort in time order.
-const (
-	backupPrefix     = "toolmap-"
-	backupSuffix     = ".db"
-	backupTimeLayout = "20060102T150405Z"
-)
-
-// scheduledBackups takes a backup of db into c.Dir every c.Every until ctx
-// is done, keeping the newest c.Keep. The first is due c.Every after the
-// newest backup already in the directory (at once if there is none), so
-// restarts do not postpone backups. done, if not nil, is called after each
-// attempt with the file written or the error.
-func scheduledBackups(ctx context.Context, db *store.DB, c BackupConfig, log *slog.Logger, done func(string, error)) {
-	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
-		log.Error("scheduled backups are off: cannot create their directory", "dir", c.Dir, "err", err)
-		return
-	}
-	next := time.Now()
-	if names, err := listBackups(c.Dir); err == nil && len(names) > 0 {
-		if t, err := backupTime(names[len(names)-1]); err == nil {
-			next = t.Add(time.Duration(c.Every))
-		}
-	}
-	for {
-		t := time.NewTimer(time.Until(next))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
-		path, err := backupOnce(db, c, time.Now())
-		if err != nil {
-			log.Error("scheduled backup failed", "dir", c.Dir, "err", err)
-			next = time.Now().Add(min(time.Duration(c.Every), 10*time.Minute))
-		} else {
-			log.Info("scheduled backup written", "file", path)
-			next = time.Now().Add(time.Duration(c.Every))
-		}
-		if done != nil {
-			done(path, err)
-		}
-	}
-}
-
-// backupOnce writes one scheduled backup named for now, checks it, and
-// removes the oldest so that c.Keep remain.
-func backupOnce(db *store.DB, c BackupConfig, now time.Time) (string, error) {
-	path := filepath.Join(c.Dir, backupPrefix+now.UTC().Format(backupTimeLayout)+backupSuffix)
-	if err := writeFileAtomic(path, func(w io.Writer) error {
-		_, err := db.WriteBackup(w)
-		return err
-	}); err != nil {
-		return "", err
-	}
-	if _, err := checkFile(path); err != nil {
-		return path, fmt.Errorf("the backup %s fails its check: %w", path, err)
-	}
-	names, err := listBackups(c.Dir)
-	if err != nil {
-		return path, err
-	}
-	for len(names) > c.Keep {
-		if err := os.Remove(filepath.Join(c.Dir, names[0])); err != nil {
-			return path, fmt.Errorf("remove an old backup: %w", err)
-		}
-		names = names[1:]
-	}
-	return path, nil
-}
-
-// listBackups returns the names of the scheduled backups in dir, oldest
-// first. Other files are left alone.
-func listBackups(dir string) ([]string, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	for _, e := range entries {
-		if _, err := backupTime(e.Name()); err == nil && e.Type().IsRegular() {
-			names = append(names, e.Name())
-		}
-	}
-	slices.Sort(names)
-	return names, nil
-}
-
-// backupTime parses the time out of a scheduled backup's name.
-func backupTime(name string) (time.Time, error) {
-	s, ok := strings.CutPrefix(name, backupPrefix)
-	if !ok {
-		return time.Time{}, errors.New("not a backup")
-	}
-	s, ok = strings.CutSuffix(s, backupSuffix)
-	if !ok {
-		return time.Time{}, errors.New("not a backup")
-	}
-	return time.Parse(backupTimeLayout, s)
+	return err
 }
 
 // byteSize writes n bytes for people.

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"toolmap/bot"
 	"toolmap/bot/telegramtest"
 	"toolmap/store"
 )
@@ -135,10 +135,7 @@ func TestCheckFindsProblems(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 200 {
-		if err := s.Update(func(tx *store.Tx) error {
-			_, err := tx.Enqueue(int64(i), bytes.Repeat([]byte{'x'}, 200))
-			return err
-		}); err != nil {
+		if err := s.Enqueue(bot.Outgoing{Kind: bot.OutSend, ChatID: int64(i), Text: strings.Repeat("x", 200)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -186,46 +183,9 @@ func TestRunRefusesACorruptDatabase(t *testing.T) {
 	}
 }
 
-// TestScheduledBackups: backupOnce names backups by time, writes them
-// 0600, keeps the newest N and leaves other files alone; and the running
-// bot takes one at start when the directory has none.
-func TestScheduledBackups(t *testing.T) {
-	dir := t.TempDir()
-	s, err := store.Open(filepath.Join(dir, "toolmap.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	bdir := filepath.Join(dir, "backups")
-	if err := os.Mkdir(bdir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	other := filepath.Join(bdir, "notes.txt")
-	if err := os.WriteFile(other, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c := BackupConfig{Dir: bdir, Every: Duration(time.Hour), Keep: 3}
-	t0 := time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC)
-	for i := range 5 {
-		if _, err := backupOnce(s, c, t0.Add(time.Duration(i)*time.Hour)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	names, err := listBackups(bdir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"toolmap-20260301T040000Z.db", "toolmap-20260301T050000Z.db", "toolmap-20260301T060000Z.db"}
-	if fmt.Sprint(names) != fmt.Sprint(want) {
-		t.Errorf("backups kept = %v, want %v", names, want)
-	}
-	if fi, err := os.Stat(filepath.Join(bdir, want[0])); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Errorf("backup mode: %v %v", fi, err)
-	}
-	if _, err := os.Stat(other); err != nil {
-		t.Errorf("another file was removed: %v", err)
-	}
-
+// TestScheduledBackupsAtStart: the running bot takes a backup at start
+// when the directory has none (jobs.Backups).
+func TestScheduledBackupsAtStart(t *testing.T) {
 	// In the running bot.
 	h := newHarness(t, telegramtest.Options{})
 	h.stop()
@@ -240,7 +200,7 @@ func TestScheduledBackups(t *testing.T) {
 	h.start()
 	select {
 	case path := <-got:
-		if _, err := checkFile(path); err != nil {
+		if _, err := store.CheckFile(path); err != nil {
 			t.Errorf("the scheduled backup fails its check: %v", err)
 		}
 	case <-time.After(10 * time.Second):

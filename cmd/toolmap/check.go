@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 
+	"toolmap/bot/adminsock"
 	"toolmap/store"
 )
 
@@ -46,7 +46,7 @@ Exit status 0 means the file is good, 1 that it has problems.`)
 		cfg.Database = fs.Arg(0)
 	}
 	path := cfg.Database
-	c, err := checkFile(path)
+	c, err := store.CheckFile(path)
 	if errors.Is(err, store.ErrLocked) {
 		c, err = checkLive(ctx, cfg)
 	}
@@ -61,22 +61,6 @@ Exit status 0 means the file is good, 1 that it has problems.`)
 	return nil
 }
 
-// checkFile opens the database or backup at path read-only and checks it.
-func checkFile(path string) (store.Counts, error) {
-	if _, err := os.Stat(path); err != nil {
-		return store.Counts{}, err
-	}
-	db, err := store.Open(path, &store.Options{ReadOnly: true})
-	if err != nil {
-		return store.Counts{}, err
-	}
-	defer db.Close()
-	if err := db.Check(); err != nil {
-		return store.Counts{}, err
-	}
-	return db.Counts()
-}
-
 // checkLive checks the database a running bot holds, through a backup it
 // streams into a temporary file.
 func checkLive(ctx context.Context, cfg Config) (store.Counts, error) {
@@ -89,14 +73,15 @@ func checkLive(ctx context.Context, cfg Config) (store.Counts, error) {
 		f.Close()
 		return store.Counts{}, err
 	}
-	_, err = backupViaAdmin(ctx, cfg.AdminSocket(), io.Writer(f))
+	_, _, err = adminsock.NewClient(cfg.AdminSocket()).Stream(ctx, "/backup", nil, f)
+	err = viaBotErr(err)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return store.Counts{}, err
 	}
-	return checkFile(f.Name())
+	return store.CheckFile(f.Name())
 }
 
 // describeCounts writes what a database holds for people.

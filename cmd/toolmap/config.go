@@ -9,14 +9,24 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // digest.timezone must load on a server image without zoneinfo
 
 	"go.yaml.in/yaml/v3"
 
-	"toolmap/cmd/surveyfile"
+	"toolmap/bot"
+	"toolmap/bot/jobs"
 	"toolmap/survey"
+	"toolmap/survey/report"
+	"toolmap/survey/surveyfile"
 )
+
+// The operator's configuration file, every section of it (see
+// config.example.yaml): the types, their defaults, and the checks that
+// stop start-up with the file, line and problem. Settings for load tests
+// (the flood gate, pacing off) are at the end.
 
 // Config is the operator's configuration file. See config.example.yaml.
 type Config struct {
@@ -40,8 +50,18 @@ type Config struct {
 	Reminders RemindersConfig `yaml:"reminders"`
 	// Backup is the backups the running bot takes on its own.
 	Backup BackupConfig `yaml:"backup"`
+	// Export is what exports for researchers say about themselves.
+	Export ExportConfig `yaml:"export"`
 
 	file string
+}
+
+// ExportConfig is the export section.
+type ExportConfig struct {
+	// Licence is the licence the exported data are shared under, written
+	// in datapackage.json and the README: an identifier such as CC-BY-4.0,
+	// or a URL. Empty: none is stated.
+	Licence string `yaml:"licence"`
 }
 
 // TelegramConfig is the telegram section.
@@ -58,7 +78,7 @@ type TelegramConfig struct {
 	// Telegram; the running bot always asks (getMe).
 	Username string `yaml:"username"`
 	// Pacing off stops pacing sends under Telegram's limits: only for a
-	// self-hosted or fake Bot API server in load tests (config_tuning.go).
+	// self-hosted or fake Bot API server in load tests.
 	Pacing Pacing `yaml:"pacing"`
 }
 
@@ -78,7 +98,7 @@ type AdminConfig struct {
 	// database file's name with ".sock" added.
 	Socket string `yaml:"socket"`
 	// Users are the Telegram user ids of the admins: /digest, /stats,
-	// /digest_resend, and alerts about the digest (see digest_post.go).
+	// /digest_resend, and alerts about the digest (see bot/jobs/digest.go).
 	Users []int64 `yaml:"users"`
 	// Researchers are the Telegram user ids allowed /export.
 	Researchers []int64 `yaml:"researchers"`
@@ -106,7 +126,7 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 }
 
 // TokenEnv is the environment variable holding the bot token.
-const TokenEnv = "TOOLMAP_TELEGRAM_TOKEN"
+const TokenEnv = bot.TokenEnv
 
 // DefaultConfig is the configuration used without a file.
 func DefaultConfig() Config {
@@ -185,6 +205,9 @@ func (c Config) check() error {
 	errs = append(errs, c.Retention.problems()...)
 	errs = append(errs, c.Reminders.problems(c.Digest.Timezone)...)
 	errs = append(errs, c.Backup.problems()...)
+	if l := c.Export.Licence; strings.ContainsAny(l, "\n\r") || len(l) > 200 {
+		errs = append(errs, "export.licence: one line of at most 200 characters, e.g. CC-BY-4.0 or a URL")
+	}
 	var out []string
 	if p := c.pacingProblem(); p != "" {
 		out = append(out, p)
@@ -200,9 +223,9 @@ func (c Config) check() error {
 
 // Token reads the bot token: from TOOLMAP_TELEGRAM_TOKEN, else from
 // telegram.token_file. It is never in the config file itself.
-func (c Config) Token(getenv func(string) string) (string, error) {
+func (c Config) Token(getenv func(string) string) (bot.Token, error) {
 	if t := strings.TrimSpace(getenv(TokenEnv)); t != "" {
-		return t, nil
+		return bot.Token(t), nil
 	}
 	if c.Telegram.TokenFile == "" {
 		return "", fmt.Errorf("no bot token: set %s, or telegram.token_file in the config (get a token from @BotFather)", TokenEnv)
@@ -215,7 +238,7 @@ func (c Config) Token(getenv func(string) string) (string, error) {
 	if t == "" {
 		return "", fmt.Errorf("telegram.token_file %s is empty", c.Telegram.TokenFile)
 	}
-	return t, nil
+	return bot.Token(t), nil
 }
 
 // configError rewrites a YAML error as "file:line: problem" lines.
@@ -244,6 +267,318 @@ func configError(path string, err error) error {
 		out = append(out, path+": "+l)
 	}
 	return errors.New(strings.Join(out, "\n"))
+}
+
+// DigestConfig is the digest section of the configuration file.
+type DigestConfig struct {
+	// Timezone is the zone the weeks are counted in, such as
+	// Europe/London. Default UTC.
+	Timezone string `yaml:"timezone"`
+	// Language is the digest's language, one of the survey's; default the
+	// survey's default language.
+	Language string `yaml:"language"`
+	// MinCount is the small-cell threshold: smaller counts of groups show
+	// as "fewer than N", and a week with fewer responses shows no
+	// breakdown. Default 5.
+	MinCount int `yaml:"min_count"`
+	// Channel is where the digest is posted: "@name" or a "-100…" id.
+	// Empty: nothing is posted (previews still work).
+	Channel ChatRef `yaml:"channel"`
+	// Schedule is when the digest of the week that just ended is posted,
+	// in cron syntax, in Timezone. Default Monday 09:00.
+	Schedule CronSpec `yaml:"schedule"`
+	// Grace is how late a slot missed while the bot was down may still be
+	// posted at start-up. Default 24 h.
+	Grace Duration `yaml:"grace"`
+}
+
+// DefaultDigestConfig is the digest section used when the file has none.
+func DefaultDigestConfig() DigestConfig {
+	return DigestConfig{Timezone: "UTC", MinCount: report.DefaultMinCount,
+		Schedule: jobs.DefaultDigestSchedule, Grace: Duration(24 * time.Hour)}
+}
+
+// problems lists the settings that cannot work, as "digest.key: problem".
+func (c DigestConfig) problems() []string { return jobs.DigestProblems(c.Timezone, c.MinCount) }
+
+// settings are the digest's settings for the jobs; problems must be
+// empty and the language checked (jobs.CheckDigestLanguage).
+func (c DigestConfig) settings() jobs.DigestSettings {
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil { // checked by problems
+		loc = time.UTC
+	}
+	return jobs.DigestSettings{Location: loc, Language: c.Language, MinCount: c.MinCount}
+}
+
+// RetentionConfig is the retention section of the configuration file.
+type RetentionConfig struct {
+	// CompactEvery is how often the running bot compacts the database, so
+	// that deleted records (/delete, toolmap forget) leave the file. It
+	// also compacts at start-up. Zero turns the schedule off.
+	CompactEvery Duration `yaml:"compact_every"`
+	// Days, when above 0, is how long a finished respondent's Telegram id
+	// is kept: after it, their answers stay under a random surrogate id
+	// and everything naming their chat goes; sessions not finished by
+	// then are deleted. Applied at start-up and daily; told in /privacy.
+	Days int `yaml:"days"`
+}
+
+// DefaultRetentionConfig is the retention section used when the file has
+// none.
+func DefaultRetentionConfig() RetentionConfig {
+	return RetentionConfig{CompactEvery: Duration(24 * time.Hour)}
+}
+
+func (c RetentionConfig) problems() []string {
+	var out []string
+	if c.CompactEvery != 0 && c.CompactEvery < Duration(time.Minute) {
+		out = append(out, "retention.compact_every: must be at least 1m, or 0 to turn it off")
+	}
+	if c.Days < 0 || c.Days > 36500 {
+		out = append(out, "retention.days: must be between 0 (keep until the study ends) and 36500")
+	}
+	return out
+}
+
+// RemindersConfig is the reminders section of the configuration file.
+type RemindersConfig struct {
+	// After is how long after their last answer a respondent who agreed
+	// but did not finish gets a reminder (and, with max above 1, how long
+	// after the last reminder the next one goes). 0 turns reminders off.
+	After Duration `yaml:"after"`
+	// Max is the most reminders one respondent gets. 0 turns them off.
+	Max int `yaml:"max"`
+	// Timezone and Hours ("09:00-20:00") are when reminders may go out;
+	// empty Timezone means digest.timezone.
+	Timezone string `yaml:"timezone"`
+	Hours    string `yaml:"hours"`
+	// CheckEvery is how often the bot looks for respondents due one.
+	CheckEvery Duration `yaml:"check_every"`
+	// Spread is the gap between two reminders of one round, so a round
+	// never arrives as a burst.
+	Spread Duration `yaml:"spread"`
+}
+
+// DefaultRemindersConfig is the reminders section used when the file has
+// none.
+func DefaultRemindersConfig() RemindersConfig {
+	return RemindersConfig{After: Duration(24 * time.Hour), Max: 1, Hours: "09:00-20:00",
+		CheckEvery: Duration(10 * time.Minute), Spread: Duration(2 * time.Second)}
+}
+
+// policy returns the reminder policy; tz is used when Timezone is empty.
+func (c RemindersConfig) policy(tz string) (bot.ReminderPolicy, error) {
+	p := bot.ReminderPolicy{After: time.Duration(c.After), Max: c.Max}
+	if c.After == 0 {
+		p.Max = 0
+	}
+	if c.Timezone != "" {
+		tz = c.Timezone
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil || tz == "" || tz == "Local" {
+		return p, fmt.Errorf("reminders.timezone: %q is not a time zone such as Europe/London or UTC", tz)
+	}
+	p.Location = loc
+	from, to, ok := strings.Cut(c.Hours, "-")
+	if p.From, ok = clockMinutes(from, ok); !ok {
+		return p, fmt.Errorf("reminders.hours: %q is not a range of local times such as 09:00-20:00", c.Hours)
+	}
+	if p.To, ok = clockMinutes(to, ok); !ok || p.From == p.To {
+		return p, fmt.Errorf("reminders.hours: %q is not a range of local times such as 09:00-20:00", c.Hours)
+	}
+	return p, nil
+}
+
+// clockMinutes reads "09:30" as minutes after midnight.
+func clockMinutes(s string, ok bool) (int, bool) {
+	h, m, found := strings.Cut(strings.TrimSpace(s), ":")
+	if !ok || !found || len(h) != 2 || len(m) != 2 {
+		return 0, false
+	}
+	hh, err1 := strconv.Atoi(h)
+	mm, err2 := strconv.Atoi(m)
+	if err1 != nil || err2 != nil || hh < 0 || hh > 24 || mm < 0 || mm > 59 || hh*60+mm > 24*60 {
+		return 0, false
+	}
+	return hh*60 + mm, true
+}
+
+func (c RemindersConfig) problems(digestTZ string) []string {
+	var out []string
+	if c.Max < 0 || c.Max > 10 {
+		out = append(out, "reminders.max: must be between 0 and 10")
+	}
+	if c.After != 0 && c.After < Duration(time.Hour) {
+		out = append(out, "reminders.after: must be at least 1h, or 0 to turn reminders off")
+	}
+	if c.CheckEvery < Duration(time.Minute) {
+		out = append(out, "reminders.check_every: must be at least 1m")
+	}
+	if c.Spread > Duration(time.Minute) {
+		out = append(out, "reminders.spread: must be at most 1m")
+	}
+	if _, err := c.policy(digestTZ); err != nil {
+		out = append(out, err.Error())
+	}
+	return out
+}
+
+// BackupConfig is the backup section of the configuration file: backups
+// the running bot takes on its own.
+type BackupConfig struct {
+	// Dir is where scheduled backups go; empty turns them off.
+	Dir string `yaml:"dir"`
+	// Every is the time between two backups. Default 24h.
+	Every Duration `yaml:"every"`
+	// Keep is how many scheduled backups are kept; older ones are
+	// removed. Default 7.
+	Keep int `yaml:"keep"`
+}
+
+// DefaultBackupConfig is the backup section used when the file has none.
+func DefaultBackupConfig() BackupConfig {
+	return BackupConfig{Every: Duration(24 * time.Hour), Keep: 7}
+}
+
+// problems lists the settings that cannot work, as "backup.key: problem".
+func (c BackupConfig) problems() []string {
+	var out []string
+	if c.Every < Duration(time.Minute) {
+		out = append(out, "backup.every: must be at least 1m, e.g. 24h")
+	}
+	if c.Keep < 1 {
+		out = append(out, "backup.keep: must be at least 1")
+	}
+	return out
+}
+
+// problems lists admin settings that cannot work.
+func (c AdminConfig) problems() []string {
+	var out []string
+	for _, l := range []struct {
+		key string
+		ids []int64
+	}{{"admin.users", c.Users}, {"admin.researchers", c.Researchers}} {
+		for _, id := range l.ids {
+			if id <= 0 {
+				out = append(out, fmt.Sprintf("%s: %d is not a Telegram user id (a positive number; ask @userinfobot for yours)", l.key, id))
+			}
+		}
+	}
+	return out
+}
+
+// ChatRef is a chat the bot posts to, as written in the config: "@name"
+// for a public channel or group, or its numeric id ("-100…").
+type ChatRef string
+
+// UnmarshalYAML reads and checks a chat reference.
+func (c *ChatRef) UnmarshalYAML(n *yaml.Node) error {
+	r, err := bot.ParseChannel(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: digest.channel: %v", n.Line, err)
+	}
+	*c = ChatRef(r)
+	return nil
+}
+
+// ID returns the numeric id, or 0 for an @name.
+func (c ChatRef) ID() int64 { return bot.Channel(c).ID() }
+
+// Name returns the @name, or "" for a numeric id.
+func (c ChatRef) Name() string { return bot.Channel(c).Name() }
+
+// CronSpec is a schedule in cron syntax: five fields (minute hour
+// day-of-month month day-of-week) or a descriptor such as @weekly.
+type CronSpec string
+
+// UnmarshalYAML reads and checks a cron spec.
+func (c *CronSpec) UnmarshalYAML(n *yaml.Node) error {
+	if _, err := jobs.ParseCron(n.Value); err != nil {
+		return fmt.Errorf("line %d: digest.schedule: %v", n.Line, err)
+	}
+	*c = CronSpec(n.Value)
+	return nil
+}
+
+// Settings for load tests and unusual deployments: the per-user flood gate
+// (bot.flood_rate, bot.flood_burst) and the sender's pacing
+// (telegram.pacing). Each is checked as it is read, so a bad value is
+// reported with its line.
+
+// Default flood gate, as bot.Options' defaults.
+const (
+	defaultFloodRate  = 2
+	defaultFloodBurst = 10
+	maxFlood          = 1_000_000
+)
+
+// FloodRate is bot.flood_rate: updates a second one user may send on
+// average before the bot asks them to slow down.
+type FloodRate float64
+
+// UnmarshalYAML reads and checks a flood rate.
+func (r *FloodRate) UnmarshalYAML(n *yaml.Node) error {
+	v, err := strconv.ParseFloat(n.Value, 64)
+	if n.Kind != yaml.ScalarNode || err != nil || !(v > 0 && v <= maxFlood) {
+		return fmt.Errorf("line %d: bot.flood_rate: %q is not a number of updates a second above 0 and at most %d", n.Line, n.Value, maxFlood)
+	}
+	*r = FloodRate(v)
+	return nil
+}
+
+// FloodBurst is bot.flood_burst: how many updates above the rate one user
+// may send at once.
+type FloodBurst int
+
+// UnmarshalYAML reads and checks a flood burst.
+func (b *FloodBurst) UnmarshalYAML(n *yaml.Node) error {
+	v, err := strconv.Atoi(n.Value)
+	if n.Kind != yaml.ScalarNode || err != nil || v < 1 || v > maxFlood {
+		return fmt.Errorf("line %d: bot.flood_burst: %q is not a whole number between 1 and %d", n.Line, n.Value, maxFlood)
+	}
+	*b = FloodBurst(v)
+	return nil
+}
+
+// Pacing is telegram.pacing: "on" (the default) paces sends under
+// Telegram's flood limits; "off" sends as fast as the server answers, for
+// load tests against a self-hosted or fake Bot API server only.
+type Pacing struct {
+	Off  bool
+	line int // where "off" was set, for the check against api_url
+}
+
+// UnmarshalYAML reads "on" or "off".
+func (p *Pacing) UnmarshalYAML(n *yaml.Node) error {
+	switch {
+	case n.Kind == yaml.ScalarNode && n.Value == "on":
+		*p = Pacing{}
+	case n.Kind == yaml.ScalarNode && n.Value == "off":
+		*p = Pacing{Off: true, line: n.Line}
+	default:
+		return fmt.Errorf("line %d: telegram.pacing: %q must be on or off", n.Line, n.Value)
+	}
+	return nil
+}
+
+// pacingProblem refuses pacing off against Telegram's own servers, which
+// answer a bot that ignores their limits with 429s and may ban it.
+func (c Config) pacingProblem() string {
+	if !c.Telegram.Pacing.Off {
+		return ""
+	}
+	u, err := url.Parse(c.Telegram.APIURL)
+	if err != nil || !strings.EqualFold(u.Hostname(), "api.telegram.org") {
+		return ""
+	}
+	where := c.file
+	if c.Telegram.Pacing.line > 0 {
+		where += ":" + strconv.Itoa(c.Telegram.Pacing.line)
+	}
+	return where + ": telegram.pacing: off is only for a self-hosted or fake Bot API server in load tests, never for Telegram's own (" + c.Telegram.APIURL + "): it would exceed Telegram's limits and get the bot banned"
 }
 
 // loadSurvey reads the survey file, or the built-in default when path is "".

@@ -7,14 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"runtime"
 	"strings"
 	"time"
-	_ "time/tzdata" // digest.timezone must load on a server image without zoneinfo
-
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"toolmap/bot"
+	"toolmap/bot/adminsock"
+	"toolmap/bot/jobs"
 	"toolmap/store"
 	"toolmap/survey"
 	"toolmap/survey/report"
@@ -28,63 +26,6 @@ func init() {
 		run:     runDigest,
 	})
 }
-
-// DigestConfig is the digest section of the configuration file.
-type DigestConfig struct {
-	// Timezone is the zone the weeks are counted in, such as
-	// Europe/London. Default UTC.
-	Timezone string `yaml:"timezone"`
-	// Language is the digest's language, one of the survey's; default the
-	// survey's default language.
-	Language string `yaml:"language"`
-	// MinCount is the small-cell threshold: smaller counts of groups show
-	// as "fewer than N", and a week with fewer responses shows no
-	// breakdown. Default 5.
-	MinCount int `yaml:"min_count"`
-	// Channel is where the digest is posted: "@name" or a "-100…" id.
-	// Empty: nothing is posted (previews still work).
-	Channel ChatRef `yaml:"channel"`
-	// Schedule is when the digest of the week that just ended is posted,
-	// in cron syntax, in Timezone. Default Monday 09:00.
-	Schedule CronSpec `yaml:"schedule"`
-	// Grace is how late a slot missed while the bot was down may still be
-	// posted at start-up. Default 24 h.
-	Grace Duration `yaml:"grace"`
-}
-
-// DefaultDigestSchedule is Monday at 09:00.
-const DefaultDigestSchedule = "0 9 * * 1"
-
-// DefaultDigestConfig is the digest section used when the file has none.
-func DefaultDigestConfig() DigestConfig {
-	return DigestConfig{Timezone: "UTC", MinCount: report.DefaultMinCount,
-		Schedule: DefaultDigestSchedule, Grace: Duration(24 * time.Hour)}
-}
-
-// problems lists the settings that cannot work, as "digest.key: problem".
-func (c DigestConfig) problems() []string {
-	var out []string
-	if _, err := time.LoadLocation(c.Timezone); err != nil || c.Timezone == "" || c.Timezone == "Local" {
-		out = append(out, fmt.Sprintf("digest.timezone: %q is not a time zone such as Europe/London or UTC", c.Timezone))
-	}
-	if c.MinCount < 1 || c.MinCount > 1000 {
-		out = append(out, "digest.min_count: must be between 1 and 1000 (5 or more protects small groups)")
-	}
-	return out
-}
-
-// checkLanguage reports a digest language the survey does not speak.
-func (c DigestConfig) checkLanguage(def *survey.Definition) error {
-	if c.Language != "" && !def.HasLanguage(c.Language) {
-		return fmt.Errorf("digest.language: the survey %s speaks %s, not %q", def.ID, strings.Join(def.Languages, ", "), c.Language)
-	}
-	return nil
-}
-
-// digestConfigOf returns the digest section of cfg. Config has no digest
-// section yet, so this is the default; once config.go gains the field
-// Digest DigestConfig with the tag yaml:"digest", it returns cfg.Digest.
-func digestConfigOf(cfg Config) DigestConfig { return cfg.Digest }
 
 func runDigest(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, commands["digest"], `Builds the weekly digest that coordinators read in the channel: how many
@@ -144,7 +85,7 @@ then needs --config and the bot token, as "toolmap run" does).`)
 			return err
 		}
 	}
-	dc := digestConfigOf(cfg)
+	dc := cfg.Digest
 	if set["lang"] {
 		dc.Language = *lang
 	}
@@ -167,13 +108,13 @@ then needs --config and the bot token, as "toolmap run" does).`)
 	if err != nil {
 		return err
 	}
-	if err := dc.checkLanguage(def); err != nil {
+	if err := jobs.CheckDigestLanguage(def, dc.Language); err != nil {
 		return usageErr("%v", err)
 	}
-	loc, _ := time.LoadLocation(dc.Timezone) // checked by problems
-	period := report.PeriodOf(time.Now(), loc)
+	settings := dc.settings()
+	period := report.PeriodOf(time.Now(), settings.Location)
 	if *post {
-		period = slotPeriod(time.Now(), loc)
+		period = jobs.SlotPeriod(time.Now(), settings.Location)
 	}
 	if *periodFlag != "" {
 		if period, err = report.ParsePeriod(*periodFlag); err != nil {
@@ -197,17 +138,17 @@ then needs --config and the bot token, as "toolmap run" does).`)
 	switch {
 	case errors.Is(err, store.ErrLocked):
 		// A running bot holds it: preview through its admin endpoint.
-		var pv digestPreview
-		req := digestRequest{Period: period.String(), Language: dc.Language, Timezone: dc.Timezone, MinCount: dc.MinCount}
-		if err := digestViaAdmin(ctx, cfg.AdminSocket(), req, &pv); err != nil {
-			return err
+		var pv adminsock.DigestPreview
+		req := adminsock.DigestRequest{Period: period.String(), Language: dc.Language, Timezone: dc.Timezone, MinCount: dc.MinCount}
+		if err := adminsock.NewClient(cfg.AdminSocket()).Call(ctx, "/digest", req, &pv); err != nil {
+			return viaBotErr(err)
 		}
 		d, png = bot.Digest{Parts: pv.Parts, Caption: pv.Caption}, pv.Chart
 	case err != nil:
 		return err
 	default:
 		defer db.Close()
-		if d, png, err = renderDigest(db, def, dc, loc, period); err != nil {
+		if d, png, err = jobs.BuildDigest(db, def, settings, period); err != nil {
 			return err
 		}
 	}
@@ -231,67 +172,17 @@ then needs --config and the bot token, as "toolmap run" does).`)
 	return nil
 }
 
-// digestDB is what a digest reads from the store.
-type digestDB interface {
-	ScanDigest(sc store.DigestScan, fn func(worker, seq int, id survey.RespondentID, s *survey.Session) error) error
-	CountStarted(from, to time.Time) (int, error)
-}
-
-var _ digestDB = (*store.DB)(nil)
-
-// digestWorkers is how many goroutines decode responses for a digest.
-var digestWorkers = max(1, min(runtime.GOMAXPROCS(0), 4))
-
-// buildDigestReport reads the responses of the study up to the end of
-// week p, and the count of sessions started that week, and aggregates
-// them.
-func buildDigestReport(db digestDB, def *survey.Definition, p report.Period, opts *report.Options) (report.Report, error) {
-	b, err := report.New(def, p, opts)
-	if err != nil {
-		return report.Report{}, err
-	}
-	// The starts are counted from other records (every session) than the
-	// responses the report decodes: beside it, in their own read
-	// transaction.
-	weekFrom, weekTo := p.Bounds(opts.Location)
-	var started int
-	var countErr error
-	counted := make(chan struct{})
-	go func() {
-		defer close(counted)
-		started, countErr = db.CountStarted(weekFrom, weekTo)
-	}()
-	err = b.Collect(scanOf(db), digestWorkers)
-	<-counted
-	if err != nil {
-		return report.Report{}, err
-	}
-	if countErr != nil {
-		return report.Report{}, countErr
-	}
-	return b.Report(report.Counts{Started: started}), nil
-}
-
-// scanOf reads responses for report.Builder.Collect from the store.
-func scanOf(db interface {
-	ScanDigest(store.DigestScan, func(worker, seq int, id survey.RespondentID, s *survey.Session) error) error
-}) report.Scan {
-	return func(from, to time.Time, workers int, count func(int), fn func(worker, seq int, s *survey.Session) error) error {
-		return db.ScanDigest(store.DigestScan{From: from, To: to, Workers: workers, Count: count},
-			func(w, seq int, _ survey.RespondentID, s *survey.Session) error { return fn(w, seq, s) })
-	}
-}
-
 // postDigestNow posts period's digest: through the running bot when it
 // holds the database, else directly, connecting to Telegram with the bot's
 // token.
 func postDigestNow(ctx context.Context, e env, cfg Config, def *survey.Definition, period report.Period) error {
-	var out postOutcome
+	var out jobs.PostOutcome
 	db, err := store.Open(cfg.Database, nil)
 	switch {
 	case errors.Is(err, store.ErrLocked):
-		if err := digestViaAdmin(ctx, cfg.AdminSocket(), digestRequest{Period: period.String(), Post: true}, &out); err != nil {
-			return err
+		req := adminsock.DigestRequest{Period: period.String(), Post: true}
+		if err := adminsock.NewClient(cfg.AdminSocket()).Call(ctx, "/digest", req, &out); err != nil {
+			return viaBotErr(err)
 		}
 	case err != nil:
 		return err
@@ -304,26 +195,26 @@ func postDigestNow(ctx context.Context, e env, cfg Config, def *survey.Definitio
 		if err != nil {
 			return err
 		}
-		client := bot.NewHTTPClient(ctx, time.Duration(cfg.Telegram.RequestTimeout))
-		endpoint := strings.TrimRight(cfg.Telegram.APIURL, "/") + "/bot%s/%s"
-		api, err := tgbotapi.NewBotAPIWithClient(token, endpoint, client)
+		conn, err := bot.Dial(ctx, token, bot.ConnectOptions{APIURL: cfg.Telegram.APIURL, RequestTimeout: time.Duration(cfg.Telegram.RequestTimeout)})
 		if err != nil {
-			return fmt.Errorf("connect to Telegram: %w", bot.Redact(err, token))
+			return fmt.Errorf("connect to Telegram: %w", bot.Redact(err, string(token)))
 		}
-		if err := checkChannel(api, cfg.Digest.Channel); err != nil {
+		channel := bot.Channel(cfg.Digest.Channel)
+		if err := bot.CheckChannel(conn, channel); err != nil {
 			return err
 		}
 		log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-		p := newDigestPoster(db, api, def, cfg, nil, log, nil)
-		if out, err = p.Post(ctx, period, false); err != nil {
+		d := jobs.NewDigest(db, def, cfg.Digest.settings(), bot.NewChannelPoster(conn, channel, time.Second),
+			jobs.DigestOptions{Admins: cfg.Admin.Users, Logger: log})
+		if out, err = d.Post(ctx, period, false); err != nil {
 			return err
 		}
-		if out.Outcome == outcomeAmbiguous {
+		if out.Outcome == jobs.OutcomeAmbiguous {
 			fmt.Fprintln(e.stderr, "The admins' alert waits in the outbox until the bot runs again.")
 		}
 	}
 	fmt.Fprintln(e.stdout, out.String())
-	if out.Outcome == outcomeFailed || out.Outcome == outcomeAmbiguous {
+	if out.Outcome == jobs.OutcomeFailed || out.Outcome == jobs.OutcomeAmbiguous {
 		return exitError{1}
 	}
 	return nil

@@ -15,7 +15,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
-	"toolmap/bot"
+	"toolmap/bot/jobs"
 	"toolmap/bot/telegramtest"
 	"toolmap/store"
 )
@@ -31,11 +31,11 @@ const (
 // 2026-W47), with a channel it administers, an admin, a researcher and a
 // study key, on a clock fixed at now. It returns the harness, the channel's
 // id and the digest wiring.
-func digestBot(t *testing.T, now time.Time, before func(*harness)) (*harness, int64, **digestWiring) {
+func digestBot(t *testing.T, now time.Time, before func(*harness)) (*harness, int64, *digestParts) {
 	t.Helper()
 	path := typicalDB(t)
 	var ch int64
-	dw := new(*digestWiring)
+	dw := &digestParts{}
 	h := newHarnessWith(t, telegramtest.Options{}, func(h *harness) {
 		h.cfg.Database = path
 		c := h.srv.Channel(1, "Coordinators", e2eChannel)
@@ -53,16 +53,25 @@ func digestBot(t *testing.T, now time.Time, before func(*harness)) (*harness, in
 		h.env = map[string]string{StudyKeyEnv: hex.EncodeToString([]byte("a study key of thirty-two bytes!"))}
 		h.hooks = func(hk *serveHooks) {
 			hk.now = func() time.Time { return now }
-			hk.digest = func(w *digestWiring) {
-				w.poster.gap = 0
-				*dw = w
+			hk.fastPosts = true
+			hk.digest = func(d *jobs.Digest, s *jobs.DigestSchedule) {
+				dw.digest, dw.schedule, dw.caughtUp = d, s, make(chan struct{})
 			}
+			hk.caughtUp = func() { close(dw.caughtUp) }
 		}
 		if before != nil {
 			before(h)
 		}
 	})
 	return h, ch, dw
+}
+
+// digestParts are the running bot's digest job, its schedule, and a
+// channel closed when its start-up catch-up is over (each start).
+type digestParts struct {
+	digest   *jobs.Digest
+	schedule *jobs.DigestSchedule
+	caughtUp chan struct{}
 }
 
 var london = func() *time.Location { l, _ := time.LoadLocation("Europe/London"); return l }()
@@ -77,12 +86,12 @@ func TestDigestEndToEnd(t *testing.T) {
 	now := monday0900.Add(50 * time.Hour) // Wednesday: no slot to catch up
 	h, ch, dw := digestBot(t, now, nil)
 	ctx := t.Context()
-	<-(*dw).schedule.caughtUp
+	<-dw.caughtUp
 	if n := len(h.srv.BotMessages(ch)); n != 0 {
 		t.Fatalf("%d messages in the channel before the job ran", n)
 	}
 
-	(*dw).schedule.RunSlot(ctx, monday0900)
+	dw.schedule.RunSlot(ctx, monday0900)
 	msgs := h.srv.BotMessages(ch)
 	if len(msgs) < 2 || msgs[0].Kind != "photo" || !strings.Contains(msgs[0].Caption, "week 47") || msgs[1].Kind != "text" ||
 		!strings.Contains(msgs[1].Rendered, "Week 47 · 16–22 Nov 2026") {
@@ -92,7 +101,7 @@ func TestDigestEndToEnd(t *testing.T) {
 
 	// The same period again, by the job and by the command line through
 	// the running bot: nothing more.
-	(*dw).schedule.RunSlot(ctx, monday0900.Add(time.Hour))
+	dw.schedule.RunSlot(ctx, monday0900.Add(time.Hour))
 	out, stderr, err := runCmd(t, "", "digest", "--post", "--db", h.cfg.Database, "--period", "2026-W47")
 	if err != nil || !strings.Contains(out, "posted before") {
 		t.Errorf("digest --post: %v %q %q", err, out, stderr)
@@ -200,20 +209,20 @@ func TestDigestAmbiguous(t *testing.T) {
 	now := monday0900.Add(50 * time.Hour)
 	h, ch, dw := digestBot(t, now, func(h *harness) {
 		db := openStore(t, h.cfg.Database)
-		if err := db.ForceDigest("2026-W47"); err != nil { // an attempt in flight at a crash
+		if err := db.Update(func(tx *store.Tx) error { return tx.ForceDigest("2026-W47", time.Now()) }); err != nil { // an attempt in flight at a crash
 			t.Fatal(err)
 		}
 		db.Close()
 	})
 	ctx := t.Context()
-	<-(*dw).schedule.caughtUp
-	(*dw).schedule.RunSlot(ctx, monday0900)
+	<-dw.caughtUp
+	dw.schedule.RunSlot(ctx, monday0900)
 	admin := h.respondent(e2eAdmin)
 	alert := admin.waitText("may or may not have reached @toolmap_coord")
 	if !strings.Contains(alert.Rendered, "/digest_resend 2026-W47") {
 		t.Errorf("alert: %q", alert.Rendered)
 	}
-	(*dw).schedule.RunSlot(ctx, monday0900.Add(time.Minute))
+	dw.schedule.RunSlot(ctx, monday0900.Add(time.Minute))
 	if n := len(h.srv.BotMessages(ch)); n != 0 {
 		t.Fatalf("%d messages posted for an ambiguous period", n)
 	}
@@ -230,10 +239,10 @@ func TestDigestAmbiguous(t *testing.T) {
 
 	// An unknown outcome: Telegram's answer to a part is lost.
 	h.srv.Fail("sendMessage", telegramtest.BadGateway(), 1)
-	(*dw).schedule.RunSlot(ctx, monday0900.Add(-7*24*time.Hour)) // 2026-W46
+	dw.schedule.RunSlot(ctx, monday0900.Add(-7*24*time.Hour)) // 2026-W46
 	admin.waitText("The digest for 2026-W46 may or may not have reached")
 	after := len(h.srv.BotMessages(ch))
-	(*dw).schedule.RunSlot(ctx, monday0900.Add(-7*24*time.Hour+time.Hour))
+	dw.schedule.RunSlot(ctx, monday0900.Add(-7*24*time.Hour+time.Hour))
 	if n := len(h.srv.BotMessages(ch)); n != after {
 		t.Errorf("channel: %d then %d messages: an ambiguous period was posted again", after, n)
 	}
@@ -244,7 +253,12 @@ func TestDigestAmbiguous(t *testing.T) {
 		period string
 		state  store.DigestState
 	}{{"2026-W47", store.DigestSent}, {"2026-W46", store.DigestAmbiguous}} {
-		r, _, err := db.Digest(tc.period)
+		var r store.DigestRecord
+		err := db.View(func(tx *store.Tx) error {
+			var err error
+			r, _, err = tx.Digest(tc.period)
+			return err
+		})
 		if err != nil || r.State != tc.state {
 			t.Errorf("%s: %+v %v, want %s", tc.period, r, err, tc.state)
 		}
@@ -255,17 +269,17 @@ func TestDigestAmbiguous(t *testing.T) {
 // and the next attempt posts it.
 func TestDigestFailedRetried(t *testing.T) {
 	h, ch, dw := digestBot(t, monday0900.Add(50*time.Hour), nil)
-	<-(*dw).schedule.caughtUp
+	<-dw.caughtUp
 	h.srv.Fail("sendPhoto", telegramtest.BadRequest("need administrator rights in the channel chat"), 1)
-	out, err := (*dw).poster.Post(t.Context(), slotPeriod(monday0900, london), false)
-	if err != nil || out.Outcome != outcomeFailed || !strings.Contains(out.Reason, "need administrator rights") {
+	out, err := dw.digest.Post(t.Context(), jobs.SlotPeriod(monday0900, london), false)
+	if err != nil || out.Outcome != jobs.OutcomeFailed || !strings.Contains(out.Reason, "need administrator rights") {
 		t.Fatalf("first attempt: %+v %v", out, err)
 	}
 	if n := len(h.srv.BotMessages(ch)); n != 0 {
 		t.Fatalf("%d messages after a refusal", n)
 	}
-	out, err = (*dw).poster.Post(t.Context(), slotPeriod(monday0900, london), false)
-	if err != nil || out.Outcome != outcomeSent || len(h.srv.BotMessages(ch)) != len(out.MessageIDs) {
+	out, err = dw.digest.Post(t.Context(), jobs.SlotPeriod(monday0900, london), false)
+	if err != nil || out.Outcome != jobs.OutcomeSent || len(h.srv.BotMessages(ch)) != len(out.MessageIDs) {
 		t.Fatalf("second attempt: %+v %v", out, err)
 	}
 	if n := len(h.srv.BotMessages(e2eAdmin)); n != 0 {
@@ -277,14 +291,14 @@ func TestDigestFailedRetried(t *testing.T) {
 // start-up within the grace window, and not again at the next start.
 func TestDigestCatchUp(t *testing.T) {
 	h, ch, dw := digestBot(t, monday0900.Add(3*time.Hour), nil)
-	<-(*dw).schedule.caughtUp
+	<-dw.caughtUp
 	posted := len(h.srv.BotMessages(ch))
 	if posted < 2 {
 		t.Fatalf("catch-up posted %d messages", posted)
 	}
 	h.stop()
 	h.start()
-	<-(*dw).schedule.caughtUp
+	<-dw.caughtUp
 	if n := len(h.srv.BotMessages(ch)); n != posted {
 		t.Errorf("the restart posted again: %d messages, want %d", n, posted)
 	}
@@ -293,7 +307,7 @@ func TestDigestCatchUp(t *testing.T) {
 // TestDigestCatchUpTooLate: past the grace window, nothing is posted.
 func TestDigestCatchUpTooLate(t *testing.T) {
 	h, ch, dw := digestBot(t, monday0900.Add(25*time.Hour), nil)
-	<-(*dw).schedule.caughtUp
+	<-dw.caughtUp
 	if n := len(h.srv.BotMessages(ch)); n != 0 {
 		t.Errorf("%d messages posted past the grace window", n)
 	}
@@ -337,7 +351,7 @@ func TestDigestStartupCheck(t *testing.T) {
 			}
 			go func() {
 				done <- serve(ctx, cfg, getenv, slog.New(slog.NewTextHandler(io.Discard, nil)), &serveHooks{
-					started: func(*bot.Bot, *bot.Sender) { close(started) }})
+					started: func(running) { close(started) }})
 			}()
 			var err error
 			select {

@@ -5,9 +5,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -15,11 +13,11 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"toolmap/bot"
-	"toolmap/cmd/surveyfile"
+	"toolmap/bot/jobs"
 	"toolmap/store"
 	"toolmap/survey"
-	"toolmap/survey/report"
 	"toolmap/survey/report/reporttest"
+	"toolmap/survey/surveyfile"
 )
 
 // seedDB writes completed sessions to a new database at path, as the bot
@@ -98,15 +96,17 @@ Facebook 10 (100%)
 WhatsApp 6 (60%)
 
 <b>⚠️ Where groups struggle</b>
-No activity yet where 5 or more groups say so.
+Hardest to do with the tools they have: 📣 Telling members news 10 (100%)
 
 <b>🆕 Typed in under “Other…”</b>
 Other names came up too, each from fewer than 5 groups.
 
+👍 <b>Worth knowing about</b>, say groups: WhatsApp (10 groups)
+
 <b>💬 In their words</b>
-<i>“Keeping the member list up to date by hand takes hours every month.”</i>
-<i>“We can&#39;t afford the paid plans, and the free ones keep changing.”</i>
-<i>“Everyone is on a different app, so messages get lost.”</i>
+<i>“Keeping the member list up to date by hand takes hours every month.”</i> (on 📣 Telling members news)
+<i>“We can&#39;t afford the paid plans, and the free ones keep changing.”</i> (on 📣 Telling members news)
+<i>“Everyone is on a different app, so messages get lost.”</i> (on 📣 Telling members news)
 
 <b>🔗 Where they came from</b>
 flyer: 10
@@ -195,7 +195,7 @@ func TestDigestConfigSection(t *testing.T) {
 	if err := dec.Decode(&got); err != nil {
 		t.Fatal(err)
 	}
-	want := DigestConfig{Timezone: "Europe/London", Language: "es", MinCount: 5, Schedule: DefaultDigestSchedule, Grace: Duration(24 * time.Hour)}
+	want := DigestConfig{Timezone: "Europe/London", Language: "es", MinCount: 5, Schedule: jobs.DefaultDigestSchedule, Grace: Duration(24 * time.Hour)}
 	if got.Digest != want {
 		t.Errorf("digest = %+v, want %+v", got.Digest, want)
 	}
@@ -205,68 +205,4 @@ func TestDigestConfigSection(t *testing.T) {
 	if ps := (DigestConfig{Timezone: "Local", MinCount: 0}).problems(); len(ps) != 2 {
 		t.Errorf("problems of a bad section: %v", ps)
 	}
-}
-
-// BenchmarkDigest100k computes the digest of one week from a database of
-// 100,000 responses (and their sessions): every response up to the end of
-// the week is read and decoded for the study so far, every session
-// scanned for the week's starts, then the text and the chart (the map)
-// are made. cpu-ms/op is the processor time of the whole process (on all
-// cores) per digest: on a machine shared with other work it varies less
-// than the wall time.
-//
-//   - year: a year-long study, about 1,900 responses a week;
-//   - wave: a twelve-week survey wave, about 8,300 a week.
-func BenchmarkDigest100k(b *testing.B) {
-	def := defaultDef(b)
-	loc, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		b.Fatal(err)
-	}
-	week := report.Period{Year: 2026, Week: 47}
-	_, end := week.Bounds(loc)
-	for _, bc := range []struct {
-		name  string
-		weeks int
-	}{{"year", 52}, {"wave", 12}} {
-		b.Run(bc.name, func(b *testing.B) {
-			span := time.Duration(bc.weeks) * 7 * 24 * time.Hour
-			ss, err := reporttest.Synthetic(def, 100_000, end.Add(-span), span)
-			if err != nil {
-				b.Fatal(err)
-			}
-			path := filepath.Join(b.TempDir(), "toolmap.db")
-			seedDB(b, path, ss)
-			db, err := store.Open(path, &store.Options{ReadOnly: true})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer db.Close()
-			runtime.GC() // the seeding's garbage is not the digest's
-			cpu := cpuTime()
-			b.ResetTimer()
-			for b.Loop() {
-				r, err := buildDigestReport(db, def, week, &report.Options{Location: loc, Filters: []string{}})
-				if err != nil || r.Suppressed || r.Study.Suppressed {
-					b.Fatal(err, r.Suppressed)
-				}
-				d := bot.RenderDigest(def, r, nil)
-				png, err := bot.DigestChart(def, r, "en")
-				if err != nil || len(d.Parts) == 0 || png == nil {
-					b.Fatal(err, len(d.Parts), len(png))
-				}
-			}
-			b.StopTimer()
-			b.ReportMetric(float64((cpuTime()-cpu).Milliseconds())/float64(b.N), "cpu-ms/op")
-		})
-	}
-}
-
-// cpuTime is the processor time the process has used, user and system.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"toolmap/bot/adminsock"
 	"toolmap/store"
 	"toolmap/survey"
 	"toolmap/survey/export"
@@ -19,7 +21,7 @@ import (
 func init() {
 	register(command{
 		name:    "export",
-		args:    "--out PATH [--format csv|jsonl|xlsx|zip] [--layout long|wide] [--since DATE] [--until DATE] [--include-partial] [--free-text] [--db FILE | --config FILE] [--survey FILE] [--key-file FILE]",
+		args:    "--out PATH [--format csv|jsonl|xlsx|zip] [--layout long|wide] [--since DATE] [--until DATE] [--include-partial] [--free-text] [--licence LICENCE] [--db FILE | --config FILE] [--survey FILE] [--key-file FILE]",
 		summary: "export the responses, pseudonymised, as CSV, JSON Lines, XLSX or a ZIP of all",
 		run:     runExport,
 	})
@@ -76,6 +78,7 @@ answering meanwhile. On a terminal, progress is shown.`)
 	configPath := fs.String("config", "", "read the database and survey from this config `FILE`")
 	surveyPath := fs.String("survey", "", "survey definition `FILE` for labels and columns (default: from --config, else the built-in survey)")
 	keyFile := fs.String("key-file", "", "read the study key from `FILE` instead of "+StudyKeyEnv)
+	licence := fs.String("licence", "", "state the data's `LICENCE` (e.g. CC-BY-4.0, or a URL) in datapackage.json and the README (default: export.licence of --config; none)")
 	if err := parseFlags(fs, e, args); err != nil {
 		return err
 	}
@@ -110,7 +113,7 @@ answering meanwhile. On a terminal, progress is shown.`)
 	default:
 		return usageErr("--format must be csv, jsonl, xlsx or zip, not %q", *format)
 	}
-	o := exportOptions{Format: f, Partial: *partial, FreeText: *freeText}
+	o := store.ExportFile{Format: f, Partial: *partial, FreeText: *freeText}
 	var err error
 	if o.From, err = parseExportTime(*since, false); err != nil {
 		return usageErr("--since: %v", err)
@@ -137,6 +140,10 @@ answering meanwhile. On a terminal, progress is shown.`)
 	if !set["db"] {
 		*dbPath = cfg.Database
 	}
+	o.Licence = cfg.Export.Licence
+	if set["licence"] {
+		o.Licence = strings.TrimSpace(*licence)
+	}
 	def, err := loadSurvey(*surveyPath)
 	if err != nil {
 		return err
@@ -146,40 +153,41 @@ answering meanwhile. On a terminal, progress is shown.`)
 	if _, err := os.Stat(*dbPath); err != nil {
 		return fmt.Errorf("no database to export: %w", err)
 	}
-	// A running bot holds the database: export through its admin endpoint.
-	via := func(ctx context.Context, w io.Writer, o exportOptions) (exportStats, error) {
-		cfg.Database = *dbPath
-		return exportViaAdmin(ctx, cfg.AdminSocket(), w, o)
-	}
+	cfg.Database = *dbPath
 	db, err := store.Open(*dbPath, &store.Options{ReadOnly: true})
 	switch {
 	case errors.Is(err, store.ErrLocked):
-		db = nil
+		db = nil // a running bot holds the database: export through its admin endpoint
 	case err != nil:
 		return err
 	default:
 		defer db.Close()
 	}
 
-	dir := filepath.Dir(*out)
-	o.Spool = tempSpool(dir)
+	o.SpoolDir = filepath.Dir(*out)
 	o.Now = time.Now().UTC()
 	var progress *exportProgress
 	if f, ok := e.stderr.(*os.File); ok && isTerminal(f) {
 		progress = &exportProgress{w: e.stderr}
 		o.Progress = progress.show
 	}
-	var stats exportStats
-	err = writeFileAtomic(*out, func(w io.Writer) error {
+	var stats store.ExportCounts
+	err = store.WriteFileAtomic(*out, func(w io.Writer) error {
 		var err error
-		if db == nil {
-			if progress != nil { // the bot counts responses: show bytes received
-				w = &progressWriter{w: w, p: progress}
-			}
-			stats, err = via(ctx, w, o)
+		if db != nil {
+			stats, err = db.WriteExport(ctx, w, o)
 			return err
 		}
-		stats, err = exportTo(ctx, db, w, o)
+		if progress != nil { // the bot counts responses: show bytes received
+			w = &progressWriter{w: w, p: progress}
+		}
+		req := adminsock.ExportRequest{Format: o.Format, From: o.From, To: o.To, Partial: o.Partial,
+			FreeText: o.FreeText, Key: hex.EncodeToString(o.Key)}
+		_, trailer, err := adminsock.NewClient(cfg.AdminSocket()).Stream(ctx, "/export", req, w)
+		if err != nil {
+			return viaBotErr(err)
+		}
+		stats, err = adminsock.ExportCounts(trailer)
 		return err
 	})
 	progress.done()
@@ -210,93 +218,6 @@ func describeFormat(f export.Format) string {
 		return "XLSX"
 	}
 	return "ZIP of CSV, JSON Lines, XLSX, codebook and datapackage.json"
-}
-
-// exportOptions configure exportTo.
-type exportOptions struct {
-	Defs     []*survey.Definition // the survey definitions known: labels, column order
-	Key      []byte               // the study key
-	Format   export.Format
-	From, To time.Time // see store.ExportOptions
-	Partial  bool
-	FreeText bool
-	Now      time.Time
-	// Spool holds the parts of XLSX and ZIP exports; nil keeps them in memory.
-	Spool func() (export.Spool, error)
-	// Progress, if set, is told how far a phase ("reading" for the first
-	// pass, "writing") has come: done responses of total (0: not known).
-	Progress func(phase string, done, total int)
-}
-
-// exportStats count what an export wrote.
-type exportStats struct {
-	Completed, Partial int
-}
-
-// exportTo writes an export of the database to w. Formats with the wide
-// layout read the data twice: a first pass finds every question, option
-// and row the answers use (so that columns of older survey versions are
-// kept), the second writes. The database stays open for the bot in
-// between: each pass reads in short transactions. It is what both the
-// export command and, while the bot runs, its admin endpoint call.
-func exportTo(ctx context.Context, db *store.DB, w io.Writer, o exportOptions) (exportStats, error) {
-	var stats exportStats
-	if len(o.Key) < export.MinKeyBytes {
-		return stats, fmt.Errorf("no study key (or one too short): %w", export.ErrShortKey)
-	}
-	cb := export.NewCodebook(o.Defs...)
-	so := store.ExportOptions{From: o.From, To: o.To, Partial: o.Partial}
-	total := 0
-	switch {
-	case o.Format.NeedsColumns():
-		err := db.Export(ctx, so, func(_ survey.RespondentID, s survey.Session) error {
-			cb.Observe(&s)
-			if total++; o.Progress != nil && total%1024 == 0 {
-				o.Progress("reading", total, 0)
-			}
-			return nil
-		})
-		if err != nil {
-			return stats, err
-		}
-	case o.Progress != nil && !o.Partial:
-		n, err := db.CountResponses(o.From, o.To) // cheap: no decoding
-		if err != nil {
-			return stats, err
-		}
-		total = n
-	}
-	aw := newAsyncWriter(w)
-	enc, err := export.New(o.Format, aw, cb, &export.Options{FreeText: o.FreeText, Now: o.Now, Spool: o.Spool})
-	if err != nil {
-		return stats, errors.Join(err, aw.Close())
-	}
-	refCache := map[string]string{}
-	err = db.Export(ctx, so, func(id survey.RespondentID, s survey.Session) error {
-		if s.Status == survey.StatusCompleted {
-			stats.Completed++
-		} else {
-			stats.Partial++
-		}
-		ref, err := referrer(db, o.Key, s.Source, refCache)
-		if err != nil {
-			return err
-		}
-		if err := enc.Add(export.Response{Respondent: export.Pseudonym(o.Key, id), Session: s, ReferredBy: ref}); err != nil {
-			return err
-		}
-		if o.Progress != nil {
-			o.Progress("writing", stats.Completed+stats.Partial, total)
-		}
-		return nil
-	})
-	if cerr := enc.Close(); err == nil {
-		err = cerr
-	}
-	if cerr := aw.Close(); err == nil {
-		err = cerr
-	}
-	return stats, err
 }
 
 // loadStudyKey reads the study key from keyFile, else from the environment.
@@ -349,72 +270,6 @@ func parseExportTime(s string, upper bool) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// writeFileAtomic writes path through a temporary file (mode 0600) in the
-// same directory, synced and renamed into place only if write succeeds:
-// a failed or interrupted export leaves no file behind, and never half of
-// one.
-func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return fmt.Errorf("%s is a directory", path)
-	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := tmp.Chmod(0o600); err != nil {
-		return err
-	}
-	if err := write(tmp); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync() // the rename is durable once the directory is; the file is complete either way
-		d.Close()
-	}
-	return nil
-}
-
-// tempSpool returns a Spool maker of temporary files in dir, each removed
-// at once (it lives while open), or when closed where that is not allowed.
-func tempSpool(dir string) func() (export.Spool, error) {
-	return func() (export.Spool, error) {
-		f, err := os.CreateTemp(dir, ".toolmap-export-*.part")
-		if err != nil {
-			return nil, err
-		}
-		if os.Remove(f.Name()) == nil {
-			return f, nil
-		}
-		return removeOnClose{f}, nil
-	}
-}
-
-type removeOnClose struct{ *os.File }
-
-func (r removeOnClose) Close() error {
-	err := r.File.Close()
-	if rerr := os.Remove(r.Name()); err == nil {
-		err = rerr
-	}
-	return err
-}
-
 // exportProgress shows progress on a terminal, a few times a second.
 type exportProgress struct {
 	w     io.Writer
@@ -461,27 +316,4 @@ func (p *exportProgress) done() {
 	if p != nil && p.shown {
 		fmt.Fprintln(p.w)
 	}
-}
-
-// referrer returns the pseudonym of the respondent whose personal link
-// (source "r-<code>") a respondent started from; "" for another source or
-// a code that traces to no one (its owner deleted their data). Answers are
-// cached by code for the export.
-func referrer(db *store.DB, key []byte, source string, cache map[string]string) (string, error) {
-	if !strings.HasPrefix(source, "r-") {
-		return "", nil
-	}
-	if p, ok := cache[source]; ok {
-		return p, nil
-	}
-	id, ok, err := db.Referrer(source)
-	if err != nil {
-		return "", err
-	}
-	p := ""
-	if ok {
-		p = export.Pseudonym(key, id)
-	}
-	cache[source] = p
-	return p, nil
 }

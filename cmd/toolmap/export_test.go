@@ -26,13 +26,13 @@ import (
 	"github.com/xuri/excelize/v2"
 	"go.etcd.io/bbolt"
 
-	"toolmap/cmd/surveyfile"
 	"toolmap/store"
 	"toolmap/survey"
 	"toolmap/survey/export"
+	"toolmap/survey/surveyfile"
 )
 
-// persona answers the default survey.
+// persona answers version 1 of the default survey.
 type persona struct {
 	id         survey.RespondentID
 	source     string
@@ -142,10 +142,13 @@ func newExportFixture(t testing.TB) *exportFixture {
 		t.Fatal(err)
 	}
 	now := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
+	// The personas answered version 1 of the built-in survey, as people
+	// did before version 2: exports read them with the codebook of both.
+	v1 := def.Earlier[0]
 	step := func(id survey.RespondentID, in survey.Input) {
 		now = now.Add(7 * time.Second)
 		if _, err := db.Step(id, func(s survey.Session) (survey.Session, []survey.Event, error) {
-			return survey.Step(def, s, in, now)
+			return survey.Step(v1, s, in, now)
 		}); err != nil {
 			t.Fatalf("respondent %d, %s: %v", id, in.Kind, err)
 		}
@@ -536,10 +539,13 @@ func TestExportPseudonymsStableAndKeyed(t *testing.T) {
 
 func TestExportTwoSurveyVersions(t *testing.T) {
 	f := newExportFixture(t) // version 1 responses
-	v2, err := surveyfile.Default()
+	def, err := surveyfile.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A made-up version 2 of version 1, without size and with formality
+	// reworded, given alone: version 1's definition is not at hand.
+	v2 := def.Earlier[0]
 	v2.Version = 2
 	v2.Questions = slices.DeleteFunc(v2.Questions, func(q *survey.Question) bool { return q.ID == "size" })
 	// formality is reworded: the same id, so the same column.
@@ -568,7 +574,7 @@ func TestExportTwoSurveyVersions(t *testing.T) {
 		}
 	}
 	var buf bytes.Buffer
-	stats, err := exportTo(t.Context(), db, &buf, exportOptions{Defs: []*survey.Definition{v2}, Key: f.keyBytes, Format: export.FormatZip})
+	stats, err := db.WriteExport(t.Context(), &buf, store.ExportFile{Defs: []*survey.Definition{v2}, Key: f.keyBytes, Format: export.FormatZip})
 	db.Close()
 	if err != nil || stats.Completed != 4 {
 		t.Fatalf("export: %+v, %v", stats, err)
@@ -800,8 +806,8 @@ func benchExport(b *testing.B, format export.Format) {
 			b.Fatal(err)
 		}
 		bw := bufio.NewWriterSize(out, 1<<20)
-		stats, err := exportTo(b.Context(), db, bw, exportOptions{
-			Defs: []*survey.Definition{def}, Key: key, Format: format, Spool: tempSpool(dir), Now: time.Now(),
+		stats, err := db.WriteExport(b.Context(), bw, store.ExportFile{
+			Defs: []*survey.Definition{def}, Key: key, Format: format, SpoolDir: dir, Now: time.Now(),
 		})
 		if err == nil {
 			err = bw.Flush()
@@ -973,7 +979,7 @@ func TestExportProgress(t *testing.T) {
 	defer db.Close()
 	var buf bytes.Buffer
 	p := &exportProgress{w: &buf}
-	_, err = exportTo(t.Context(), db, io.Discard, exportOptions{Defs: []*survey.Definition{f.def}, Key: f.keyBytes, Format: export.FormatLong, Progress: p.show})
+	_, err = db.WriteExport(t.Context(), io.Discard, store.ExportFile{Defs: []*survey.Definition{f.def}, Key: f.keyBytes, Format: export.FormatLong, Progress: p.show})
 	p.done()
 	if err != nil || !strings.Contains(buf.String(), "writing 3 of 3 responses (100%)") {
 		t.Errorf("progress %q, %v", buf.String(), err)
@@ -1070,7 +1076,7 @@ func BenchmarkExportCommitLatency(b *testing.B) {
 		before := size()
 		exporting := make(chan struct{})
 		var exportErr error
-		var stats exportStats
+		var stats store.ExportCounts
 		go func() {
 			defer close(exporting)
 			var out io.Writer = io.Discard
@@ -1083,7 +1089,7 @@ func BenchmarkExportCommitLatency(b *testing.B) {
 				defer f.Close()
 				out = f
 			}
-			stats, exportErr = exportTo(context.Background(), db, out, exportOptions{
+			stats, exportErr = db.WriteExport(context.Background(), out, store.ExportFile{
 				Defs: []*survey.Definition{def}, Key: bytes.Repeat([]byte{7}, 32), Format: export.FormatLong,
 			})
 		}()

@@ -33,10 +33,11 @@ func exitCode(err error) int {
 	return 1
 }
 
-// completeDefault answers the whole default survey: agree, the profile,
-// three activities with tools (one from the full list), what is hard, and
-// quotation allowed.
-const completeDefault = "1\n1\n2\n1\nLeeds\n1 2 5\nd\n1 3\nd\n1\nm\n3\nd\n2\nd\nKeeping everyone in the loop\n2\n"
+// completeDefault answers the whole default survey: agree, the profile
+// (Yorkshire, Leeds), three activities with tools (one from the full list),
+// the hardest (coordinating) and what makes it hard, quotation allowed,
+// WhatsApp recommended, and the role.
+const completeDefault = "1\n1\n2\n1\n6\nLeeds\n1 2 5\nd\n1 3\nd\n1\nm\n3\nd\n2\nd\n2\nKeeping everyone in the loop\n2\n1\n1\n"
 
 func TestTryCompletesFromPipedInput(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "try.db")
@@ -121,7 +122,7 @@ func TestTryRefusesALockedDatabase(t *testing.T) {
 
 func TestValidate(t *testing.T) {
 	out, _, err := runCmd(t, "", "validate")
-	if err != nil || !strings.Contains(out, "ok: survey toolmap-default version 1") {
+	if err != nil || !strings.Contains(out, "ok: survey toolmap-default version 2") {
 		t.Fatalf("default survey: %v\n%s", err, out)
 	}
 	out, _, err = runCmd(t, "", "validate", "testdata/broken.yaml")

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"toolmap/bot/adminsock"
+	"toolmap/bot/jobs"
 	"toolmap/store"
-	"toolmap/survey"
-	"toolmap/survey/report"
 	"toolmap/survey/report/site"
 )
 
@@ -96,7 +96,7 @@ backup through the bot's admin socket, reads it and removes it).`)
 		return err
 	}
 	defer cleanup()
-	stats, err := buildSite(db, def, dc, *out, time.Now())
+	stats, err := jobs.BuildMap(db, def, dc.settings(), *out, time.Now())
 	if err != nil {
 		return fmt.Errorf("write the map to %s: %w", *out, err)
 	}
@@ -127,9 +127,9 @@ func openForMap(ctx context.Context, cfg Config) (db *store.DB, via string, clea
 	}
 	remove := func() { os.RemoveAll(dir) }
 	copyPath := filepath.Join(dir, "toolmap.db")
-	if err := writeFileAtomic(copyPath, func(w io.Writer) error {
-		_, err := backupViaAdmin(ctx, cfg.AdminSocket(), w)
-		return err
+	if err := store.WriteFileAtomic(copyPath, func(w io.Writer) error {
+		_, _, err := adminsock.NewClient(cfg.AdminSocket()).Stream(ctx, "/backup", nil, w)
+		return viaBotErr(err)
 	}); err != nil {
 		remove()
 		return nil, "", nil, err
@@ -139,19 +139,4 @@ func openForMap(ctx context.Context, cfg Config) (db *store.DB, via string, clea
 		return nil, "", nil, err
 	}
 	return db, ", read from a copy taken through the running bot", func() { db.Close(); remove() }, nil
-}
-
-// buildSite writes the map of the study in db into dir: what "toolmap map"
-// does, and what a scheduled job of the running bot would do (map.dir,
-// map.every).
-func buildSite(db *store.DB, def *survey.Definition, dc DigestConfig, dir string, now time.Time) (site.Stats, error) {
-	loc, err := time.LoadLocation(dc.Timezone)
-	if err != nil {
-		return site.Stats{}, err
-	}
-	return site.Build(dir, scanOf(db), def, &site.Options{
-		Report:  report.Options{Location: loc, MinCount: dc.MinCount},
-		Now:     now,
-		Workers: digestWorkers,
-	})
 }

@@ -3,13 +3,9 @@ package main
 import (
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
-
-	"toolmap/store"
-	"toolmap/survey/report/reporttest"
 )
 
 // TestMapCommand writes the map of the typical week's database (14
@@ -76,51 +72,4 @@ func TestMapWhileBotRuns(t *testing.T) {
 	if page, err := os.ReadFile(filepath.Join(dir, "index.html")); err != nil || !strings.Contains(string(page), "10 groups so far") {
 		t.Errorf("index.html: %v", err)
 	}
-}
-
-// BenchmarkMap100k builds the map site of a database of 100,000 responses
-// spread over a year, as "toolmap map" does, and reports the size of what
-// it writes (size-KB: every file; page-KB: index.html with the assets it
-// loads) and the processor time per build.
-func BenchmarkMap100k(b *testing.B) {
-	def := defaultDef(b)
-	end := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
-	span := 52 * 7 * 24 * time.Hour
-	ss, err := reporttest.Synthetic(def, 100_000, end.Add(-span), span)
-	if err != nil {
-		b.Fatal(err)
-	}
-	path := filepath.Join(b.TempDir(), "toolmap.db")
-	seedDB(b, path, ss)
-	db, err := store.Open(path, &store.Options{ReadOnly: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	dir := b.TempDir()
-	dc := DefaultDigestConfig()
-	runtime.GC()
-	cpu := cpuTime()
-	b.ResetTimer()
-	for b.Loop() {
-		stats, err := buildSite(db, def, dc, dir, end)
-		if err != nil || stats.Groups != 100_000 {
-			b.Fatal(err, stats)
-		}
-	}
-	b.StopTimer()
-	b.ReportMetric(float64((cpuTime()-cpu).Milliseconds())/float64(b.N), "cpu-ms/op")
-	size := func(names ...string) float64 {
-		var n int64
-		for _, name := range names {
-			fi, err := os.Stat(filepath.Join(dir, name))
-			if err != nil {
-				b.Fatal(err)
-			}
-			n += fi.Size()
-		}
-		return float64(n) / 1024
-	}
-	b.ReportMetric(size("index.html", "es.html", "assets/data.js", "assets/map.js", "assets/style.css", "assets/icon.svg"), "size-KB")
-	b.ReportMetric(size("index.html", "assets/data.js", "assets/map.js", "assets/style.css", "assets/icon.svg"), "page-KB")
 }

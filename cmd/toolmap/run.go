@@ -4,17 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
-	"net/http"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
-
 	"toolmap/bot"
+	"toolmap/bot/adminsock"
+	"toolmap/bot/jobs"
 	"toolmap/store"
+	"toolmap/survey"
 )
 
 func init() {
@@ -49,25 +49,42 @@ itself. Create the bot and get its token from @BotFather (see README.md).`)
 	return serve(ctx, cfg, os.Getenv, log, nil)
 }
 
-// serveHooks lets tests and the demo see inside a running bot.
+// The store is the bot's: its update loop's Store, its sender's Outbox,
+// and the chat admin's Queue.
+var (
+	_ bot.Store  = (*store.DB)(nil)
+	_ bot.Outbox = (*store.DB)(nil)
+	_ bot.Queue  = (*store.DB)(nil)
+)
+
+// serveHooks let tests and the demo see inside a running bot.
 type serveHooks struct {
-	started      func(b *bot.Bot, s *bot.Sender)        // called once the bot is polling
-	jobs         func(serveJobs)                        // given the periodic jobs, to run them at a chosen time
+	started      func(running)                          // called once the bot is polling
 	tune         func(*bot.SenderOptions, *bot.Options) // adjusts options before the start
 	now          func() time.Time                       // the digest's clock; default time.Now
-	digest       func(*digestWiring)                    // called with the digest's parts before the start
-	backedUp     func(path string, err error)           // called after each scheduled backup
-	storeOptions *store.Options                         // opens the database with these
+	fastPosts    bool                                   // no pause between the parts of a digest post
+	digest       func(*jobs.Digest, *jobs.DigestSchedule)
+	caughtUp     func()                       // called when the digest's start-up catch-up is over
+	backedUp     func(path string, err error) // called after each scheduled backup
+	storeOptions *store.Options               // opens the database with these
 }
 
-// serveJobs are the running bot's periodic jobs, for tests and the demo.
-type serveJobs struct {
-	remind       func(now time.Time) (int, error) // queue the reminders due at now
-	refreshPeers func() error                     // rebuild the give-back counts
+// running is the bot serve started: its rooms that tests and the demo
+// drive.
+type running struct {
+	bot       *bot.Bot
+	sender    *bot.Sender
+	reminders *jobs.Reminders
+	giveBack  *jobs.GiveBack
 }
 
-// serve runs the bot until ctx is done.
+// serve runs the bot until ctx is done: it opens the rooms (the store, the
+// bot and its sender, the jobs on their scheduler, the admin endpoint),
+// wires them, and stops them in order.
 func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slog.Logger, hooks *serveHooks) error {
+	if hooks == nil {
+		hooks = &serveHooks{}
+	}
 	def, err := loadSurvey(cfg.Survey)
 	if err != nil {
 		return err
@@ -76,106 +93,114 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	if err != nil {
 		return err
 	}
+	if err := jobs.CheckDigestLanguage(def, cfg.Digest.Language); err != nil {
+		return err
+	}
 	token, err := cfg.Token(getenv)
 	if err != nil {
 		return err
 	}
-	var storeOpts *store.Options
-	if hooks != nil {
-		storeOpts = hooks.storeOptions
-	}
-	db, err := store.Open(cfg.Database, storeOpts)
+	db, err := store.Open(cfg.Database, hooks.storeOptions)
 	if errors.Is(err, store.ErrCorrupt) {
 		return fmt.Errorf("%w\nThe bot will not start on it. Restore the latest good backup (see \"Restore\" in docs/operations.md): check it with \"toolmap check FILE\", then put it in the database's place", err)
 	}
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-
-	// tgbotapi logs only from code we do not use; keep it quiet anyway.
-	_ = tgbotapi.SetLogger(discardLogger{})
-	m := newMetrics()
-	client := bot.WrapHTTPClient(ctx, &http.Client{Transport: m.transport(bot.NewTransport()),
-		Timeout: time.Duration(cfg.Telegram.RequestTimeout)})
-	endpoint := strings.TrimRight(cfg.Telegram.APIURL, "/") + "/bot%s/%s"
-	api, err := connect(ctx, token, endpoint, client, log)
-	if err != nil || api == nil {
-		return err
-	}
-	api.Debug = false
-	log.Info("connected to Telegram", "bot", api.Self.UserName, "survey", def.String(), "database", db.Path())
-	if cfg.Digest.Channel != "" {
-		if err := checkChannel(api, cfg.Digest.Channel); err != nil {
-			return err
-		}
-	}
-
-	secret, err := db.ReferralSecret()
-	if err != nil {
-		return err
-	}
-	refs := referrals{secret: secret, username: api.Self.UserName}
-	st := newBotStore(db)
-	st.referralCode = refs.code
 	defer func() {
-		if err := st.Close(); err != nil {
-			log.Error("writing the last deliveries failed", "err", err)
+		if err := db.Close(); err != nil { // writes the last deliveries
+			log.Error("closing the database failed", "err", err)
 		}
 	}()
-	senderOpts := &bot.SenderOptions{Logger: log, Unlimited: cfg.Telegram.Pacing.Off}
-	peers := &peerCounts{}
-	if err := peers.refresh(db); err != nil {
+
+	m := adminsock.NewMetrics()
+	conn, err := bot.Connect(ctx, token, bot.ConnectOptions{APIURL: cfg.Telegram.APIURL,
+		RequestTimeout: time.Duration(cfg.Telegram.RequestTimeout), Transport: m.Transport, Logger: log})
+	if err != nil || conn == nil {
 		return err
 	}
+	log.Info("connected to Telegram", "bot", conn.Username(), "survey", def.String(), "database", db.Path())
+
+	senderOpts := &bot.SenderOptions{Logger: log, Unlimited: cfg.Telegram.Pacing.Off}
+	giveBack := jobs.NewGiveBack(db)
 	botOpts := &bot.Options{
 		Logger:        log,
 		PollTimeout:   time.Duration(cfg.Telegram.PollTimeout),
 		MaxTextRunes:  cfg.Bot.MaxText,
 		FloodRate:     float64(cfg.Bot.FloodRate),
 		FloodBurst:    int(cfg.Bot.FloodBurst),
-		Peers:         peers,
+		Peers:         giveBack,
 		MinCount:      cfg.Digest.MinCount,
 		RetentionDays: cfg.Retention.Days,
-		ReferralLink:  refs.link,
-		ChannelLink:   channelLink(cfg.Digest.Channel),
+		ReferralLink: func(id survey.RespondentID) string {
+			return "https://t.me/" + conn.Username() + "?start=" + db.ReferralCode(id)
+		},
+		ChannelLink: bot.Channel(cfg.Digest.Channel).Link(),
+		OnCommit:    m.ObserveCommit,
 	}
-	if hooks != nil && hooks.tune != nil {
+	if hooks.tune != nil {
 		hooks.tune(senderOpts, botOpts)
 	}
-	// The sender has its own client, not cancelled by shutdown: a message
-	// in flight when a stop is asked for finishes and is recorded, instead
-	// of being cut off and sent again after the restart.
-	senderAPI := *api
-	senderAPI.Client = bot.WrapHTTPClient(context.WithoutCancel(ctx), &http.Client{Transport: m.transport(bot.NewTransport()),
-		Timeout: 15 * time.Second})
-	sender := bot.NewSender(&senderAPI, st, senderOpts)
-	var clock func() time.Time
-	if hooks != nil {
-		clock = hooks.now
+	sender := bot.NewSender(conn, db, senderOpts)
+
+	settings, now := cfg.Digest.settings(), hooks.now // nil: time.Now
+	sched := jobs.NewScheduler(log, settings.Location)
+	office := &jobs.Office{DB: db, Def: def, Settings: settings}
+	office.StudyKey, office.KeyErr = loadStudyKey("", getenv, io.Discard)
+	if cfg.Digest.Channel != "" {
+		channel := bot.Channel(cfg.Digest.Channel)
+		if err := bot.CheckChannel(conn, channel); err != nil {
+			return err
+		}
+		gap := time.Second
+		if hooks.fastPosts {
+			gap = 0
+		}
+		office.Channel = jobs.NewDigest(db, def, settings, bot.NewChannelPoster(conn, channel, gap),
+			jobs.DigestOptions{Admins: cfg.Admin.Users, Waker: sender, Logger: log, Now: now})
+		schedule, err := jobs.NewDigestSchedule(office.Channel, string(cfg.Digest.Schedule), time.Duration(cfg.Digest.Grace))
+		if err != nil {
+			return err
+		}
+		if hooks.digest != nil {
+			hooks.digest(office.Channel, schedule)
+		}
+		sched.Add("digest", schedule.Schedule(), schedule)
+		sched.Add("digest catch-up", nil, jobs.Func(func(ctx context.Context) error {
+			if hooks.caughtUp != nil {
+				defer hooks.caughtUp()
+			}
+			return schedule.CatchUp(ctx)
+		}), jobs.AtStartInBackground())
 	}
-	dw, err := newDigestWiring(ctx, cfg, db, api, def, sender, getenv, log, clock)
-	if err != nil {
-		return err
-	}
-	botOpts.Admin = dw.admin
-	b := bot.New(api, def, meteredStore{st, m}, sender, botOpts)
+	botOpts.Admin = bot.NewChatAdmin(conn, office, db, sender, bot.ChatAdminOptions{
+		Survey: def, Admins: cfg.Admin.Users, Researchers: cfg.Admin.Researchers, Location: settings.Location, Logger: log, Now: now})
+	b := bot.New(conn, def, db, sender, botOpts)
 	if err := b.SetCommands(); err != nil {
 		log.Warn("could not set the command menu", "err", err)
 	}
-	dw.setCommands(b)
+	if len(cfg.Admin.Users)+len(cfg.Admin.Researchers) > 0 {
+		if err := b.SetAdminCommands(cfg.Admin.Users, cfg.Admin.Researchers); err != nil {
+			log.Warn("could not set the admins' command menus", "err", err)
+		}
+	}
 
-	mux := http.NewServeMux()
-	hl := &health{b: b, s: sender, db: db, poll: time.Duration(cfg.Telegram.PollTimeout)}
-	mux.Handle("GET /healthz", hl)
-	mux.Handle("GET /metrics", m.handler(b, sender, db, hl))
-	mux.Handle("POST /export", exportHandler{db: db, def: def})
-	mux.Handle("POST /digest", dw.handler)
-	var compactMu sync.Mutex
-	mux.Handle("POST /compact", compactHandler{db: db, log: log, mu: &compactMu})
-	mux.Handle("POST /forget", compactHandler{db: db, log: log, mu: &compactMu})
-	mux.Handle("GET /backup", backupHandler{db: db})
-	adm, err := startAdmin(cfg.AdminSocket(), mux, log)
+	// The jobs. Those at start run before the bot answers anyone.
+	reminders := jobs.NewReminders(db, def, policy, time.Duration(cfg.Reminders.Spread), sender, log, nil)
+	sched.Add("prune seen", jobs.Every(jobs.PruneSeenEvery), jobs.PruneSeen{DB: db, Log: log}, jobs.AtStart())
+	sched.Add("retention", jobs.Every(jobs.RetentionEvery), jobs.Retention{DB: db, Days: cfg.Retention.Days, Log: log}, jobs.AtStart())
+	sched.Add("compaction", jobs.Every(time.Duration(cfg.Retention.CompactEvery)), jobs.Compaction{DB: db, Log: log}, jobs.AtStart())
+	sched.Add("give-back", jobs.Every(jobs.GiveBackEvery), giveBack, jobs.AtStart())
+	sched.Add("reminders", jobs.Every(time.Duration(cfg.Reminders.CheckEvery)), reminders)
+	if cfg.Backup.Dir != "" {
+		sched.Add("backups", jobs.Every(jobs.BackupsPoll), &jobs.Backups{DB: db, Dir: cfg.Backup.Dir,
+			Every: time.Duration(cfg.Backup.Every), Keep: cfg.Backup.Keep, Log: log, Done: hooks.backedUp}, jobs.AtStartInBackground())
+	}
+
+	health := adminsock.NewHealth(b, sender, db, time.Duration(cfg.Telegram.PollTimeout))
+	m.Watch(b, sender, db)
+	admin := &adminsock.Endpoint{DB: db, Def: def, Digest: settings, Channel: office.Channel, Health: health, Metrics: m, Log: log}
+	adm, err := adminsock.Listen(cfg.AdminSocket(), admin.Handler(), log)
 	if err != nil {
 		return err
 	}
@@ -189,103 +214,14 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 		senderErr = sender.Run(runCtx)
 		stop()
 	})
-	pruneSeenOnce(db, log)
-	wg.Go(func() { pruneSeen(runCtx, db, log) })
-	if hooks != nil && hooks.digest != nil {
-		hooks.digest(dw)
-	}
-	stopDigest := dw.start(runCtx)
-	retainOnce(db, cfg.Retention.Days, time.Now(), log)
-	wg.Go(func() { retainDaily(runCtx, db, cfg.Retention.Days, log) })
-	compactOnce(db, &compactMu, log)
-	wg.Go(func() { compactOnSchedule(runCtx, db, time.Duration(cfg.Retention.CompactEvery), &compactMu, log) })
-	remind := func(now time.Time) (int, error) {
-		n, err := remindDue(db, def, policy, time.Duration(cfg.Reminders.Spread), now)
-		if n > 0 {
-			sender.Wake()
-		}
-		return n, err
-	}
-	wg.Go(func() { refreshPeers(runCtx, peers, db, log) })
-	wg.Go(func() { remindOnSchedule(runCtx, time.Duration(cfg.Reminders.CheckEvery), remind, log) })
-	if hooks != nil && hooks.jobs != nil {
-		hooks.jobs(serveJobs{remind: remind, refreshPeers: func() error { return peers.refresh(db) }})
-	}
-	if cfg.Backup.Dir != "" {
-		var done func(string, error)
-		if hooks != nil {
-			done = hooks.backedUp
-		}
-		wg.Go(func() { scheduledBackups(runCtx, db, cfg.Backup, log, done) })
-	}
-	if hooks != nil && hooks.started != nil {
-		hooks.started(b, sender)
+	sched.Start(runCtx)
+	if hooks.started != nil {
+		hooks.started(running{bot: b, sender: sender, reminders: reminders, giveBack: giveBack})
 	}
 	err = b.Run(runCtx)
 	stop()
-	stopDigest()
+	sched.Stop()
 	wg.Wait()
 	log.Info("stopped", "updates", b.Stats().Updates)
 	return errors.Join(err, senderErr)
 }
-
-// seenFor is how long handled update ids are kept to recognise repeats:
-// Telegram keeps an undelivered update for at most a day.
-const seenFor = 7 * 24 * time.Hour
-
-// pruneSeen forgets handled update ids older than seenFor every six
-// hours, until ctx is done.
-func pruneSeen(ctx context.Context, db *store.DB, log *slog.Logger) {
-	t := time.NewTicker(6 * time.Hour)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			pruneSeenOnce(db, log)
-		}
-	}
-}
-
-func pruneSeenOnce(db *store.DB, log *slog.Logger) {
-	if n, err := db.PruneSeen(db.Now().Add(-seenFor)); err != nil {
-		log.Error("pruning handled update ids failed", "err", err)
-	} else if n > 0 {
-		log.Info("pruned handled update ids", "count", n)
-	}
-}
-
-// connect makes the Bot API client, retrying getMe with backoff while
-// Telegram cannot be reached, and failing at once on a rejected token. It
-// returns nil, nil when ctx is cancelled first.
-func connect(ctx context.Context, token, endpoint string, client tgbotapi.HTTPClient, log *slog.Logger) (*tgbotapi.BotAPI, error) {
-	wait := time.Second
-	for {
-		api, err := tgbotapi.NewBotAPIWithClient(token, endpoint, client)
-		if err == nil {
-			return api, nil
-		}
-		var te *tgbotapi.Error
-		if errors.As(err, &te) && (te.Code == 401 || te.Code == 404 || strings.Contains(te.Message, "Unauthorized") || strings.Contains(te.Message, "Not Found")) {
-			return nil, fmt.Errorf("telegram rejected the bot token (%s): check %s, or get a new token from @BotFather", te.Message, TokenEnv)
-		}
-		if ctx.Err() != nil {
-			return nil, nil
-		}
-		log.Warn("cannot reach Telegram yet; retrying", "err", bot.Redact(err, token), "retry_in", wait)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, nil
-		case <-t.C:
-		}
-		wait = min(wait*2, time.Minute)
-	}
-}
-
-type discardLogger struct{}
-
-func (discardLogger) Println(...any)        {}
-func (discardLogger) Printf(string, ...any) {}

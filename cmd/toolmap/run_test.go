@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"os"
@@ -17,6 +16,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"toolmap/bot"
+	"toolmap/bot/adminsock"
 	"toolmap/bot/telegramtest"
 	"toolmap/store"
 	"toolmap/survey"
@@ -113,11 +113,11 @@ func (h *harness) start() {
 	hooks := &serveHooks{
 		backedUp:     h.backedUp,
 		storeOptions: h.storeOptions,
-		started: func(b *bot.Bot, s *bot.Sender) {
-			h.bot, h.sender = b, s
+		started: func(r running) {
+			h.bot, h.sender = r.bot, r.sender
+			h.remind = r.reminders.Queue
 			close(started)
 		},
-		jobs: func(j serveJobs) { h.remind = j.remind },
 		tune: func(so *bot.SenderOptions, bo *bot.Options) {
 			if !h.realPace {
 				so.PrivatePerSecond, so.PrivateBurst = 1000, 1000
@@ -243,6 +243,16 @@ func (r *respondent) toggle(label string) {
 
 func (r *respondent) say(text string) { r.u.SendText(text) }
 
+// defaultVersion is the version of the built-in survey.
+func defaultVersion(t *testing.T) int {
+	t.Helper()
+	def, err := loadSurvey("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return def.Version
+}
+
 // answerDefaultSurvey completes the default survey by tapping.
 func (r *respondent) answerDefaultSurvey() {
 	r.h.t.Helper()
@@ -251,7 +261,8 @@ func (r *respondent) answerDefaultSurvey() {
 	r.tap("🤝 Mutual aid / community")
 	r.tap("10–30")
 	r.tap("Informal, no legal form")
-	r.waitText("Where is your group based?")
+	r.tap("Yorkshire and the Humber")
+	r.waitText("Which town, city or area")
 	r.say("Leeds")
 	r.waitText("Which of these does your group do?")
 	r.toggle("📣 Telling members news")
@@ -265,9 +276,14 @@ func (r *respondent) answerDefaultSurvey() {
 	r.tap("More…")
 	r.toggle("Nextcloud / self-hosted")
 	r.tap("Done ▶")
-	r.waitText("What's hardest")
+	r.waitText("Which of these is hardest")
+	r.tap("🧩 Organisers coordinating")
+	r.waitText("What makes “🧩 Organisers coordinating” hard")
 	r.say("Too many group chats <3")
 	r.tap("Yes, anonymously")
+	r.waitText("works really well")
+	r.tap("Signal")
+	r.tap("🧭 Organiser or coordinator")
 	r.waitText("Thank you")
 }
 
@@ -379,7 +395,7 @@ func TestEndToEndDuplicatesAndStaleTaps(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A stale tap on question 1's old button, and a forged one.
-	r.u.TapData(q1.MessageID, survey.Tap{Kind: survey.InputChoose, Version: 1, At: survey.Cursor{Question: "group_kind"}, Option: "union"}.Encode())
+	r.u.TapData(q1.MessageID, survey.Tap{Kind: survey.InputChoose, Version: defaultVersion(t), At: survey.Cursor{Question: "group_kind"}, Option: "union"}.Encode())
 	r.u.TapData(q1.MessageID, "x:forged")
 	h.waitFor("every tap answered", func(s *telegramtest.Server) bool {
 		return s.PendingUpdates() == 0 && len(s.UnansweredCallbacks()) == 0 && len(s.Callbacks()) >= 4
@@ -445,11 +461,15 @@ func TestEndToEndBlockedRespondent(t *testing.T) {
 		return h.sender.Stats().Blocked > 0
 	})
 	h.stop()
-	rec, ok, err := h.openStore().ChatRecord(r.u.ChatID())
-	var cs bot.ChatState
-	if err == nil && ok {
-		err = json.Unmarshal(rec.State, &cs)
-	}
+	var (
+		cs bot.ChatState
+		ok bool
+	)
+	err := h.openStore().View(func(tx *store.Tx) error {
+		var err error
+		cs, ok, err = tx.ChatState(r.u.ChatID())
+		return err
+	})
 	if err != nil || !ok || !cs.Unreachable {
 		t.Fatalf("chat state after 403: %+v %v %v", cs, ok, err)
 	}
@@ -570,7 +590,7 @@ func TestStartupWaitsForTelegram(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- serve(ctx, cfg, func(string) string { return srv.Token() },
-			slog.New(slog.NewTextHandler(logs, nil)), &serveHooks{started: func(*bot.Bot, *bot.Sender) { cancel() }})
+			slog.New(slog.NewTextHandler(logs, nil)), &serveHooks{started: func(running) { cancel() }})
 	}()
 	select {
 	case err := <-done:
@@ -660,17 +680,12 @@ func TestAdminHealth(t *testing.T) {
 	r := h.respondent(41)
 	r.u.Start("")
 	r.waitText("Before we start") // a poll has been answered
-	resp, err := adminClient(h.cfg.AdminSocket()).Get(adminURL + "/healthz")
-	if err != nil {
-		t.Fatal(err)
+	var rep adminsock.HealthReport
+	if err := adminsock.NewClient(h.cfg.AdminSocket()).Call(t.Context(), "/healthz", nil, &rep); err != nil {
+		t.Fatal(err) // answered 503 unless healthy
 	}
-	defer resp.Body.Close()
-	var rep HealthReport
-	if err := json.NewDecoder(resp.Body).Decode(&rep); err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != 200 || !rep.OK || !rep.Polling || rep.Updates < 1 {
-		t.Fatalf("health: %d %+v", resp.StatusCode, rep)
+	if !rep.OK || !rep.Polling || rep.Updates < 1 {
+		t.Fatalf("health: %+v", rep)
 	}
 	fi, err := os.Stat(h.cfg.AdminSocket())
 	if err != nil || fi.Mode().Perm()&0o077 != 0 {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -83,186 +82,12 @@ Standard input may be piped, so a script can drive it:
 		return err
 	}
 	defer db.Close()
-	t := &tryer{
-		def: def, db: db, id: survey.RespondentID(*as), out: e.stdout,
-		in: bufio.NewScanner(e.stdin), echo: !isTerminal(e.stdin), now: time.Now,
+	t := &textui.Terminal{
+		Def: def, Store: db, ID: survey.RespondentID(*as), Out: e.stdout,
+		In: bufio.NewScanner(e.stdin), Echo: !isTerminal(e.stdin), Now: time.Now,
 	}
-	t.in.Buffer(make([]byte, 64*1024), 1<<20)
-	return t.run(ctx, *lang)
-}
-
-type tryer struct {
-	def    *survey.Definition
-	db     *store.DB
-	id     survey.RespondentID
-	in     *bufio.Scanner
-	out    io.Writer
-	echo   bool // stdin is piped: echo each line, so the output reads as a transcript
-	now    func() time.Time
-	prompt textui.Prompt
-}
-
-func (t *tryer) run(ctx context.Context, lang string) error {
-	fmt.Fprintf(t.out, "toolmap try · %s · answers are stored in %s\n", t.def, t.db.Path())
-	fmt.Fprintln(t.out, `Type "?" for help, "q" to stop (you can carry on later).`)
-	fmt.Fprintln(t.out)
-
-	s, ok, err := t.db.Session(t.id)
-	if err != nil {
-		return err
-	}
-	first := []survey.Input{{Kind: survey.InputStart}}
-	if lang != "" {
-		first = []survey.Input{{Kind: survey.InputLanguage, Text: lang}}
-	}
-	if ok {
-		switch s.Status {
-		case survey.StatusActive, survey.StatusAwaitingConsent:
-			where := "at the consent notice"
-			if a, ok := t.def.AskAt(&s); ok {
-				where = "at " + strings.ToLower(a.Title[:1]) + a.Title[1:]
-			}
-			fmt.Fprintf(t.out, "You have an unfinished survey, started %s, %s.\n", s.StartedAt.Local().Format("2 Jan 2006 15:04"), where)
-			fmt.Fprintln(t.out, "  c) carry on   r) start again   q) quit")
-			switch t.choice("c", "r", "q") {
-			case "r":
-				if s.Status == survey.StatusActive {
-					first = []survey.Input{{Kind: survey.InputRestart}}
-				}
-			case "q", "":
-				return nil
-			default:
-				first = []survey.Input{{Kind: survey.InputResume}}
-			}
-			if lang != "" {
-				first = append([]survey.Input{{Kind: survey.InputLanguage, Text: lang}}, first...)
-			}
-		case survey.StatusCompleted:
-			fmt.Fprintf(t.out, "You finished this survey on %s. Your answers:\n", s.CompletedAt.Local().Format("2 Jan 2006 15:04"))
-			summary := t.def.Summary(&s)
-			fmt.Fprint(t.out, textui.FormatSummary(summary))
-			fmt.Fprintln(t.out, "  r N) change answer N   restart) start again   q) quit")
-			t.prompt = textui.Prompt{Done: true, Summary: summary}
-			first = nil
-			if lang != "" {
-				first = []survey.Input{{Kind: survey.InputLanguage, Text: lang}}
-			}
-		}
-	}
-	if err := t.apply(first...); err != nil {
-		return err
-	}
-	for {
-		if ctx.Err() != nil {
-			return nil
-		}
-		line, ok := t.readLine()
-		if !ok {
-			fmt.Fprintln(t.out, "\n(end of input: your answers are saved; run try again to carry on)")
-			return t.in.Err()
-		}
-		ins, action := textui.Parse(line, t.prompt)
-		switch action {
-		case textui.ActionQuit:
-			fmt.Fprintln(t.out, "Your answers are saved. Run toolmap try again to carry on.")
-			return nil
-		case textui.ActionHelp:
-			fmt.Fprintln(t.out, textui.Help)
-			continue
-		case textui.ActionReview:
-			s, _, err := t.db.Session(t.id)
-			if err != nil {
-				return err
-			}
-			summary := t.def.Summary(&s)
-			if len(summary) == 0 {
-				fmt.Fprintln(t.out, "No answers yet.")
-				continue
-			}
-			fmt.Fprint(t.out, textui.FormatSummary(summary))
-			fmt.Fprintln(t.out, "  Type r N to change answer N.")
-			t.prompt.Summary = summary
-			continue
-		}
-		if err := t.apply(ins...); err != nil {
-			return err
-		}
-	}
-}
-
-// apply steps the engine through inputs, each in its own durable commit,
-// and shows what it says.
-func (t *tryer) apply(ins ...survey.Input) error {
-	for i, in := range ins {
-		events, err := t.db.Step(t.id, func(s survey.Session) (survey.Session, []survey.Event, error) {
-			return survey.Step(t.def, s, in, t.now())
-		})
-		if err != nil {
-			return err
-		}
-		shown := events
-		if i < len(ins)-1 {
-			// Several inputs at once: show the question once, after the last.
-			shown = slices.DeleteFunc(slices.Clone(events), func(ev survey.Event) bool {
-				switch ev := ev.(type) {
-				case survey.Ask:
-					return ev.Problem == ""
-				case survey.AskConsent:
-					return ev.Problem == ""
-				}
-				return false
-			})
-		}
-		fmt.Fprint(t.out, textui.Format(shown))
-		summary := t.prompt.Summary
-		t.prompt.Update(events)
-		if t.prompt.Summary == nil {
-			t.prompt.Summary = summary
-		}
-		for _, ev := range events {
-			switch ev := ev.(type) {
-			case survey.Completed:
-				if ev.Recorded {
-					fmt.Fprintf(t.out, "\nYour response is stored in %s.\n", t.db.Path())
-					fmt.Fprintln(t.out, "  r N) change answer N   restart) start again   q) quit")
-				}
-			case survey.Withdrawn:
-				return nil
-			}
-		}
-	}
-	return nil
-}
-
-func (t *tryer) readLine() (string, bool) {
-	if !t.echo {
-		fmt.Fprint(t.out, "> ")
-	}
-	if !t.in.Scan() {
-		return "", false
-	}
-	line := t.in.Text()
-	if t.echo {
-		fmt.Fprintf(t.out, "> %s\n", line)
-	}
-	return line, true
-}
-
-// choice reads a line until it is one of the options; "" at end of input.
-func (t *tryer) choice(options ...string) string {
-	for {
-		line, ok := t.readLine()
-		if !ok {
-			return ""
-		}
-		l := strings.ToLower(strings.TrimSpace(line))
-		for _, o := range options {
-			if l == o {
-				return o
-			}
-		}
-		fmt.Fprintf(t.out, "Please type %s.\n", strings.Join(options, ", "))
-	}
+	t.In.Buffer(make([]byte, 64*1024), 1<<20)
+	return t.Run(ctx, *lang)
 }
 
 // isTerminal reports whether r is an interactive terminal.

@@ -4,17 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
-	"toolmap/cmd/surveyfile"
 	"toolmap/survey"
+	"toolmap/survey/surveyfile"
 )
 
 func init() {
 	register(command{
 		name:    "validate",
 		args:    "[FILE]",
-		summary: "check a survey definition file (or the built-in default)",
+		summary: "check a survey definition file (or the built-in default), or a translation (.po)",
 		run:     runValidate,
 	})
 	register(command{
@@ -38,7 +39,16 @@ func runValidate(ctx context.Context, e env, args []string) error {
 its file, line and where in the survey it is. Without FILE, checks the
 built-in default survey. Exits 0 when the file is good, 1 otherwise.
 
-The format is described in docs/survey-format.md.`)
+It also names, by key and language, every interface message (a button,
+a hint, the digest's words…) that readers of one of the survey's
+languages would see in another, because toolmap has no text for it in
+theirs: these do not make the file bad.
+
+A FILE ending in .po is a translation of toolmap's interface messages
+(survey/messages/*.po): it is checked against the built-in English, and
+every message it leaves untranslated is named.
+
+The formats are described in docs/survey-format.md and docs/translating.md.`)
 	if err := parseFlags(fs, e, args); err != nil {
 		return err
 	}
@@ -47,25 +57,67 @@ The format is described in docs/survey-format.md.`)
 		return exitError{2}
 	}
 	path := fs.Arg(0)
+	if strings.HasSuffix(path, ".po") {
+		return validateCatalogue(e, path)
+	}
 	def, err := loadSurvey(path)
 	if err != nil {
-		var ps survey.Problems
-		if errors.As(err, &ps) {
-			for _, p := range ps {
-				fmt.Fprintln(e.stdout, p.Error())
-			}
-			n := len(ps)
-			fmt.Fprintf(e.stdout, "%d problem%s found.\n", n, plural(n))
-			return exitError{1}
-		}
-		return err
+		return printProblems(e, err)
 	}
 	name := path
 	if name == "" {
 		name = surveyfile.DefaultName
 	}
 	fmt.Fprintf(e.stdout, "%s: ok: %s\n", name, describe(def))
+	if gaps := def.MessageGaps(); len(gaps) > 0 {
+		printList(e, gaps)
+		fmt.Fprintf(e.stdout, "%d note%s on toolmap's messages shown in another language than the reader's; the survey itself is good.\n", len(gaps), plural(len(gaps)))
+	}
 	return nil
+}
+
+// validateCatalogue checks a translation of the interface messages.
+func validateCatalogue(e env, path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	gaps, err := survey.CheckCatalogue(path, data)
+	var ps survey.Problems
+	if err != nil && !errors.As(err, &ps) {
+		return err
+	}
+	if len(ps) == 0 {
+		fmt.Fprintf(e.stdout, "%s: ok\n", path)
+	}
+	printList(e, ps)
+	printList(e, gaps)
+	if len(gaps) > 0 {
+		fmt.Fprintf(e.stdout, "%d message%s to translate or check; until then readers see the English.\n", len(gaps), plural(len(gaps)))
+	}
+	if len(ps) > 0 {
+		fmt.Fprintf(e.stdout, "%d problem%s found.\n", len(ps), plural(len(ps)))
+		return exitError{1}
+	}
+	return nil
+}
+
+// printProblems lists the problems of err, a survey.Problems, and returns
+// the exit status 1; any other error is returned as it is.
+func printProblems(e env, err error) error {
+	var ps survey.Problems
+	if !errors.As(err, &ps) {
+		return err
+	}
+	printList(e, ps)
+	fmt.Fprintf(e.stdout, "%d problem%s found.\n", len(ps), plural(len(ps)))
+	return exitError{1}
+}
+
+func printList(e env, ps survey.Problems) {
+	for _, p := range ps {
+		fmt.Fprintln(e.stdout, p.Error())
+	}
 }
 
 // describe summarises a definition in one line.

@@ -50,8 +50,11 @@ type QuestionEntry struct {
 	// or the columns' catalogue (matrix).
 	Catalogue string `json:"catalogue,omitempty"`
 	// Rows is, for a matrix, the question whose picks make its rows.
-	Rows  string `json:"rows,omitempty"`
-	Other bool   `json:"other,omitempty"` // offers Other… with free text
+	Rows string `json:"rows,omitempty"`
+	// OptionsFrom is, for a question offering what was picked in an
+	// earlier one, that question.
+	OptionsFrom string `json:"options_from,omitempty"`
+	Other       bool   `json:"other,omitempty"` // offers Other… with free text
 	// Versions lists the survey versions the question is in: those of the
 	// definitions at hand, and those its answers were given under.
 	Versions     []int `json:"versions"`
@@ -62,8 +65,23 @@ type QuestionEntry struct {
 	// RowItems are the rows of a matrix: the rows question's choices that
 	// make a row.
 	RowItems []*OptionEntry `json:"row_items,omitempty"`
+	// Shortlists say, for each row of a matrix and each survey version,
+	// which columns the row showed first and which only behind More…, so
+	// that analysts can allow for the advantage of the first screen.
+	Shortlists []*ShortlistEntry `json:"shortlists,omitempty"`
 
 	byOption, byRow map[string]*OptionEntry
+}
+
+// ShortlistEntry is how one matrix row showed its columns under some
+// survey versions: First on its first screen, in button order (its
+// shortlist, or for a row without one the first page of the whole list),
+// More only behind More… or on a later page.
+type ShortlistEntry struct {
+	Row      string   `json:"row"`
+	Versions []int    `json:"versions"`
+	First    []string `json:"first"`
+	More     []string `json:"more,omitempty"`
 }
 
 // OptionEntry is one option (an activity, a tool, a question's own option,
@@ -84,7 +102,9 @@ type OptionEntry struct {
 func NewCodebook(defs ...*survey.Definition) *Codebook {
 	cb := &Codebook{}
 	for _, d := range defs {
-		cb.Merge(fromDefinition(d))
+		for _, v := range d.Versions() { // its earlier versions first
+			cb.Merge(fromDefinition(v))
+		}
 	}
 	return cb
 }
@@ -144,6 +164,27 @@ func fromDefinition(d *survey.Definition) *Codebook {
 	for _, l := range d.Languages {
 		other[l] = d.Msg(l, survey.OtherID)
 	}
+	options := func(all, own []*survey.Item, withOther bool) []*OptionEntry {
+		var out []*OptionEntry
+		for _, it := range all {
+			cat, set := "", ""
+			if !slices.Contains(own, it) {
+				for _, c := range d.Catalogues {
+					if c.Item(it.ID) == it {
+						cat, set = c.ID, c.Set
+					}
+				}
+			}
+			out = append(out, &OptionEntry{
+				ID: it.ID, Label: it.Label, Description: it.Description, Catalogue: cat, Set: set,
+				Exclusive: it.Exclusive, Versions: v, InDefinition: true,
+			})
+		}
+		if withOther {
+			out = append(out, &OptionEntry{ID: survey.OtherID, Label: other, Versions: v, InDefinition: true})
+		}
+		return out
+	}
 	items := func(catalogue string, own []*survey.Item, withOther, rows bool) []*OptionEntry {
 		var out []*OptionEntry
 		add := func(it *survey.Item, cat, set string) {
@@ -176,20 +217,63 @@ func fromDefinition(d *survey.Definition) *Codebook {
 		if len(e.Label) == 0 {
 			e.Label = q.Text
 		}
-		switch q.Kind {
-		case survey.KindSingle, survey.KindMulti:
+		switch {
+		case q.OptionsFrom != "":
+			// What the source can offer: its catalogue's items (or its
+			// own options), and a name typed there under Other….
+			e.OptionsFrom = q.OptionsFrom
+			src := d.Question(q.OptionsFrom)
+			if src != nil {
+				e.Catalogue = src.From
+				if src.Kind == survey.KindMatrix {
+					e.Catalogue = src.Columns
+				}
+				e.Other = src.Other
+			}
+			e.Options = options(d.Choices(q), q.Options, e.Other)
+		case q.Kind == survey.KindSingle || q.Kind == survey.KindMulti:
 			e.Catalogue = q.From
 			e.Options = items(q.From, q.Options, q.Other, false)
-		case survey.KindMatrix:
+		case q.Kind == survey.KindMatrix:
 			e.Catalogue, e.Rows = q.Columns, q.Rows
 			e.Options = items(q.Columns, q.Options, q.Other, false)
 			if rq := d.Question(q.Rows); rq != nil {
 				e.RowItems = items(rq.From, rq.Options, rq.Other, true)
 			}
+			e.Shortlists = shortlists(d, q, e.RowItems)
 		}
 		cb.Questions = append(cb.Questions, e)
 	}
 	return cb
+}
+
+// shortlists says how each row of matrix q showed its columns.
+func shortlists(d *survey.Definition, q *survey.Question, rows []*OptionEntry) []*ShortlistEntry {
+	cols := d.Catalogue(q.Columns)
+	if cols == nil {
+		return nil
+	}
+	var out []*ShortlistEntry
+	for _, row := range rows {
+		e := &ShortlistEntry{Row: row.ID, Versions: []int{d.Version}}
+		first, ok := q.Shortlist[row.ID]
+		if !ok || len(first) >= len(cols.Items) {
+			first = nil
+			for i, it := range cols.Items {
+				if i < survey.PageSize {
+					first = append(first, it.ID)
+				}
+			}
+		}
+		e.First = slices.Clone(first)
+		for _, it := range cols.Items {
+			if !slices.Contains(first, it.ID) {
+				e.More = append(e.More, it.ID)
+			}
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // Merge adds other's entries to cb: new surveys, languages, questions and
@@ -234,7 +318,7 @@ func (e *QuestionEntry) merge(q *QuestionEntry) {
 	newer := e.Kind == "" || (q.InDefinition && !e.InDefinition) ||
 		(q.InDefinition == e.InDefinition && later(q.Versions, e.Versions))
 	if newer {
-		e.Kind, e.Optional, e.Catalogue, e.Rows = q.Kind, q.Optional, q.Catalogue, q.Rows
+		e.Kind, e.Optional, e.Catalogue, e.Rows, e.OptionsFrom = q.Kind, q.Optional, q.Catalogue, q.Rows, q.OptionsFrom
 		if len(q.Label) > 0 {
 			e.Label = q.Label
 		}
@@ -249,6 +333,18 @@ func (e *QuestionEntry) merge(q *QuestionEntry) {
 	e.Options = mergeOptions(e.Options, e.byOption, q.Options)
 	e.RowItems = mergeOptions(e.RowItems, e.byRow, q.RowItems)
 	e.byOption, e.byRow = nil, nil
+	for _, s := range q.Shortlists {
+		i := slices.IndexFunc(e.Shortlists, func(h *ShortlistEntry) bool {
+			return h.Row == s.Row && slices.Equal(h.First, s.First) && slices.Equal(h.More, s.More)
+		})
+		if i < 0 {
+			c := *s
+			c.Versions = slices.Clone(s.Versions)
+			e.Shortlists = append(e.Shortlists, &c)
+			continue
+		}
+		e.Shortlists[i].Versions = union(e.Shortlists[i].Versions, s.Versions)
+	}
 }
 
 func mergeOptions(have []*OptionEntry, by map[string]*OptionEntry, add []*OptionEntry) []*OptionEntry {
@@ -374,7 +470,7 @@ func (cb *Codebook) WriteJSON(w io.Writer) error {
 // codebookColumns are the columns of the codebook table, before the
 // label_LANG and text_LANG columns.
 var codebookColumns = []column{
-	{"kind", kindString, "survey, question, option (of a single or multi question), column or row (of a matrix)"},
+	{"kind", kindString, "survey, question, option (of a single or multi question), column or row (of a matrix), or shortlist (how a matrix row showed its columns, see shown_first)"},
 	{"survey", kindString, "the survey id (survey rows only)"},
 	{"question", kindString, "the question the option, column or row belongs to"},
 	{"id", kindString, "the id used in the data: a survey, question, option, activity or tool id"},
@@ -382,10 +478,13 @@ var codebookColumns = []column{
 	{"catalogue", kindString, "the catalogue the item comes from, e.g. activities or tools"},
 	{"set", kindString, "the catalogue's version tag, e.g. v1-default"},
 	{"rows", kindString, "for a matrix question: the question whose picks make its rows"},
+	{"options_from", kindString, "for a question offering what was picked in an earlier question (e.g. the hardest of the activities picked): that question; its options are every item the earlier question can offer"},
 	{"exclusive", kindInteger, "1 if picking the option clears every other pick (e.g. None)"},
 	{"optional", kindInteger, "1 if the question may be skipped"},
 	{"in_definition", kindInteger, "1 if a survey definition has it; 0 if it was only found in answers (from a version whose definition was not given)"},
 	{"versions", kindString, "the survey versions it appears in, ;-separated: those of the survey definitions at hand, and those its answers were given under"},
+	{"shown_first", kindString, "shortlist rows only: the columns (tools) the matrix row (activity) showed on its first screen under these versions, ;-separated in button order"},
+	{"behind_more", kindString, "shortlist rows only: the columns the row showed only behind More… (or on a later page), ;-separated in list order"},
 }
 
 // table returns the codebook as a table: its columns and rows.
@@ -398,8 +497,9 @@ func (cb *Codebook) table() ([]column, [][]string) {
 		cols = append(cols, column{"text_" + l, kindString, "longer text in " + l + " (a question's full text, an option's description)"})
 	}
 	var rows [][]string
+	optionsFrom, first, more := "", "", ""
 	row := func(kind, surveyID, q, id, qkind, cat, set, rowsQ string, excl, opt, def bool, versions []int, label, text survey.Text) {
-		r := []string{kind, surveyID, q, id, qkind, cat, set, rowsQ, bit(excl), bit(opt), bit(def), versionList(versions)}
+		r := []string{kind, surveyID, q, id, qkind, cat, set, rowsQ, optionsFrom, bit(excl), bit(opt), bit(def), versionList(versions), first, more}
 		for _, l := range cb.Languages {
 			r = append(r, label[l])
 		}
@@ -412,7 +512,9 @@ func (cb *Codebook) table() ([]column, [][]string) {
 		row("survey", s.ID, "", s.ID, "", "", "", "", false, false, true, s.Versions, s.Title, nil)
 	}
 	for _, q := range cb.Questions {
+		optionsFrom = q.OptionsFrom
 		row("question", "", "", q.ID, string(q.Kind), q.Catalogue, "", q.Rows, false, q.Optional, q.InDefinition, q.Versions, q.Label, q.Text)
+		optionsFrom = ""
 		kind := "option"
 		if q.Kind == survey.KindMatrix {
 			kind = "column"
@@ -422,6 +524,11 @@ func (cb *Codebook) table() ([]column, [][]string) {
 		}
 		for _, o := range q.RowItems {
 			row("row", "", q.ID, o.ID, "", o.Catalogue, o.Set, "", o.Exclusive, false, o.InDefinition, o.Versions, o.Label, o.Description)
+		}
+		for _, s := range q.Shortlists {
+			first, more = strings.Join(s.First, ";"), strings.Join(s.More, ";")
+			row("shortlist", "", q.ID, s.Row, "", q.Catalogue, "", "", false, false, true, s.Versions, nil, nil)
+			first, more = "", ""
 		}
 	}
 	return cols, rows

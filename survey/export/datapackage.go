@@ -15,7 +15,15 @@ type dataPackage struct {
 	Title       string       `json:"title,omitempty"`
 	Description string       `json:"description"`
 	Created     string       `json:"created,omitempty"`
+	Licenses    []dpLicence  `json:"licenses,omitempty"`
 	Resources   []dpResource `json:"resources"`
+}
+
+// dpLicence is a licence of a data package: a name (an Open Definition or
+// SPDX identifier) or a path (a URL).
+type dpLicence struct {
+	Name string `json:"name,omitempty"`
+	Path string `json:"path,omitempty"`
 }
 
 type dpResource struct {
@@ -55,13 +63,8 @@ type dpConstraints struct {
 
 var packageName = regexp.MustCompile(`[^a-z0-9._-]+`)
 
-// WriteDataPackage writes datapackage.json describing long.csv, wide.csv
+// writeDataPackage writes datapackage.json describing long.csv, wide.csv
 // and codebook.csv as made with this codebook and these options.
-func WriteDataPackage(w io.Writer, cb *Codebook, opts *Options) error {
-	l := newLayout(cb, opts.orDefault())
-	return writeDataPackage(w, l)
-}
-
 func writeDataPackage(w io.Writer, l *layout) error {
 	var ids, titles []string
 	for _, s := range l.cb.Surveys {
@@ -83,6 +86,13 @@ func writeDataPackage(w io.Writer, l *layout) error {
 	if !l.opts.Now.IsZero() {
 		dp.Created = timeCell(l.opts.Now)
 	}
+	if lic := strings.TrimSpace(l.opts.Licence); lic != "" {
+		if strings.HasPrefix(lic, "http://") || strings.HasPrefix(lic, "https://") {
+			dp.Licenses = []dpLicence{{Path: lic}}
+		} else {
+			dp.Licenses = []dpLicence{{Name: lic}}
+		}
+	}
 	cbCols, _ := l.cb.table()
 	for _, t := range []struct {
 		name, path string
@@ -101,7 +111,10 @@ func writeDataPackage(w io.Writer, l *layout) error {
 		}
 		for _, c := range t.cols {
 			f := dpField{Name: c.Name, Type: c.Kind, Description: c.Desc}
-			if c.Kind == kindInteger && strings.HasPrefix(c.Desc, "1 if") {
+			switch {
+			case len(l.enums[t.name+"."+c.Name]) > 0:
+				f.Constraints = &dpConstraints{Enum: l.enums[t.name+"."+c.Name]}
+			case c.Kind == kindInteger && strings.HasPrefix(c.Desc, "1 if"):
 				f.Constraints = &dpConstraints{Enum: []string{"0", "1"}}
 			}
 			r.Schema.Fields = append(r.Schema.Fields, f)

@@ -44,7 +44,8 @@ type jsonAnswer struct {
 	Question string   `json:"question"`
 	Item     string   `json:"item,omitempty"`
 	Values   []string `json:"values,omitempty"`
-	Other    string   `json:"other,omitempty"`
+	Other    string   `json:"other,omitempty"`  // the name typed with Other…, the first if several
+	Others   []string `json:"others,omitempty"` // every name typed with Other…, when there are several
 	Text     string   `json:"text,omitempty"`
 	Number   *float64 `json:"number,omitempty"`
 	Skipped  bool     `json:"skipped,omitempty"`
@@ -86,7 +87,7 @@ func (j *JSONL) Add(r Response) error {
 			Skipped: a.Skipped, Version: a.Version, At: timeCell(a.At),
 		}
 		if j.l.opts.FreeText {
-			ja.Other, ja.Text = a.Other, a.Text
+			ja.Other, ja.Others, ja.Text = a.Other, a.Others, a.Text
 		} else if !a.Skipped && a.Number == nil && len(a.Values) == 0 {
 			continue // a text answer
 		}

@@ -35,6 +35,10 @@ type Options struct {
 	// Now is when the export is made, written in the README, the data
 	// package and as the time of ZIP entries. Zero leaves it out.
 	Now time.Time
+	// Licence is the licence the data are shared under, stated in the
+	// data package (its licenses field) and the README: an SPDX-style
+	// name such as "CC-BY-4.0", or a URL. Empty: no licence is stated.
+	Licence string
 	// Spool returns storage for a part of an export that has to wait its
 	// turn: each sheet of an XLSX file, each file of a ZIP. Each is written
 	// once, read back from its start once, then closed. Parts are stored
@@ -140,6 +144,9 @@ type layout struct {
 	qOrder   map[string]int
 	rowOrder map[string]map[string]int
 	ranks    []rankedAnswer // scratch for sorted
+	// enums are the codes a coded column can hold (besides empty), by
+	// "long.NAME" or "wide.NAME"; see codeLists.
+	enums map[string][]string
 }
 
 func newLayout(cb *Codebook, opts Options) *layout {
@@ -152,6 +159,7 @@ func newLayout(cb *Codebook, opts Options) *layout {
 		rowOrder: map[string]map[string]int{},
 	}
 	l.long = append(slices.Clone(commonColumns), longColumns(opts.FreeText)...)
+	l.enums = codeLists(cb)
 	l.wide = append(slices.Clone(commonColumns),
 		column{"last_active_at", kindDatetime, "the respondent's last step (UTC, ISO 8601)"},
 		column{"consent_version", kindInteger, "the version of the consent notice the respondent agreed to"},
@@ -174,7 +182,7 @@ func newLayout(cb *Codebook, opts Options) *layout {
 			if !q.Other || !l.opts.FreeText {
 				return -1
 			}
-			return add(prefix+".other_text", kindString, "the text typed with Other… for "+what)
+			return add(prefix+".other_text", kindString, "the names typed with Other… for "+what+", separated by “; ”")
 		}
 		picks := func(prefix, what string) *wideQ {
 			w := &wideQ{otherText: -1}
@@ -192,6 +200,7 @@ func newLayout(cb *Codebook, opts Options) *layout {
 		case survey.KindSingle:
 			w := &wideQ{optStart: -1, otherText: -1}
 			w.value = add(q.ID, kindString, "the option picked for "+what)
+			l.enums["wide."+q.ID] = optionIDs(q)
 			w.otherText = otherText(q.ID, what)
 			l.wideQ[q.ID] = w
 		case survey.KindNumber:
@@ -216,6 +225,53 @@ func newLayout(cb *Codebook, opts Options) *layout {
 		}
 	}
 	return l
+}
+
+// optionIDs are the codes a single question's column can hold.
+func optionIDs(q *QuestionEntry) []string {
+	out := make([]string, 0, len(q.Options))
+	for _, o := range q.Options {
+		out = append(out, o.ID)
+	}
+	return out
+}
+
+// codeLists returns the codes the common and long columns can hold: the
+// surveys, statuses and languages, and in the long table the question,
+// item and option ids of the codebook. The wide table's single questions
+// are added as their columns are made.
+func codeLists(cb *Codebook) map[string][]string {
+	var surveys, questions, items, options []string
+	for _, s := range cb.Surveys {
+		surveys = append(surveys, s.ID)
+	}
+	seenItem, seenOpt := map[string]bool{}, map[string]bool{}
+	for _, q := range cb.Questions {
+		questions = append(questions, q.ID)
+		for _, o := range q.RowItems {
+			if !seenItem[o.ID] {
+				seenItem[o.ID] = true
+				items = append(items, o.ID)
+			}
+		}
+		for _, o := range q.Options {
+			if !seenOpt[o.ID] {
+				seenOpt[o.ID] = true
+				options = append(options, o.ID)
+			}
+		}
+	}
+	out := map[string][]string{}
+	for _, table := range []string{"long", "wide"} {
+		out[table+".survey"] = surveys
+		out[table+".status"] = []string{string(survey.StatusCompleted), string(survey.StatusActive)}
+		out[table+".language"] = slices.Clone(cb.Languages)
+	}
+	out["long.question"], out["long.item"], out["long.option"] = questions, items, options
+	out["codebook.kind"] = []string{"survey", "question", "option", "column", "row", "shortlist"}
+	out["codebook.question_kind"] = []string{string(survey.KindSingle), string(survey.KindMulti), string(survey.KindText),
+		string(survey.KindNumber), string(survey.KindMatrix)}
+	return out
 }
 
 // sorted returns the session's answers in codebook order: questions in
@@ -388,9 +444,17 @@ func (l *layout) longRows(r *Response, answers []survey.Answer, row []string, em
 				row[iOptLabel] = l.label(q, v, false)
 				if free {
 					row[iText] = ""
-					if v == survey.OtherID {
-						row[iText] = a.Other
+				}
+				if names := a.OtherNames(); v == survey.OtherID && len(names) > 0 {
+					for _, n := range names { // a row for each name typed
+						if free {
+							row[iText] = n
+						}
+						if err := emit(row); err != nil {
+							return err
+						}
 					}
+					continue
 				}
 				if err := emit(row); err != nil {
 					return err
@@ -451,7 +515,7 @@ func (l *layout) wideRow(r *Response, answers []survey.Answer, row []string) err
 				}
 			}
 			if w.otherText >= 0 && a.Has(survey.OtherID) {
-				row[w.otherText] = a.Other
+				row[w.otherText] = strings.Join(a.OtherNames(), "; ")
 			}
 		}
 	}

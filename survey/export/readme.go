@@ -17,7 +17,11 @@ func readmeLines(l *layout) []string {
 	}
 	free := "Free text is LEFT OUT of this export: text answers and the text typed with Other… are omitted, and so are their columns. Export with --free-text to include them, and share such a file with care: people may have written names or places."
 	if l.opts.FreeText {
-		free = "Free text is INCLUDED: text answers, and the text typed with Other… (other_text columns; the text column of the long table). It may contain names or places: share with care."
+		free = "Free text is INCLUDED: text answers, and the names typed with Other… (other_text columns, several names separated by \"; \"; the text column of the long table, one row per name). It may contain names or places: share with care."
+	}
+	licence := "LICENCE: none is stated. Ask the research team before sharing this data."
+	if l.opts.Licence != "" {
+		licence = "LICENCE: " + l.opts.Licence + " (also in datapackage.json)."
 	}
 	return []string{
 		"toolmap export of " + strings.Join(surveys, ", ") + made,
@@ -25,7 +29,7 @@ func readmeLines(l *layout) []string {
 		"TABLES (the same in the CSV files and in the sheets of the XLSX file)",
 		"wide (wide.csv): one row per response. Each single, number and text question is one column. Each multi-select question, and each row of the activity x tool matrix, is one column of the option ids picked, ;-separated (e.g. tools.events = facebook;paper), and one 0/1 column per option (e.g. tools.events.paper).",
 		"long (long.csv): one row per answer cell: for a single or multi question one row per option picked; for the matrix one row per respondent x activity (item) x tool (option); one row for a number, for a skipped question and, with free text, for a text answer. This is the tidy form for R (dplyr, ggplot2) and pandas (groupby, pivot_table).",
-		"codebook (codebook.csv, codebook.json): every survey, question, option, matrix row (activity) and column (tool) id, with its labels in every language and the survey versions it appears in.",
+		"codebook (codebook.csv, codebook.json): every survey, question, option, matrix row (activity) and column (tool) id, with its labels in every language and the survey versions it appears in. Rows of kind shortlist say, for each activity and survey version, which tools it showed first (shown_first, in button order) and which only behind More… (behind_more): a tool on the first screen is easier to pick, so allow for it. A question with options_from offered only what the respondent had picked in that earlier question (e.g. hardest_activity: the activities they do); its codes are those of that question.",
 		"responses.jsonl: one JSON object per line, one line per response, with every answer (values, version and time).",
 		"datapackage.json: a Frictionless Data Package describing the columns and types of each CSV file.",
 		"Long tables continue on further sheets of the XLSX file (\"long 2\", …) past Excel's 1,048,576 rows.",
@@ -33,10 +37,12 @@ func readmeLines(l *layout) []string {
 		"JOINING: every row of both tables starts with the same columns (respondent … referred_by; the wide table adds last_active_at). Join long to wide on respondent, e.g. in R merge(long, wide[c(\"respondent\", \"group_kind\")], by = \"respondent\"); in pandas long.merge(wide[[\"respondent\", \"group_kind\"]], on=\"respondent\").",
 		"IDS: respondent is a pseudonym: a keyed hash of the Telegram id under the study key, the same in every export made with that key. The raw Telegram id is never exported. Pseudonymised data is still personal data.",
 		"VERSIONS: survey_version is the version the session last ran under; answer_version (long) the version each answer was given under. Ids are never reused, so responses from several versions share columns; a question or option dropped from the survey keeps its column (in_definition = 0 in the codebook if only the answers know it).",
-		"MISSING: an empty cell means not asked, not answered, not finished or not applicable. 0/1 columns are 0 or 1 only when the question was answered. \"none\" (No tool / in person) is an answer, not a gap. The skipped column of the wide table lists the optional questions skipped.",
+		"MISSING: an empty cell means not asked, not answered, not finished or not applicable. 0/1 columns are 0 or 1 only when the question was answered. \"none\" (No tool / in person, version 1 of the built-in survey: ticking it unticked every tool) and \"in_person\" (In person / face to face, version 2: may be ticked beside tools) are answers, not gaps. The skipped column of the wide table lists the optional questions skipped.",
+		"OTHER: a name typed under Other… is option other, with the name in the free text; a respondent may type several for one question (one row each in the long table).",
 		"STATUS: completed for finished responses; active for sessions not finished (only in exports made with include-partial).",
 		"TIMES: UTC, ISO 8601 (2025-03-01T09:00:00Z). duration_s runs from started_at to completed_at (for a session not finished, to last_active_at).",
 		free,
+		licence,
 		"SPREADSHEET SAFETY: in the CSV files, a text cell that began with = + - @ a tab or a carriage return starts with an added ' so that spreadsheets show it as text (OWASP CSV injection); number columns are never changed. The XLSX file and JSON Lines keep the text as typed (an XLSX text cell is never a formula).",
 		"LOADING: R: read.csv(\"long.csv\", na.strings = \"\", colClasses = c(respondent = \"character\"), encoding = \"UTF-8\"). pandas: pd.read_csv(\"long.csv\", dtype={\"respondent\": str}, keep_default_na=False, na_values=[\"\"]). Keep respondent as text: some pseudonyms look like numbers. Excel: open the XLSX file (the CSV files are UTF-8 without a byte-order mark).",
 		"",

@@ -1,7 +1,6 @@
 package export
 
 import (
-	"errors"
 	"fmt"
 	"io"
 )
@@ -52,51 +51,3 @@ type codebookEncoder struct {
 
 func (codebookEncoder) Add(Response) error { return nil }
 func (c codebookEncoder) Close() error     { return c.cb.WriteCSV(c.w) }
-
-// Target is one output of a Writer.
-type Target struct {
-	Format Format
-	W      io.Writer
-}
-
-// Writer feeds each response to several encoders, so that one pass over
-// the data makes several files.
-type Writer struct {
-	encs []Encoder
-}
-
-var _ Encoder = (*Writer)(nil)
-
-// NewWriter returns a Writer of the targets, all from one codebook and
-// one set of options.
-func NewWriter(cb *Codebook, opts *Options, targets ...Target) (*Writer, error) {
-	w := &Writer{}
-	for _, t := range targets {
-		e, err := New(t.Format, t.W, cb, opts)
-		if err != nil {
-			_ = w.Close() // releases what the others hold; err is what matters
-			return nil, err
-		}
-		w.encs = append(w.encs, e)
-	}
-	return w, nil
-}
-
-// Add writes a response to every target; the first error stops it.
-func (w *Writer) Add(r Response) error {
-	for _, e := range w.encs {
-		if err := e.Add(r); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Close closes every encoder and returns their errors joined.
-func (w *Writer) Close() error {
-	var errs []error
-	for _, e := range w.encs {
-		errs = append(errs, e.Close())
-	}
-	return errors.Join(errs...)
-}

@@ -21,8 +21,8 @@ type Builder struct {
 
 	rowsQ, toolsQ *survey.Question
 	rows, tools   index
-	rowFlags      []uint8        // row index → flagExclusive for options that make no row
-	toolFlags     []uint8        // tool index → flagExclusive ("no tool"), flagPaper
+	rowFlags      []uint8        // row index → flagNotItem for options that make no row
+	toolFlags     []uint8        // tool index → flagNotItem (the matrix's own options), flagPaper
 	toolByName    map[string]int // folded label or alias → tool index
 	rowByName     map[string]int // folded label or alias → row index
 	filters       []filterDef
@@ -77,7 +77,7 @@ type rowTally struct {
 	cells     []int // tool → groups
 	hardest   int   // groups that named it the hardest activity
 	hardBase  int   // groups doing it that answered which is hardest
-	noTool    int   // groups doing it with no tool ("none")
+	noTool    int   // groups doing it with no tool: the matrix's "none", or "in person" alone
 	paperOnly int   // groups doing it on paper alone
 	typedIn   int   // groups that typed a tool of their own for it
 }
@@ -158,7 +158,7 @@ func New(def *survey.Definition, p Period, opts *Options) (*Builder, error) {
 	for _, it := range items(def, def.Catalogue(b.rowsQ.From), b.rowsQ) {
 		i := b.rows.get(it.ID)
 		if it.Exclusive {
-			setFlag(&b.rowFlags, i, flagExclusive)
+			setFlag(&b.rowFlags, i, flagNotItem)
 		} else {
 			names(b.rowByName, it, i)
 		}
@@ -166,8 +166,9 @@ func New(def *survey.Definition, p Period, opts *Options) (*Builder, error) {
 	b.rows.known = len(b.rows.ids)
 	for _, it := range items(def, def.Catalogue(b.toolsQ.Columns), b.toolsQ) {
 		i := b.tools.get(it.ID)
-		if it.Exclusive {
-			setFlag(&b.toolFlags, i, flagExclusive)
+		// The matrix's own options ("None", "In person") are no tools.
+		if it.Exclusive || slices.Contains(b.toolsQ.Options, it) {
+			setFlag(&b.toolFlags, i, flagNotItem)
 			continue
 		}
 		names(b.toolByName, it, i)
@@ -214,7 +215,7 @@ func (b *Builder) filterQuestions() []*survey.Question {
 	for _, q := range b.def.Questions {
 		switch {
 		case q.Kind != survey.KindSingle, q.When != nil,
-			q.ID == o.HardQuestion, q.ID == o.RecommendQuestion, q.ID == o.QuoteQuestion, q.ID == o.HardWhyQuestion,
+			q.ID == o.HardestQuestion, q.ID == o.HardQuestion, q.ID == o.RecommendQuestion, q.ID == o.QuoteQuestion, q.ID == o.HardWhyQuestion,
 			len(items(b.def, b.def.Catalogue(q.From), q)) < 2:
 			continue
 		}
@@ -278,6 +279,16 @@ func (b *Builder) AddAt(seq int, s *survey.Session) {
 	if a, ok := s.Answers[b.opts.RecommendQuestion]; ok && !a.Skipped && len(a.Values) == 1 {
 		if v := a.Values[0]; b.isTool(v) {
 			*slot(&b.recommend, b.tools.get(v))++
+		} else if v == survey.OtherID { // a name the group typed for a tool
+			for _, other := range a.OtherNames() {
+				if ns := b.toolNames(other); len(ns) == 1 {
+					if ns[0].index >= 0 {
+						*slot(&b.recommend, ns[0].index)++
+					} else {
+						*slot(&b.recommend, b.tools.get(ns[0].id))++
+					}
+				}
+			}
 		}
 	}
 }
@@ -298,8 +309,8 @@ func (b *Builder) countTools() {
 
 // Flags of rows and tools.
 const (
-	flagExclusive = 1 << iota // an option that is no row, or no tool ("none")
-	flagPaper                 // a tool that is no digital tool (Options.PaperTools)
+	flagNotItem = 1 << iota // an option that is no row ("none"), or no tool ("none", "in person")
+	flagPaper               // a tool that is no digital tool (Options.PaperTools)
 )
 
 func setFlag(flags *[]uint8, i int, f uint8) {
@@ -323,7 +334,7 @@ func (b *Builder) isTool(id string) bool {
 		return false
 	}
 	if i, ok := b.tools.of[id]; ok {
-		return flagOf(b.toolFlags, i)&flagExclusive == 0
+		return flagOf(b.toolFlags, i)&flagNotItem == 0
 	}
 	// An id the matrix does not know: a tool of another version, unless it
 	// is an option of the recommend question itself ("not really").
@@ -405,7 +416,14 @@ func (b *Builder) collect(s *survey.Session, inStudy bool) {
 		for _, id := range acts.Values {
 			switch {
 			case id == survey.OtherID:
-				other := b.rowNames(acts.Other, inStudy)
+				var other []int
+				for _, name := range acts.OtherNames() {
+					for _, row := range b.rowNames(name, inStudy) {
+						if !slices.Contains(other, row) {
+							other = append(other, row)
+						}
+					}
+				}
 				if len(other) == 0 {
 					continue
 				}
@@ -414,22 +432,33 @@ func (b *Builder) collect(s *survey.Session, inStudy bool) {
 				}
 				r.otherRows = append(r.otherRows, other...)
 			default:
-				if row := b.rows.get(id); flagOf(b.rowFlags, row)&flagExclusive == 0 {
+				if row := b.rows.get(id); flagOf(b.rowFlags, row)&flagNotItem == 0 {
 					b.addRow(s, row, row, inStudy)
 				}
 			}
 		}
 	}
 
-	if a, ok := s.Answers[b.opts.HardQuestion]; ok && !a.Skipped && len(a.Values) > 0 {
+	a, ok := s.Answers[b.opts.HardestQuestion]
+	if !ok {
+		a, ok = s.Answers[b.opts.HardQuestion] // a survey that asks the choice there
+	}
+	if ok && !a.Skipped && len(a.Values) > 0 {
 		r.hardAnswered = true
-		if v := a.Values[0]; v == survey.OtherID && len(r.otherRows) > 0 {
-			r.hardest = r.otherRows[0]
-		} else if i, ok := b.rows.of[v]; ok && flagOf(b.rowFlags, i)&flagExclusive == 0 {
-			for _, rr := range r.rows {
-				if rr.row == i {
-					r.hardest = i
+		row := -1
+		if v := a.Values[0]; v == survey.OtherID {
+			// A name typed under Other… for the activities: its row.
+			for _, name := range a.OtherNames() {
+				if rows := b.rowNames(name, false); len(rows) > 0 {
+					row = rows[0]
 				}
+			}
+		} else if i, ok := b.rows.of[v]; ok && flagOf(b.rowFlags, i)&flagNotItem == 0 {
+			row = i
+		}
+		for _, rr := range r.rows {
+			if rr.row == row {
+				r.hardest = row
 			}
 		}
 	}
@@ -467,23 +496,22 @@ func (b *Builder) addRowTools(s *survey.Session, row, answerRow int, inStudy boo
 		for _, v := range a.Values {
 			switch {
 			case v == survey.OtherID:
-				if a.Other == "" {
-					continue
-				}
-				for _, n := range b.toolNames(a.Other) {
-					if n.index < 0 {
-						rr.typedIn = true
-						if inStudy {
-							spell(b.toolSpelling, n.key, n.spelling)
+				for _, other := range a.OtherNames() { // every name given under Other…
+					for _, n := range b.toolNames(other) {
+						if n.index < 0 {
+							rr.typedIn = true
+							if inStudy {
+								spell(b.toolSpelling, n.key, n.spelling)
+							}
+							add(b.tools.get(n.id))
+						} else {
+							add(n.index)
 						}
-						add(b.tools.get(n.id))
-					} else {
-						add(n.index)
 					}
 				}
 			default:
-				if t := b.tools.get(v); flagOf(b.toolFlags, t)&flagExclusive != 0 {
-					rr.noTool = true
+				if t := b.tools.get(v); flagOf(b.toolFlags, t)&flagNotItem != 0 {
+					rr.noTool = true // "none", "in person": without a tool, unless one is ticked too
 				} else {
 					add(t)
 				}
@@ -491,6 +519,7 @@ func (b *Builder) addRowTools(s *survey.Session, row, answerRow int, inStudy boo
 		}
 	}
 	rr.to = len(r.tools)
+	rr.noTool = rr.noTool && rr.to == rr.from
 	rr.paperOnly = rr.to > rr.from
 	for _, t := range r.tools[rr.from:rr.to] {
 		if flagOf(b.toolFlags, t)&flagPaper == 0 {

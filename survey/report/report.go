@@ -16,6 +16,7 @@ import (
 // Defaults of Options.
 const (
 	DefaultMinCount          = 5
+	DefaultHardestQuestion   = "hardest_activity"
 	DefaultHardQuestion      = "hardest"
 	DefaultHardWhyQuestion   = "hard_why"
 	DefaultRecommendQuestion = "recommend"
@@ -41,14 +42,18 @@ type Options struct {
 	// ToolsQuestion is the matrix question whose rows are activities and
 	// whose columns are tools. Default: the survey's first matrix question.
 	ToolsQuestion string
-	// HardQuestion is the question about what is hard (default
-	// "hardest"): a choice among the activities (version 2 of the
-	// default survey: the activity named hardest, or "none"), or a free
-	// text, which is quoted (version 1).
-	HardQuestion string
+	// HardestQuestion is the choice of the activity hardest to do with
+	// the tools a group has, among those it picked, or "none" (version 2
+	// of the built-in survey). Default "hardest_activity".
+	HardestQuestion string
 	// HardWhyQuestion is the free text saying what makes the activity
-	// named at HardQuestion hard; it is quoted. Default "hard_why".
+	// named at HardestQuestion hard; it is quoted. Default "hard_why".
 	HardWhyQuestion string
+	// HardQuestion is the free text about what is hard of version 1 of
+	// the built-in survey, quoted when a response has no HardWhyQuestion
+	// (default "hardest"); a response whose answer to it is a choice
+	// among the activities reads as HardestQuestion's.
+	HardQuestion string
 	// RecommendQuestion is a choice of one tool that works well, worth
 	// sharing with other groups. Default "recommend".
 	RecommendQuestion string
@@ -102,6 +107,7 @@ func (o *Options) withDefaults() Options {
 			*p = d
 		}
 	}
+	str(&v.HardestQuestion, DefaultHardestQuestion)
 	str(&v.HardQuestion, DefaultHardQuestion)
 	str(&v.HardWhyQuestion, DefaultHardWhyQuestion)
 	str(&v.RecommendQuestion, DefaultRecommendQuestion)

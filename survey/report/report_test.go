@@ -10,9 +10,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"toolmap/cmd/surveyfile"
 	"toolmap/survey"
 	"toolmap/survey/report/reporttest"
+	"toolmap/survey/surveyfile"
 )
 
 var week47 = Period{2026, 47}
@@ -116,7 +116,8 @@ func TestTypicalWeek(t *testing.T) {
 	if diff := cmp.Diff([]NewTool{{Name: "Mastodon", Groups: c(8)}}, st.NewTools, cmpCount); diff != "" || !st.FewNewTools {
 		t.Errorf("new tools (-want +got):\n%s\nfew: %v", diff, st.FewNewTools)
 	}
-	wantQuotes := []Quote{{Text: reporttest.Quotes[2]}, {Text: reporttest.Quotes[1]}, {Text: reporttest.Quotes[0]}}
+	// Version 2 asks why about the activity named hardest: the first.
+	wantQuotes := []Quote{{reporttest.Quotes[2], "announce"}, {reporttest.Quotes[1], "announce"}, {reporttest.Quotes[0], "announce"}}
 	if diff := cmp.Diff(wantQuotes, st.Quotes); diff != "" {
 		t.Errorf("quotes (-want +got):\n%s", diff)
 	}
@@ -253,7 +254,7 @@ func TestQuotes(t *testing.T) {
 	}
 	// With "no" as the permission, only the other two are quoted.
 	got = compute(t, def, ss, Counts{}, &Options{QuoteYes: "no", Step: 1})
-	want := []Quote{{Text: reporttest.Quotes[4]}, {Text: reporttest.Quotes[3]}}
+	want := []Quote{{reporttest.Quotes[4], "announce"}, {reporttest.Quotes[3], "announce"}}
 	if diff := cmp.Diff(want, got.Study.Quotes); diff != "" {
 		t.Errorf("quotes with QuoteYes no (-want +got):\n%s", diff)
 	}
@@ -392,8 +393,8 @@ func fixtureResponses(t testing.TB, def *survey.Definition, n int, seed uint64) 
 			acts = append(acts, a)
 		}
 		slices.Sort(acts)
-		r.Choices["hardest"] = pick(append(acts, "none")...)
-		if rng.IntN(2) == 0 && r.Choices["hardest"] != "none" {
+		r.Choices["hardest_activity"] = pick(append(acts, "none")...)
+		if rng.IntN(2) == 0 && r.Choices["hardest_activity"] != "none" {
 			r.Texts["hard_why"] = fmt.Sprintf("It takes ages (%d)", i)
 			r.Quote = rng.IntN(2) == 0
 		} else {
@@ -416,11 +417,11 @@ func TestFixtureStudy(t *testing.T) {
 			rs = append(rs, r)
 		}
 	}
-	add(6, reporttest.Response{Choices: map[string]string{"group_kind": "union", "size": "small", "region": "wales", "hardest": "money", "recommend": "spreadsheet"},
+	add(6, reporttest.Response{Choices: map[string]string{"group_kind": "union", "size": "small", "region": "wales", "hardest_activity": "money", "recommend": "spreadsheet"},
 		Tools: map[string][]string{"money": nil, "announce": {"whatsapp"}}, Texts: map[string]string{"hard_why": "Nobody wants to be treasurer"}, Quote: true})
-	add(5, reporttest.Response{Choices: map[string]string{"group_kind": "choir", "size": "large", "region": "london", "hardest": "none", "recommend": "not_really"},
+	add(5, reporttest.Response{Choices: map[string]string{"group_kind": "choir", "size": "large", "region": "london", "hardest_activity": "none", "recommend": "not_really"},
 		Tools: map[string][]string{"money": {"paper"}, "announce": {"email", "whatsapp"}}, Texts: map[string]string{"hard_why": ""}})
-	add(2, reporttest.Response{Choices: map[string]string{"group_kind": "choir", "size": "small", "region": "", "hardest": "announce", "recommend": ""},
+	add(2, reporttest.Response{Choices: map[string]string{"group_kind": "choir", "size": "small", "region": "", "hardest_activity": "announce", "recommend": ""},
 		Tools: map[string][]string{"announce": {"email", "other:Loomio"}}, Texts: map[string]string{"hard_why": ""}})
 	got := compute(t, def, respond(t, def, rs), Counts{}, &Options{Step: 1}).Study
 

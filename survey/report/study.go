@@ -132,6 +132,7 @@ type NewTool struct {
 type Tool struct {
 	ID     string
 	Groups Count
+	Label  string // for a name typed under Other… (IsTyped(ID)), as most groups spelled it
 }
 
 // Report returns the report on the responses added so far.
@@ -273,7 +274,11 @@ func (b *Builder) Study() Study {
 	}
 	for _, t := range rank(b.recommend, &b.tools) {
 		if b.recommend[t] >= minN {
-			st.Recommended = append(st.Recommended, Tool{ID: b.tools.ids[t], Groups: count(b.recommend[t])})
+			tool := Tool{ID: b.tools.ids[t], Groups: count(b.recommend[t])}
+			if IsTyped(tool.ID) {
+				tool.Label = bestSpelling(b.toolSpelling[tool.ID[len(typedPrefix):]])
+			}
+			st.Recommended = append(st.Recommended, tool)
 		}
 	}
 	return st

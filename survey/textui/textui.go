@@ -1,7 +1,7 @@
 // Package textui shows a survey conversation as plain text and reads typed
 // lines back as engine inputs. toolmap try uses it in a terminal, and the
-// golden transcripts of package survey are written with it, so what authors
-// try is exactly what the tests pin down.
+// golden transcripts of the default survey (in package surveyfile) are
+// written with it, so what authors try is exactly what the tests pin down.
 //
 // It does no I/O: it formats to strings and parses strings.
 package textui
@@ -55,7 +55,9 @@ const (
 const Help = `Type the number of an option. In a question where you can pick several,
 type several numbers ("1 3 5") to tick or untick them, then d when done.
   d  done      b  back      s  skip (optional questions)
-  m  more/fewer tools       o  other… (then type the name)
+  m  more/fewer tools       o  other… (then type the name; again for another)
+  <  >  previous and next page of a long list
+  =  same as the activity before (in the tools for each activity)
   r  review your answers    r N  change answer N
   restart  start again      lang CODE  switch language
   q  quit (your answers are saved: run try again to carry on)
@@ -117,6 +119,20 @@ func Parse(line string, p Prompt) ([]survey.Input, Action) {
 		return []survey.Input{{Kind: survey.InputDone, At: at}}, ActionNone
 	case "m", "more", "fewer":
 		return []survey.Input{{Kind: survey.InputMore, At: at}}, ActionNone
+	case "<", ">":
+		if a.Pages > 1 {
+			page := max(a.Page, 1)
+			if lower == ">" {
+				page = min(page+1, a.Pages)
+			} else if page--; page < 1 && !a.More {
+				page = 1
+			}
+			return []survey.Input{{Kind: survey.InputPage, At: at, Option: strconv.Itoa(page)}}, ActionNone
+		}
+	case "=", "same":
+		if a.SameAs != "" {
+			return []survey.Input{{Kind: survey.InputSame, At: at}}, ActionNone
+		}
 	case "o", "other":
 		if a.Kind == survey.KindSingle {
 			return []survey.Input{{Kind: survey.InputChoose, At: at, Option: survey.OtherID}}, ActionNone
@@ -227,7 +243,19 @@ func formatAsk(b *strings.Builder, a survey.Ask) {
 	if a.Value != "" {
 		b.WriteString("  (now: " + oneLine(a.Value) + ")\n")
 	}
+	if a.SameAs != "" {
+		b.WriteString("  =) same as " + a.SameAs + " ▶\n")
+	}
 	var keys []string
+	if a.Pages > 1 && a.Page > 0 {
+		keys = append(keys, fmt.Sprintf("page %d of %d:", a.Page, a.Pages))
+		if a.Page > 1 {
+			keys = append(keys, "<) previous")
+		}
+		if a.Page < a.Pages {
+			keys = append(keys, ">) next")
+		}
+	}
 	if a.More {
 		if a.Page == 0 {
 			keys = append(keys, "m) more")
@@ -246,6 +274,9 @@ func formatAsk(b *strings.Builder, a survey.Ask) {
 	}
 	keys = append(keys, "q) quit", "?) help")
 	b.WriteString("  " + strings.Join(keys, "  ") + "\n")
+	if a.Note != "" {
+		b.WriteString("(i) " + a.Note + "\n")
+	}
 	if a.Problem != "" {
 		b.WriteString("(!) " + a.Problem + "\n")
 	}

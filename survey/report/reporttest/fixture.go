@@ -5,9 +5,10 @@ package reporttest
 // (kind of group, size, an optional region and role), three activities,
 // four tools, the activity named hardest (with "none"), why, a tool worth
 // recommending (with "not_really") and permission to quote. Its hardest
-// and recommend questions offer every activity and tool; the default
-// survey offers only those the respondent picked, and stores the answers
-// alike. Parse it with surveyfile.Parse.
+// and recommend questions offer every activity and tool from catalogues;
+// the built-in survey offers only those the respondent picked
+// (options_from), and stores the answers alike. Parse it with
+// surveyfile.Parse.
 const FixtureYAML = `survey: map-fixture
 version: 2
 languages: [en, es]
@@ -71,7 +72,7 @@ questions:
     text: {en: "Tools for {item}?", es: "¿Herramientas para {item}?"}
     options:
       - {id: none, exclusive: true, label: {en: No tool, es: Ninguna}}
-  - id: hardest
+  - id: hardest_activity
     kind: single
     from: activities
     text: {en: "Which is hardest?", es: "¿Qué es lo más difícil?"}

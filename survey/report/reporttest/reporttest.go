@@ -25,8 +25,9 @@ type Response struct {
 	Language string
 	// Tools maps each activity the group does to the tools it uses for it.
 	// "other:Name" names a tool under Other…; an activity with no tools
-	// gets the matrix's exclusive option ("none"). The activity "other:Name"
-	// is an activity given under Other….
+	// gets the matrix's exclusive option ("none"), or its first option of
+	// its own ("in person"). The activity "other:Name" is an activity given
+	// under Other….
 	Tools map[string][]string
 	// Hard answers the free-text question HardQuestion; "" skips it.
 	Hard string
@@ -42,7 +43,7 @@ type Response struct {
 
 // Question ids of the default survey that Respond answers from Response.
 const (
-	HardQuestion  = "hardest"
+	HardQuestion  = "hard_why"
 	QuoteQuestion = "quote_ok"
 )
 
@@ -117,6 +118,9 @@ func answer(def *survey.Definition, r Response, a survey.Ask, s survey.Session) 
 	q := def.Question(a.At.Question)
 	at := a.At
 	selected := func(id string) bool {
+		if slices.Contains(a.Selection, id) {
+			return true // ticked, on this page or another (Other… once a name is given)
+		}
 		for _, c := range a.Options {
 			if c.ID == id {
 				return c.Selected
@@ -140,7 +144,10 @@ func answer(def *survey.Definition, r Response, a survey.Ask, s survey.Session) 
 					}
 				}
 			}
-			if len(names) == 0 {
+			if len(names) == 0 && len(q.Options) > 0 {
+				// No tool: the matrix's exclusive option ("none" in
+				// version 1), else its first own option ("in person").
+				names = []string{q.Options[0].ID}
 				for _, o := range q.Options {
 					if o.Exclusive {
 						names = []string{o.ID}

@@ -558,7 +558,11 @@ func newPage(def *survey.Definition, st report.Study, until report.Period, o Opt
 		p.FewRows = t("few_rows", "min", minN, "list", strings.Join(names, ", "))
 	}
 	for _, r := range st.Recommended {
-		p.Recommended = append(p.Recommended, def.Label(toolsQ, r.ID, lang)+" ("+t("n_groups", "n", count(r.Groups))+")")
+		label := def.Label(toolsQ, r.ID, lang)
+		if report.IsTyped(r.ID) {
+			label = r.Label
+		}
+		p.Recommended = append(p.Recommended, label+" ("+t("n_groups", "n", count(r.Groups))+")")
 	}
 	for _, q := range st.Quotes {
 		qv := quoteView{Text: q.Text}

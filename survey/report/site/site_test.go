@@ -15,10 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"toolmap/cmd/surveyfile"
 	"toolmap/survey"
 	"toolmap/survey/report"
 	"toolmap/survey/report/reporttest"
+	"toolmap/survey/surveyfile"
 )
 
 var week47 = report.Period{Year: 2026, Week: 47}
@@ -139,16 +139,27 @@ func responses(t testing.TB, def *survey.Definition, n int, seed uint64) []surve
 		slices.Sort(picked)
 		if def.Question("hard_why") != nil { // shaped like version 2
 			if len(picked) > 0 {
-				r.Choices["hardest"] = skewed(append(picked, "none"))
+				r.Choices["hardest_activity"] = skewed(append(picked, "none"))
 			} else {
-				r.Choices["hardest"] = "none"
+				r.Choices["hardest_activity"] = "none"
 			}
 			r.Texts["hard_why"] = ""
-			if r.Choices["hardest"] != "none" && rng.IntN(3) == 0 {
+			if r.Choices["hardest_activity"] != "none" && rng.IntN(3) == 0 {
 				r.Texts["hard_why"] = quotes[rng.IntN(len(quotes))]
 				r.Quote = rng.IntN(2) == 0
 			}
-			r.Choices["recommend"] = []string{"", "not_really", "whatsapp", "spreadsheet"}[rng.IntN(4)]
+			// A tool the group ticked (the built-in survey offers only
+			// those), or none.
+			recommend := []string{"", "not_really"}
+			for _, ts := range r.Tools {
+				for _, tl := range ts {
+					if !strings.HasPrefix(tl, "other:") && tl != "paper" && !slices.ContainsFunc(tools.Options, func(o *survey.Item) bool { return o.ID == tl }) {
+						recommend = append(recommend, tl)
+					}
+				}
+			}
+			slices.Sort(recommend)
+			r.Choices["recommend"] = recommend[rng.IntN(len(recommend))]
 		} else if rng.IntN(3) == 0 {
 			r.Hard, r.Quote = quotes[rng.IntN(len(quotes))], rng.IntN(2) == 0
 		}
@@ -362,7 +373,7 @@ func TestRenderFixture(t *testing.T) {
 	last, err := reporttest.RespondAll(def, []reporttest.Response{{
 		At:      reporttest.Monday.Add(-time.Hour),
 		Tools:   map[string][]string{"money": {"paper"}},
-		Choices: map[string]string{"hardest": "money", "recommend": ""},
+		Choices: map[string]string{"hardest_activity": "money", "recommend": ""},
 		Texts:   map[string]string{"hard_why": "Our <b>secretary</b> does it all & is tired."}, Quote: true,
 	}})
 	if err != nil {

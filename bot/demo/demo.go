@@ -1,0 +1,1166 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"toolmap/bot"
+	"toolmap/bot/jobs"
+	"toolmap/bot/telegramtest"
+	"toolmap/survey"
+)
+
+// Help is the demo's description, for "toolmap demo -h".
+const Help = `Runs the real bot (the same code as "toolmap run", with a real database)
+against a fake Telegram Bot API server inside this process, on 127.0.0.1
+only, and lets N simulated organisers answer the survey at once. Nothing
+reaches Telegram and no token is needed.
+
+Each simulated organiser opens the bot from a link (flyer, partner,
+website, a friend), agrees, and answers what the bot asks by reading its
+newest message and decoding its buttons: a kind of group, a size, where
+they are (or Skip), two to five activities, a few tools for each (now and
+then from the full list via More…, a tool typed after Other…, or "None"),
+going Back once in a while, and what is hard. Their choices come from a
+random generator seeded with --seed, so runs repeat.
+
+By default the fake server enforces Telegram's flood limits (about 30
+messages a second overall and 1 a second per chat, with short bursts),
+answering 429 to any message over them, and the bot paces itself to stay
+under them. --unlimited turns both off, to measure how fast the bot itself
+is. --partway stops every organiser after the activities question, leaving
+N surveys in progress, to measure memory.
+
+Organisers act the moment the bot answers, unless --think gives them a
+pause before each action (between D/2 and 3D/2, like a person reading;
+the first, /start, comes after such a pause too, so they do not all arrive
+in the same millisecond).
+Without it the run measures the most the bot can do (a closed loop: each
+reply's wait is about N divided by the replies per second); with it, the
+latency N people see in ordinary use.
+
+At the end it prints the completed surveys, the time taken, the updates
+the bot processed per second, the messages and edits it sent (in total,
+per completed survey and per tap), the reply latency (from an organiser's
+action to the first Bot API call that changes their screen: the next
+question, a tick, a message; and, for taps, to the answerCallbackQuery
+that stops the button's spinner), memory (peak and
+current resident size, Go heap), limit breaches and 429 answers. A
+progress bar is drawn on standard error when it is a terminal.
+
+The database is a temporary file, removed at the end, unless --db names
+one to keep. The bot's log goes to a file beside it (FILE.log with --db)
+and never to the output. Exit status 1 means some survey did not finish
+or, with limits on, a limit was breached.
+
+Last, it posts this week's digest to a fake coordinators' channel and
+prints it, and leaves the digest's chart (PNG) and a pseudonymised export
+(ZIP of CSV, JSON Lines, XLSX and codebook) in --out, by default a new
+temporary directory that is kept; it prints where.
+
+--bot-process runs the bot as a process of its own ("toolmap run" with a
+config in a temporary directory, pointed at the fake server), so that
+its CPU time and memory are measured apart from the fake server and the
+organisers. Counts the bot keeps inside (commits, 429s it saw) are then
+"n/a", and the reminder and give-back are skipped.`
+
+// demoStarting: the bot sets tgbotapi's global logger as it starts, so
+// demos running at once (tests) start one after the other.
+var demoStarting sync.Mutex
+
+// Options configure a run; see Help.
+type Options struct {
+	Respondents int
+	Unlimited   bool
+	Partway     bool
+	BotProcess  bool // the bot in a child process (demo_process.go)
+	Seed        uint64
+	DB          string // keep the database here; "" a temporary file
+	Survey      string // the survey file, for the bot process; "" the built-in survey
+	Def         *survey.Definition
+	Think       time.Duration
+	Out         string // where the chart and export are left
+	CPUProfile  string // hidden: --cpuprofile FILE
+	MemProfile  string // hidden: --memprofile FILE
+
+	// Serve runs the bot in this process, as "toolmap run" does (main
+	// wires it), until ctx is done; it calls started once the bot polls.
+	Serve func(ctx context.Context, s Setup, started func(Running)) error
+	// BotBinary is the toolmap binary --bot-process runs as "toolmap run".
+	BotBinary string
+}
+
+// Setup is how Serve must run the bot: against the fake Bot API server
+// (APIURL, Token), on the database, with pacing off when Unlimited (the
+// fake server enforces no limits then). The organisers tap as soon as the
+// bot answers, so the per-user flood gate must be off; and reminders go at
+// any hour, one right after the other, as the demo's "a day later" may
+// fall at any time.
+type Setup struct {
+	APIURL, Token string
+	Database      string
+	Survey        string // "" the built-in survey
+	Unlimited     bool
+	Log           *slog.Logger
+}
+
+// Running is the bot Serve started: what the demo reads and drives.
+type Running struct {
+	Bot       *bot.Bot
+	Sender    *bot.Sender
+	Reminders *jobs.Reminders // queues the reminders due at a time
+	GiveBack  *jobs.GiveBack  // rebuilds the give-back counts
+}
+
+// ErrFailed means a survey did not finish, a limit was breached, or the
+// ending failed; what went wrong was written to stderr.
+var ErrFailed = errors.New("the demo failed")
+
+// env is where a run writes.
+type env struct {
+	stdout, stderr io.Writer
+}
+
+// Run runs the demo, writing its report to stdout and its progress and
+// problems to stderr.
+func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
+	return demo(ctx, env{stdout: stdout, stderr: stderr}, o)
+}
+
+// demoRun is one run of the demo: the fake server, the bot and the users.
+type demoRun struct {
+	o      Options
+	def    *survey.Definition
+	srv    *telegramtest.Server
+	thanks string // how the closing message begins
+
+	finished  atomic.Int64 // respondents done (completed, part-way or failed)
+	completed atomic.Int64
+	partway   atomic.Int64
+	taps      atomic.Int64
+	texts     atomic.Int64
+	rejected  atomic.Int64  // taps answered with a problem toast
+	stalled   chan struct{} // closed when the bot seems stuck
+
+	mu        sync.Mutex
+	latencies []time.Duration // until the screen changes (or, for a refused tap, its toast)
+	typedLat  []time.Duration // of typed messages and /start (the rest are taps)
+	ackLat    []time.Duration // taps: until the first call about the chat, usually answerCallbackQuery
+	failures  []string
+}
+
+func demo(ctx context.Context, e env, o Options) (err error) {
+	def := o.Def
+	dir, err := os.MkdirTemp("", "toolmap-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	dbPath, logPath := filepath.Join(dir, "toolmap.db"), filepath.Join(dir, "bot.log")
+	if o.DB != "" {
+		dbPath, logPath = o.DB, o.DB+".log"
+	}
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	log := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	if o.CPUProfile != "" {
+		f, err := os.Create(o.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+
+	srv := telegramtest.NewServer(telegramtest.Options{Limits: telegramtest.Limits{Enforce: !o.Unlimited}, Lean: true})
+	defer srv.Close()
+	if !strings.HasPrefix(srv.URL, "http://127.0.0.1:") {
+		return fmt.Errorf("the fake Bot API server is not on 127.0.0.1: %s", srv.URL)
+	}
+	lang := def.PickLanguage("en")
+	d := &demoRun{o: o, def: def, srv: srv, thanks: firstWords(def.Text(def.Thanks, lang)), stalled: make(chan struct{})}
+	if o.BotProcess {
+		return d.withBotProcess(ctx, e, dir, dbPath, logPath, logFile, log)
+	}
+
+	setup := Setup{APIURL: srv.URL, Token: srv.Token(), Database: dbPath, Survey: o.Survey, Unlimited: o.Unlimited, Log: log}
+	started := make(chan Running, 1)
+	botCtx, stopBot := context.WithCancel(ctx)
+	defer stopBot()
+	served := make(chan error, 1)
+	demoStarting.Lock()
+	// The bot's goroutines carry the label part=bot, so that a profile
+	// (--cpuprofile) can tell them from the fake server's and the
+	// organisers': go tool pprof -tagfocus part=bot.
+	go pprof.Do(botCtx, pprof.Labels("part", "bot"), func(botCtx context.Context) {
+		served <- o.Serve(botCtx, setup, func(r Running) { started <- r })
+	})
+	var h Running
+	select {
+	case h = <-started:
+		demoStarting.Unlock()
+	case err := <-served:
+		demoStarting.Unlock()
+		if err == nil {
+			err = errors.New("the bot stopped before starting")
+		}
+		return fmt.Errorf("demo: %w (log: %s)", err, logPath)
+	}
+	stopped := false
+	stop := func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		stopBot()
+		return <-served
+	}
+	defer stop()
+
+	// The organisers.
+	usersCtx, cancelUsers := context.WithCancel(ctx)
+	defer cancelUsers()
+	progressDone := d.progress(e.stderr)
+	watchdogDone := make(chan struct{})
+	go d.watchdog(watchdogDone)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range o.Respondents {
+		wg.Go(func() { d.respondent(usersCtx, i) })
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	close(watchdogDone)
+	progressDone()
+	var extras string
+	if !o.Partway && len(d.failures) == 0 && ctx.Err() == nil {
+		var err error
+		if extras, err = d.showRespondentFeatures(ctx, h); err != nil {
+			d.failures = append(d.failures, "reminder and give-back: "+err.Error())
+		}
+	}
+
+	loop := h.Bot.Stats()
+	sent := h.Sender.Stats()
+	// Measure the bot, not the fake server: drop the chats it keeps.
+	fakeHeap := heapInuse()
+	srv.ForgetChats()
+	mem := readMemory(dbPath)
+	mem.fakeHeap = fakeHeap - min(fakeHeap, mem.heapInuse)
+	if o.MemProfile != "" {
+		if f, err := os.Create(o.MemProfile); err == nil {
+			_ = pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+	}
+	if err := stop(); err != nil {
+		fmt.Fprintf(e.stderr, "toolmap demo: the bot stopped with an error: %v\n", err)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	ok := d.report(e.stdout, elapsed, loop, sent, mem, dbPath, logPath)
+	fmt.Fprint(e.stdout, extras)
+	ok = ok && (extras != "" || o.Partway)
+	return d.finish(ctx, e, ok, dbPath, log)
+}
+
+// firstWords returns the start of s, to recognise a message by.
+func firstWords(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexAny(s, "!.,\n"); i > 0 {
+		s = s[:i]
+	}
+	for utf8.RuneCountInString(s) > 20 {
+		_, n := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-n]
+	}
+	return s
+}
+
+// progress draws a bar on w while the organisers answer, when w is a
+// terminal; the returned func stops it and clears the line.
+func (d *demoRun) progress(w io.Writer) func() {
+	f, ok := w.(*os.File)
+	if !ok {
+		return func() {}
+	}
+	if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return func() {}
+	}
+	total := int64(d.o.Respondents)
+	draw := func() {
+		n := d.finished.Load()
+		const width = 30
+		fill := int(n * width / total)
+		fmt.Fprintf(f, "\r[%s%s] %d/%d", strings.Repeat("#", fill), strings.Repeat("-", width-fill), n, total)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			draw()
+			select {
+			case <-stop:
+				draw()
+				fmt.Fprint(f, "\n")
+				return
+			case <-t.C:
+			}
+		}
+	})
+	return func() { close(stop); wg.Wait() }
+}
+
+// memory is the process's memory at the end of the run.
+type memory struct {
+	hwm, rss   int64 // kB, from /proc/self/status; -1 if unknown
+	anon, file int64 // kB: VmRSS = RssAnon + RssFile (the database's mapped pages) + RssShmem
+	heapInuse  uint64
+	fakeHeap   uint64 // the fake server's chats, dropped before measuring
+	db, dbSize int64  // kB: the database file's resident mapped pages, and its size; -1 if unknown
+}
+
+func heapInuse() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapInuse
+}
+
+func readMemory(dbPath string) memory {
+	// Return the garbage of the run (the organisers' goroutines, spent
+	// buffers) to the system first: what stays is what is live.
+	debug.FreeOSMemory()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	m := memory{hwm: -1, rss: -1, anon: -1, file: -1, heapInuse: ms.HeapInuse, db: -1, dbSize: -1}
+	m.db = mappedRss(dbPath)
+	if fi, err := os.Stat(dbPath); err == nil {
+		m.dbSize = fi.Size() / 1024
+	}
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return m
+	}
+	m.hwm, m.rss, m.anon, m.file = procStatusKB(data)
+	return m
+}
+
+// mappedRss sums the resident kB of this process's mappings of path,
+// from /proc/self/smaps; -1 if unknown.
+func mappedRss(path string) int64 {
+	return smapsRss("/proc/self/smaps", path)
+}
+
+func mb(kb int64) string {
+	if kb < 0 {
+		return "unknown"
+	}
+	return fmt.Sprintf("%.1f MB", float64(kb)/1024)
+}
+
+// report prints the results; it returns false when the run failed.
+func (d *demoRun) report(w io.Writer, elapsed time.Duration, loop bot.LoopStats, sent bot.SenderStats, mem memory, dbPath, logPath string) bool {
+	o := d.o
+	n := int64(o.Respondents)
+	secs := elapsed.Seconds()
+	completed, partway := d.completed.Load(), d.partway.Load()
+	taps := d.taps.Load()
+	sends := d.srv.StatusCounts("sendMessage")[200]
+	editText := d.srv.StatusCounts("editMessageText")[200]
+	editMarkup := d.srv.StatusCounts("editMessageReplyMarkup")[200]
+	msgs := sends + editText + editMarkup
+	answers := d.srv.StatusCounts("answerCallbackQuery")[200]
+	server429 := d.srv.StatusCounts("")[429]
+	breaches := d.srv.BreachCount()
+	reportHead(w, o, "", n, partway, completed, secs)
+	fmt.Fprintf(w, "updates processed:      %d (%.0f/s); commits %d, mean commit %s\n", loop.Updates, float64(loop.Updates)/secs,
+		loop.Commits, meanDur(loop.CommitTime, loop.Commits))
+	fmt.Fprintf(w, "completions per second: %.1f\n", float64(completed)/secs)
+	fmt.Fprintf(w, "messages + edits:       %d (sendMessage %d, editMessageText %d, editMessageReplyMarkup %d; not modified %d)\n",
+		msgs, sends, editText, editMarkup, sent.NotModified)
+	fmt.Fprintf(w, "  per completed survey: %s\n", per(msgs, completed))
+	fmt.Fprintf(w, "  per tap:              %s (taps %d, typed messages %d; callback answers %d)\n", per(msgs, taps), taps, d.texts.Load(), answers)
+	d.mu.Lock()
+	lat, typed, ack := slices.Clone(d.latencies), slices.Clone(d.typedLat), slices.Clone(d.ackLat)
+	d.mu.Unlock()
+	slices.Sort(lat)
+	slices.Sort(typed)
+	slices.Sort(ack)
+	fmt.Fprintf(w, "reply latency:          p50 %s, p99 %s, max %s (%d replies: until the organiser sees the next question, the tick or the message)\n", pct(lat, 50), pct(lat, 99), pct(lat, 100), len(lat))
+	fmt.Fprintf(w, "  to typed messages:    p50 %s, p99 %s (%d)\n", pct(typed, 50), pct(typed, 99), len(typed))
+	fmt.Fprintf(w, "  taps acknowledged:    p50 %s, p99 %s (%d; answerCallbackQuery, which stops the button's spinner)\n", pct(ack, 50), pct(ack, 99), len(ack))
+	fmt.Fprintf(w, "resident memory:        VmHWM %s (peak of the whole process: bot, fake Telegram and organisers)\n", mb(mem.hwm))
+	fmt.Fprintf(w, "  at the end:           VmRSS %s (anonymous %s, mapped files: program and database %s), Go heap in use %s, after dropping the fake server's chats (%s of heap)\n",
+		mb(mem.rss), mb(mem.anon), mb(mem.file), mb(int64(mem.heapInuse/1024)), mb(int64(mem.fakeHeap/1024)))
+	fmt.Fprintf(w, "  database:             %s resident of a %s file (its pages mapped by bbolt; the kernel drops them first when memory is short)\n",
+		mb(mem.db), mb(mem.dbSize))
+	if o.Unlimited {
+		fmt.Fprintf(w, "limit breaches:         %d (limits not enforced)\n", breaches)
+	} else {
+		fmt.Fprintf(w, "limit breaches:         %d\n", breaches)
+	}
+	fmt.Fprintf(w, "429s seen:              %d by the bot (%d sent by the server)\n", sent.RateLimited429, server429)
+	if !o.Unlimited {
+		rate := float64(msgs) / secs
+		fmt.Fprintf(w, "sustained send rate:    %.1f messages+edits/s, %.0f%% of Telegram's 30/s ceiling\n", rate, rate/30*100)
+	}
+	if o.DB != "" {
+		fmt.Fprintf(w, "database:               %s (kept; the bot's log is %s)\n", dbPath, logPath)
+	} else {
+		fmt.Fprintln(w, "database:               a temporary file, removed")
+	}
+	ok := true
+	if o.Partway {
+		ok = partway+completed == n
+	} else {
+		ok = completed == n
+	}
+	if !o.Unlimited && breaches > 0 {
+		ok = false
+	}
+	return ok
+}
+
+func meanDur(total time.Duration, n int64) string {
+	if n == 0 {
+		return "-"
+	}
+	return fmtDur(total / time.Duration(n))
+}
+
+func fmtDur(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		return fmt.Sprintf("%.2f s", d.Seconds())
+	case d >= time.Millisecond:
+		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+	default:
+		return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond))
+	}
+}
+
+// pct returns the p-th percentile of sorted durations.
+func pct(sorted []time.Duration, p int) string {
+	if len(sorted) == 0 {
+		return "-"
+	}
+	i := (len(sorted)*p + 99) / 100
+	i = min(max(i-1, 0), len(sorted)-1)
+	return fmtDur(sorted[i])
+}
+
+// --- one simulated organiser -------------------------------------------------
+
+// demoStall is how long the bot may make no Bot API call at all while
+// organisers wait for it, before they give up.
+const demoStall = 15 * time.Second
+
+// watchdog closes d.stalled when the server has seen no call for
+// demoStall, until done is closed.
+func (d *demoRun) watchdog(done <-chan struct{}) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	last, idle := -1, time.Duration(0)
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
+		n := d.srv.CallCount("")
+		if n != last {
+			last, idle = n, 0
+			continue
+		}
+		if idle += time.Second; idle >= demoStall {
+			close(d.stalled)
+			return
+		}
+	}
+}
+
+func (k expectKind) String() string {
+	switch k {
+	case expectToggle:
+		return "a tick to change"
+	case expectForceReply:
+		return "a request to type"
+	}
+	return "the next question"
+}
+
+// expectKind is what an organiser waits for after acting.
+type expectKind int
+
+const (
+	expectChange     expectKind = iota // the prompt changes, or the closing message arrives
+	expectToggle                       // the tapped option's tick flips
+	expectForceReply                   // a new message asking to type
+)
+
+type expectation struct {
+	kind         expectKind
+	promptID     int
+	promptEdits  int
+	lastID       int
+	callbackID   string
+	option       string
+	wasSelected  bool
+	latencyTaken bool
+}
+
+// organiser is one simulated respondent.
+type organiser struct {
+	d   *demoRun
+	u   *telegramtest.User
+	rng *rand.Rand
+
+	exp        expectation
+	plans      map[survey.Cursor]*plan
+	replan     bool // went Back: answer the question again
+	backs      int
+	answeredFR int    // the ForceReply message already answered
+	otherFor   string // the question whose Other… was tapped
+	multiDone  bool   // finished a multi-select question (for --partway)
+	actions    int
+	lastTap    survey.Tap
+}
+
+// plan is how an organiser means to answer one question (or matrix row).
+type plan struct {
+	backFirst bool // tap ⬅ Back before answering
+	backDone  bool
+	choice    string          // single: the option to choose
+	other     bool            // tap Other… and type
+	text      string          // text question: what to type ("" = Skip)
+	target    map[string]bool // multi, matrix: options to tick
+	shortlist map[string]bool // matrix: the options first shown
+	wantMore  bool            // matrix: tick one tool from the full list
+	morePick  string
+	rejected  map[string]bool // ticks the bot refused
+	steps     int
+}
+
+func (d *demoRun) respondent(ctx context.Context, i int) {
+	defer d.finished.Add(1)
+	id := int64(100_000 + i)
+	o := &organiser{
+		d:     d,
+		u:     d.srv.User(id),
+		rng:   rand.New(rand.NewPCG(d.o.Seed, uint64(i))),
+		plans: map[survey.Cursor]*plan{},
+	}
+	status, err := o.run(ctx)
+	switch {
+	case err != nil:
+		if ctx.Err() == nil {
+			d.mu.Lock()
+			d.failures = append(d.failures, fmt.Sprintf("respondent %d: %v", id, err))
+			d.mu.Unlock()
+		}
+	case status == "completed":
+		d.completed.Add(1)
+	case status == "partway":
+		d.partway.Add(1)
+	}
+}
+
+var demoSources = []weighted{{"flyer_leeds", 20}, {"partner_union", 15}, {"web", 25}, {"friend", 20}, {"newsletter_may", 10}, {"", 10}}
+
+// run plays the organiser until the survey is finished (or, with
+// --partway, the activities question is).
+func (o *organiser) run(ctx context.Context) (string, error) {
+	srv, id := o.d.srv, o.u.ChatID()
+	o.exp = expectation{kind: expectChange}
+	if !o.pause(ctx) { // with --think, organisers arrive over the first moments, not all in one millisecond
+		return "", ctx.Err()
+	}
+	o.u.Start(pick(o.rng, demoSources))
+	for {
+		ch := srv.ChatChanged(id)
+		v := srv.View(id)
+		if !o.reacted(v) {
+			select {
+			case <-ch:
+				continue
+			case <-ctx.Done():
+				return "", ctx.Err()
+			case <-o.d.stalled:
+				return "", fmt.Errorf("no reply (the bot made no Bot API call for %v); newest message %q, message %d with %d edits shown, waiting for %s",
+					demoStall, firstWords(v.Last.Rendered), v.Prompt.MessageID, v.Prompt.Edits, o.exp.kind)
+			}
+		}
+		o.takeLatency(v)
+		if e := o.exp; e.callbackID != "" && v.Callback.ID == e.callbackID && v.Callback.Answered && v.Callback.AnswerText != "" {
+			// Refused with a toast: do not try that option again.
+			o.d.rejected.Add(1)
+			if pl := o.plans[o.lastTap.At]; pl != nil {
+				pl.rejected[o.lastTap.Option] = true
+			}
+			o.exp.callbackID = ""
+		}
+		o.actions++
+		if o.actions > 400 {
+			return "", fmt.Errorf("still not done after %d actions; newest message %q", o.actions, firstWords(v.Last.Rendered))
+		}
+		if !o.pause(ctx) {
+			return "", ctx.Err()
+		}
+		status, err := o.act(v)
+		if status != "" || err != nil {
+			return status, err
+		}
+	}
+}
+
+// pause waits as long as a person reading the question might (--think),
+// and reports false if ctx ended first.
+func (o *organiser) pause(ctx context.Context) bool {
+	d := o.d.o.Think
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d/2 + time.Duration(o.rng.Int64N(int64(d)+1)))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// reacted reports whether the bot has answered the last action.
+func (o *organiser) reacted(v telegramtest.ChatView) bool {
+	e := &o.exp
+	if e.callbackID != "" && v.Callback.ID == e.callbackID && v.Callback.Answered && v.Callback.AnswerText != "" {
+		return true // refused, with a toast
+	}
+	switch e.kind {
+	case expectToggle:
+		// The tick flips, or the keyboard is redrawn otherwise (unticking
+		// a tool from the full list while the shortlist shows hides it).
+		if v.Prompt.MessageID != e.promptID || v.Prompt.Edits != e.promptEdits {
+			return v.Prompt.MessageID != 0
+		}
+		sel, ok := selected(v.Prompt, e.option)
+		return ok && sel != e.wasSelected
+	case expectForceReply:
+		return v.Last.MessageID != e.lastID && v.Last.ForceReply
+	}
+	if v.Last.MessageID != e.lastID && o.isThanks(v.Last) {
+		return true
+	}
+	return v.Prompt.MessageID != 0 && (v.Prompt.MessageID != e.promptID || v.Prompt.Edits != e.promptEdits)
+}
+
+func (o *organiser) isThanks(m telegramtest.Message) bool {
+	return m.MessageID != 0 && strings.HasPrefix(m.Rendered, o.d.thanks)
+}
+
+// takeLatency records the reply latency of the last action, once.
+func (o *organiser) takeLatency(v telegramtest.ChatView) {
+	if o.exp.latencyTaken || v.ReplyAt.IsZero() || v.UpdateAt.IsZero() {
+		return
+	}
+	o.exp.latencyTaken = true
+	lat := v.ReplyAt.Sub(v.UpdateAt)
+	if !v.ShownAt.IsZero() {
+		lat = v.ShownAt.Sub(v.UpdateAt)
+	}
+	o.d.mu.Lock()
+	o.d.latencies = append(o.d.latencies, lat)
+	if o.exp.callbackID == "" {
+		o.d.typedLat = append(o.d.typedLat, lat)
+	} else {
+		o.d.ackLat = append(o.d.ackLat, v.ReplyAt.Sub(v.UpdateAt))
+	}
+	o.d.mu.Unlock()
+}
+
+// button is an inline button with its decoded callback data.
+type button struct {
+	label string
+	data  string
+	tap   survey.Tap
+}
+
+func buttons(m telegramtest.Message) []button {
+	var out []button
+	for _, row := range m.Keyboard {
+		for _, b := range row {
+			if b.CallbackData == "" {
+				continue
+			}
+			t, err := survey.DecodeTap(b.CallbackData)
+			if err != nil {
+				continue
+			}
+			out = append(out, button{label: b.Text, data: b.CallbackData, tap: t})
+		}
+	}
+	return out
+}
+
+// selected reports whether the toggle for option shows a tick.
+func selected(m telegramtest.Message, option string) (sel, ok bool) {
+	for _, b := range buttons(m) {
+		if b.tap.Kind == survey.InputToggle && b.tap.Option == option {
+			return strings.HasPrefix(b.label, "✅ "), true
+		}
+	}
+	return false, false
+}
+
+// act does the next thing: it returns a status when the organiser is done.
+func (o *organiser) act(v telegramtest.ChatView) (string, error) {
+	if o.isThanks(v.Last) {
+		return "completed", nil
+	}
+	if o.d.o.Partway && o.multiDone {
+		return "partway", nil
+	}
+	if v.Last.ForceReply && v.Last.MessageID != o.answeredFR {
+		o.answeredFR = v.Last.MessageID
+		o.say(v, v.Last.MessageID, o.otherText())
+		return "", nil
+	}
+	p := v.Prompt
+	bs := buttons(p)
+	if p.MessageID == 0 || len(bs) == 0 {
+		o.expect(v, expectChange) // nothing to do yet
+		return "", nil
+	}
+	var cur survey.Cursor
+	var chooses, toggles []button
+	var back, skip, done, more, other, agree *button
+	otherNamed := false // a name is given under Other… already
+	for i := range bs {
+		b := &bs[i]
+		switch b.tap.Kind {
+		case survey.InputAgree:
+			agree = b
+		case survey.InputChoose:
+			cur = b.tap.At
+			if b.tap.Option == survey.OtherID {
+				other = b
+			} else {
+				chooses = append(chooses, *b)
+			}
+		case survey.InputToggle:
+			cur = b.tap.At
+			switch {
+			case b.tap.Option == survey.OtherID:
+				other = b
+			case strings.HasPrefix(b.tap.Option, survey.OtherID+"."): // a name given, tapped to untick it
+				otherNamed = true
+			default:
+				toggles = append(toggles, *b)
+			}
+		case survey.InputBack:
+			back, cur = b, b.tap.At
+		case survey.InputSkip:
+			skip, cur = b, b.tap.At
+		case survey.InputDone:
+			done, cur = b, b.tap.At
+		case survey.InputMore:
+			more = b
+		}
+	}
+	if agree != nil {
+		o.tap(v, *agree, expectChange)
+		return "", nil
+	}
+	if o.d.o.Partway && cur.Item != "" {
+		return "partway", nil // reached the tools: the activities are answered
+	}
+	pl := o.plans[cur]
+	if pl == nil || o.replan {
+		pl = &plan{rejected: map[string]bool{}}
+		o.plans[cur] = pl
+		o.replan = false
+		o.makePlan(pl, cur, chooses, toggles, other != nil, more != nil, skip != nil)
+		if back != nil && o.backs < 2 && o.rng.Float64() < 0.05 {
+			pl.backFirst = true
+		}
+	}
+	pl.steps++
+	if pl.steps > 60 {
+		return "", fmt.Errorf("question %s: no progress after %d steps", cur.Question, pl.steps)
+	}
+	if pl.backFirst && !pl.backDone && back != nil {
+		pl.backDone = true
+		o.backs++
+		o.replan = true
+		o.tap(v, *back, expectChange)
+		return "", nil
+	}
+	switch {
+	case len(chooses) > 0: // single
+		if pl.other && other != nil {
+			o.otherFor = cur.Question
+			o.tap(v, *other, expectForceReply)
+			return "", nil
+		}
+		var open []button // not refused (a prompt shown twice refuses them all)
+		for _, b := range chooses {
+			if pl.rejected[b.tap.Option] {
+				continue
+			}
+			if b.tap.Option == pl.choice {
+				o.tap(v, b, expectChange)
+				return "", nil
+			}
+			open = append(open, b)
+		}
+		if len(open) == 0 {
+			return "", fmt.Errorf("question %s: every option was refused", cur.Question)
+		}
+		o.tap(v, open[o.rng.IntN(len(open))], expectChange)
+		return "", nil
+
+	case len(toggles) > 0: // multi or matrix
+		visible := map[string]bool{}
+		for _, b := range toggles {
+			visible[b.tap.Option] = strings.HasPrefix(b.label, "✅ ")
+		}
+		if pl.wantMore && pl.morePick == "" && len(toggles) > len(pl.shortlist) {
+			var extra []string
+			for _, b := range toggles {
+				if !pl.shortlist[b.tap.Option] && b.tap.Option != "none" {
+					extra = append(extra, b.tap.Option)
+				}
+			}
+			if len(extra) > 0 {
+				pl.morePick = extra[o.rng.IntN(len(extra))]
+				pl.target[pl.morePick] = true
+			} else {
+				pl.wantMore = false
+			}
+		}
+		for _, b := range toggles {
+			opt := b.tap.Option
+			if pl.rejected[opt] {
+				continue
+			}
+			if visible[opt] != pl.target[opt] {
+				o.exp.option, o.exp.wasSelected = opt, visible[opt]
+				o.tap(v, b, expectToggle)
+				return "", nil
+			}
+		}
+		if pl.wantMore && pl.morePick == "" && more != nil {
+			o.tap(v, *more, expectChange)
+			return "", nil
+		}
+		if pl.other && other != nil && !otherNamed && !strings.HasPrefix(other.label, "✅ ") && !pl.rejected[survey.OtherID] {
+			o.otherFor = cur.Question
+			o.tap(v, *other, expectForceReply)
+			return "", nil
+		}
+		if done != nil {
+			if cur.Item == "" {
+				o.multiDone = true
+			}
+			o.tap(v, *done, expectChange)
+			return "", nil
+		}
+		return "", fmt.Errorf("question %s: a multi-select without Done", cur.Question)
+
+	default: // a text question: its prompt has only Back and Skip
+		if pl.text == "" && skip != nil {
+			o.tap(v, *skip, expectChange)
+			return "", nil
+		}
+		text := pl.text
+		if text == "" {
+			text = "Not sure"
+		}
+		o.say(v, 0, text)
+		return "", nil
+	}
+}
+
+// expect starts waiting for the bot's answer to an action.
+func (o *organiser) expect(v telegramtest.ChatView, k expectKind) {
+	opt, was := o.exp.option, o.exp.wasSelected
+	o.exp = expectation{kind: k, promptID: v.Prompt.MessageID, promptEdits: v.Prompt.Edits, lastID: v.Last.MessageID}
+	if k == expectToggle {
+		o.exp.option, o.exp.wasSelected = opt, was
+	}
+}
+
+func (o *organiser) tap(v telegramtest.ChatView, b button, k expectKind) {
+	o.expect(v, k)
+	o.lastTap = b.tap
+	o.d.taps.Add(1)
+	sent := o.u.TapData(v.Prompt.MessageID, b.data)
+	o.exp.callbackID = sent.CallbackQueryID
+}
+
+func (o *organiser) say(v telegramtest.ChatView, replyTo int, text string) {
+	o.expect(v, expectChange)
+	o.d.texts.Add(1)
+	if replyTo != 0 {
+		o.u.ReplyTo(replyTo, text)
+	} else {
+		o.u.SendText(text)
+	}
+}
+
+// --- what organisers choose and type -----------------------------------------
+
+type weighted struct {
+	value  string
+	weight float64
+}
+
+func pick(rng *rand.Rand, ws []weighted) string {
+	total := 0.0
+	for _, w := range ws {
+		total += w.weight
+	}
+	x := rng.Float64() * total
+	for _, w := range ws {
+		if x < w.weight {
+			return w.value
+		}
+		x -= w.weight
+	}
+	return ws[len(ws)-1].value
+}
+
+// demoWeights are how likely each option of the built-in survey is; other
+// options (another survey's) weigh 10.
+var demoWeights = map[string]float64{
+	// group_kind
+	"community": 20, "residents": 12, "union": 8, "campaign": 10, "faith": 8, "arts": 10, "sport": 7, "social": 12, "charity": 10,
+	// size
+	"under_10": 25, "to_30": 35, "to_100": 25, "to_500": 10, "over_500": 5,
+	// formality
+	"informal": 40, "structured": 35, "constituted": 15, "registered": 10,
+	// quote_ok
+	"yes": 60, "no": 40,
+	// activities
+	"announce": 30, "coordinate": 28, "events": 22, "meet_online": 15, "recruit": 12, "promote": 12,
+	"money": 10, "decide": 10, "share": 10, "mutual_aid": 10, "records": 6,
+}
+
+func weightOf(id string) float64 {
+	if w, ok := demoWeights[id]; ok {
+		return w
+	}
+	return 10
+}
+
+// sample picks k distinct options, each with its weight.
+func sample(rng *rand.Rand, ws []weighted, k int) []string {
+	ws = slices.Clone(ws)
+	var out []string
+	for len(out) < k && len(ws) > 0 {
+		v := pick(rng, ws)
+		out = append(out, v)
+		ws = slices.DeleteFunc(ws, func(w weighted) bool { return w.value == v })
+	}
+	return out
+}
+
+var (
+	demoAreas = []string{"Leeds", "Hackney, London", "Bristol", "Glasgow Southside", "Cardiff", "a village near Norwich",
+		"Manchester", "Belfast", "Sheffield", "Brighton & Hove", "Madrid", "Sevilla", "Derry", "Swansea", "Harehills"}
+	demoHard = []string{
+		"Too many group chats: people miss things and then feel left out.",
+		"Getting older members to use anything but email.",
+		"Keeping track of who is volunteering when.",
+		"Facebook hides our posts unless we pay.",
+		"Everything is on one organiser's phone; if they leave, we lose it all.",
+		"A shared calendar everyone can actually use would change our lives.",
+		"We pay for Zoom out of our own pockets.",
+		"Nothing much, paper works fine for us <3",
+		"Knowing whether anyone read the newsletter.",
+		"Moving people off WhatsApp without losing half of them.",
+	}
+	demoOtherTools = []string{"Mobilizon", "Trello", "Notion", "a noticeboard in the library", "Airtable", "Element / Matrix",
+		"Padlet", "a WhatsApp broadcast list", "Framadate", "Bluesky", "Mastodon", "word of mouth at the school gate"}
+	demoOtherKinds      = []string{"Allotment society", "Parent and toddler group", "Repair café", "Food bank", "Community garden"}
+	demoOtherActivities = []string{"Running a food bank", "Litter picks", "A childcare rota", "A tool library", "Supper clubs"}
+)
+
+func (o *organiser) one(list []string) string { return list[o.rng.IntN(len(list))] }
+
+// otherText is what the organiser types after Other….
+func (o *organiser) otherText() string {
+	q := o.d.def.Question(o.otherFor)
+	switch {
+	case q != nil && q.Kind == survey.KindMatrix:
+		return o.one(demoOtherTools)
+	case q != nil && q.Kind == survey.KindMulti: // the first names more often, as in a real study
+		return demoOtherActivities[int(float64(len(demoOtherActivities))*o.rng.Float64()*o.rng.Float64())]
+	}
+	return o.one(demoOtherKinds)
+}
+
+// makePlan decides how to answer the question at cur, as first shown.
+func (o *organiser) makePlan(pl *plan, cur survey.Cursor, chooses, toggles []button, hasOther, hasMore, hasSkip bool) {
+	rng := o.rng
+	switch {
+	case len(chooses) > 0:
+		ws := make([]weighted, 0, len(chooses))
+		for _, b := range chooses {
+			ws = append(ws, weighted{b.tap.Option, weightOf(b.tap.Option)})
+		}
+		pl.choice = pick(rng, ws)
+		pl.other = hasOther && rng.Float64() < 0.05
+
+	case len(toggles) > 0 && cur.Item == "": // multi: 2–5 activities
+		ws := make([]weighted, 0, len(toggles))
+		for _, b := range toggles {
+			ws = append(ws, weighted{b.tap.Option, weightOf(b.tap.Option)})
+		}
+		pl.target = map[string]bool{}
+		k := 2 + int(pick(rng, []weighted{{"0", 35}, {"1", 35}, {"2", 20}, {"3", 10}})[0]-'0')
+		for _, id := range sample(rng, ws, k) {
+			pl.target[id] = true
+		}
+		pl.other = hasOther && rng.Float64() < 0.12 // enough for the map to show a typed-in activity or two
+
+	case len(toggles) > 0: // a matrix row: tools from the shortlist, mostly
+		pl.target, pl.shortlist = map[string]bool{}, map[string]bool{}
+		var ws []weighted
+		hasNone := false
+		for i, b := range toggles {
+			pl.shortlist[b.tap.Option] = true
+			if b.tap.Option == "none" {
+				hasNone = true
+				continue
+			}
+			ws = append(ws, weighted{b.tap.Option, 10 / float64(i+2)})
+		}
+		if hasNone && rng.Float64() < 0.08 {
+			pl.target["none"] = true
+			return
+		}
+		k := 1 + int(pick(rng, []weighted{{"0", 45}, {"1", 35}, {"2", 20}})[0]-'0')
+		for _, id := range sample(rng, ws, k) {
+			pl.target[id] = true
+		}
+		pl.wantMore = hasMore && rng.Float64() < 0.12
+		pl.other = hasOther && rng.Float64() < 0.08
+
+	default: // text
+		switch {
+		case cur.Question == "area" && rng.Float64() < 0.8:
+			pl.text = o.one(demoAreas)
+		case (cur.Question == "hardest" || cur.Question == "hard_why") && rng.Float64() < 0.65:
+			pl.text = o.one(demoHard)
+		case cur.Question != "area" && cur.Question != "hardest" && cur.Question != "hard_why" && (!hasSkip || rng.Float64() < 0.5):
+			pl.text = "Not sure, to be honest"
+		}
+	}
+}
+
+// reportHead prints the first lines of the demo's report: what ran, how
+// many finished, how long it took.
+func reportHead(w io.Writer, o Options, how string, n, partway, completed int64, secs float64) {
+	mode := "Telegram's limits enforced"
+	if o.Unlimited {
+		mode = "no limits (--unlimited)"
+	}
+	if o.Think > 0 {
+		mode += fmt.Sprintf(", thinking about %s before each action", o.Think)
+	}
+	fmt.Fprintf(w, "toolmap demo: %d respondents, %s, seed %d%s\n", n, mode, o.Seed, how)
+	if o.Partway {
+		fmt.Fprintf(w, "part-way surveys:       %d of %d (each stopped after the activities question)\n", partway, n)
+	}
+	fmt.Fprintf(w, "completed surveys:      %d of %d\n", completed, n)
+	fmt.Fprintf(w, "elapsed:                %.2f s\n", secs)
+}
+
+// per is a/b with two decimals, or "-" when b is 0.
+func per(a int, b int64) string {
+	if b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", float64(a)/float64(b))
+}
+
+// procStatusKB reads the memory lines of a /proc/PID/status file, in kB;
+// -1 for a line that is missing.
+func procStatusKB(status []byte) (hwm, rss, anon, file int64) {
+	hwm, rss, anon, file = -1, -1, -1, -1
+	for line := range strings.Lines(string(status)) {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(v)
+		if len(f) == 0 {
+			continue
+		}
+		n, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			continue
+		}
+		switch k {
+		case "VmHWM":
+			hwm = n
+		case "VmRSS":
+			rss = n
+		case "RssAnon":
+			anon = n
+		case "RssFile":
+			file = n
+		}
+	}
+	return hwm, rss, anon, file
+}
+
+// finish ends a demo run: the digest and export at the end, the first
+// failures on standard error, and the exit status.
+func (d *demoRun) finish(ctx context.Context, e env, ok bool, dbPath string, log *slog.Logger) error {
+	if err := demoEnding(ctx, e.stdout, d.srv, d.def, dbPath, d.o.Out, log); err != nil {
+		fmt.Fprintf(e.stderr, "toolmap demo: the digest and export at the end failed: %v\n", err)
+		ok = false
+	}
+	d.mu.Lock()
+	for i, f := range d.failures {
+		if i == 5 {
+			fmt.Fprintf(e.stderr, "… and %d more\n", len(d.failures)-5)
+			break
+		}
+		fmt.Fprintln(e.stderr, "toolmap demo:", f)
+	}
+	d.mu.Unlock()
+	if !ok {
+		return ErrFailed
+	}
+	return nil
+}

@@ -1,8 +1,0 @@
-//go:build unix
-
-package main
-
-import "syscall"
-
-// umask sets the process's file mode mask and returns the previous one.
-func umask(m int) int { return syscall.Umask(m) }
