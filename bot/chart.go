@@ -222,7 +222,11 @@ func (h *heatmap) draw() ([]byte, error) {
 	titleLines := wrap(h.title, titleSty, width, 2)
 	subLines := wrap(h.subtitle, subSty, width, 2)
 	header := chartMargin + vg.Length(len(titleLines))*chartTitle*1.2 + vg.Length(len(subLines))*chartSubtitle*1.25 + 12
-	legend := vg.Length(24+chartFoot*1.3*2) + vg.Length(len(h.notes))*chartFoot*1.3
+	var noteLines []string
+	for _, note := range h.notes {
+		noteLines = append(noteLines, wrap(note, footSty, width, 2)...)
+	}
+	legend := vg.Length(24+chartFoot*1.3*2) + vg.Length(len(noteLines))*chartFoot*1.3
 	footer := legend + chartMargin
 	fixed := header + chartColHead + footer
 	rows := vg.Length(max(len(h.rows), 1))
@@ -332,8 +336,8 @@ func (h *heatmap) draw() ([]byte, error) {
 	c.StrokeLines(draw.LineStyle{Color: chartMuted, Width: 1}, append(rectangle(sx, top(zy), sx+34, top(zy+22)), vg.Point{X: sx, Y: top(zy)}))
 	c.FillText(footSty, vg.Point{X: sx + 44, Y: top(zy - 1)}, fit(h.zero, footSty, vg.Length(ChartWidth-chartMargin)-sx-44))
 	ny := zy + chartFoot*1.6
-	for _, note := range h.notes {
-		c.FillText(footSty, vg.Point{X: left, Y: top(ny)}, fit(note, footSty, width))
+	for _, line := range noteLines {
+		c.FillText(footSty, vg.Point{X: left, Y: top(ny)}, line)
 		ny += chartFoot * 1.3
 	}
 
