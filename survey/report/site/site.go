@@ -557,7 +557,7 @@ func newPage(def *survey.Definition, st report.Study, until report.Period, o Opt
 		}
 		p.FewRows = t("few_rows", "min", minN, "list", strings.Join(names, ", "))
 	}
-	for _, r := range st.Recommended {
+	for _, r := range st.Recommended[:min(len(st.Recommended), 10)] {
 		label := def.Label(toolsQ, r.ID, lang)
 		if report.IsTyped(r.ID) {
 			label = r.Label
