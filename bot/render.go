@@ -398,8 +398,12 @@ func (r *renderer) keyboard(a survey.Ask) [][]Button {
 	if len(row) > 0 {
 		rows = append(rows, row)
 	}
-	if a.SameAs != "" {
-		rows = append(rows, []Button{{Text: truncate(r.msg("same_as", "label", a.SameAs), 40), Data: tap(survey.InputSame, "")}})
+	for _, same := range a.SameAs {
+		key := "same_as"
+		if same.Plus {
+			key = "same_as_plus"
+		}
+		rows = append(rows, []Button{{Text: truncate(r.msg(key, "label", same.Label), 40), Data: tap(survey.InputSame, same.Item)}})
 	}
 	var nav []Button
 	if a.CanBack {

@@ -187,16 +187,28 @@ func TestKeyboardOfVersion2Features(t *testing.T) {
 	}
 	c.tap("Tool 35")
 	c.tap("Done")
-	// Money: Same as Events, in one tap.
+	// Money: Same as Events, in one tap; the button names the row it copies.
 	same := c.button("🔁 Same as Events")
+	if d, err := survey.DecodeTap(same.Data); err != nil || d.Kind != survey.InputSame || d.Option != "events" {
+		t.Fatalf("Same as button data %q: %+v, %v", same.Data, d, err)
+	}
 	c.tapData(same.Data)
 	s := st.sessions[survey.RespondentID(bob.ID)]
 	if got := s.Answers["tools/money"].Values; strings.Join(got, ",") != "t01,t35" {
 		t.Fatalf("money after Same as: %v", got)
 	}
-	// The Other… row: the rest of the survey.
+	// The Other… row: one answer given twice is offered once, named after
+	// the latest row; once a tool is ticked the button keeps it, adds
+	// Money's tools and moves on.
+	if !c.has("🔁 Same as Money") || c.has("Same as Events") {
+		t.Fatalf("third row: %v", labels(c.kb))
+	}
 	c.tap("Tool 02")
-	c.tap("Done")
+	c.tap("🔁 + same as Money")
+	s = st.sessions[survey.RespondentID(bob.ID)]
+	if got := s.Answers["tools/other"].Values; strings.Join(got, ",") != "t01,t02,t35" {
+		t.Fatalf("the Other… row after + same as: %v", got)
+	}
 	// Hardest: over the activities picked, the typed one included; the
 	// next question names it, escaped.
 	n := len(st.out)

@@ -358,7 +358,7 @@ func (d *decoder) question(n *Node, i int) *Question {
 	}
 	q := &Question{Pos: n.pos()}
 	m := d.mapping(n, where, "id", "kind", "text", "hint", "short", "optional", "when",
-		"options", "from", "options_from", "other", "min", "max", "whole", "rows", "columns", "shortlist")
+		"options", "from", "options_from", "other", "min", "max", "whole", "rows", "columns", "shortlist", "show_earlier_picks")
 	if m == nil {
 		return q
 	}
@@ -375,6 +375,7 @@ func (d *decoder) question(n *Node, i int) *Question {
 	q.Whole = d.boolean(m["whole"], path(where, "whole"))
 	q.Rows = d.str(m["rows"], path(where, "rows"))
 	q.Columns = d.str(m["columns"], path(where, "columns"))
+	q.ShowEarlierPicks = d.boolean(m["show_earlier_picks"], path(where, "show_earlier_picks"))
 	switch q.Kind {
 	case KindNumber:
 		q.MinValue = d.number(m["min"], path(where, "min"))

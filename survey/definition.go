@@ -133,6 +133,10 @@ type Question struct {
 	Rows      string
 	Columns   string
 	Shortlist map[string][]string
+	// ShowEarlierPicks shows on a row's first screen, after its
+	// shortlist, the columns this respondent ticked in the rows before
+	// it: a tool used for one activity is then one tap away in the next.
+	ShowEarlierPicks bool
 
 	Pos Pos
 

@@ -69,8 +69,13 @@ func fuzzOne(t *testing.T, def *Definition, data []byte) {
 				}
 			case InputText, InputLanguage, InputStart:
 				in.Text = texts[v%len(texts)]
-			case InputJump, InputDone, InputSkip, InputMore, InputSame:
+			case InputJump, InputDone, InputSkip, InputMore:
 				if v&0x80 != 0 || in.Kind == InputJump {
+					in.At = cursors[v%len(cursors)]
+				}
+			case InputSame: // the row to copy: "" the one before
+				in.Option = []string{"", "announce", "events", "money", OtherID, "zzz"}[v%6]
+				if v&0x80 != 0 {
 					in.At = cursors[v%len(cursors)]
 				}
 			case InputPage:

@@ -149,9 +149,141 @@ func (def *Definition) picked(q *Question, answers map[string]Answer) bool {
 	return false
 }
 
-// previousRow returns the answer to the matrix row before the session's
-// current one, when it picked something.
-func (def *Definition) previousRow(q *Question, s *Session) (Answer, bool) {
+// MaxSameOffers is the most "Same as…" buttons a matrix row offers.
+const MaxSameOffers = 3
+
+// SameOffer is a "Same as…" button of a matrix row: it answers the row as
+// the earlier row Item was answered (InputSame with Item as Option), and
+// moves on. Label is that row's label. Plus is set when something is
+// ticked already: the tap then keeps those ticks and adds the earlier
+// row's.
+type SameOffer struct {
+	Item, Label string
+	Plus        bool
+}
+
+// sameOffers returns the earlier rows a matrix row offers to copy (see
+// Ask.SameAs), given what is ticked (sel, and names given under Other…):
+// each distinct answer given to the rows before the current one, the one
+// given most often first, then the most recent, each named after the
+// latest row given it. An answer that would add nothing to the ticks, or
+// that cannot go with them (an option that goes on its own, on either
+// side), is not offered.
+func (def *Definition) sameOffers(q *Question, s *Session, sel, names []string) []SameOffer {
+	if q.Kind != KindMatrix {
+		return nil
+	}
+	rows := def.rowsPicked(q, s.Answers)
+	i := slices.Index(rows, s.Cursor.Item)
+	if i < 1 {
+		return nil
+	}
+	type offer struct {
+		item      string
+		key       string
+		n, latest int
+	}
+	var offers []*offer
+	for j, row := range rows[:i] {
+		a, ok := def.earlierRow(q, s, row)
+		if !ok || !def.adds(q, a, sel, names) {
+			continue
+		}
+		key := strings.Join(a.Values, "\x00") + "\x01" + strings.Join(a.OtherNames(), "\x00")
+		k := slices.IndexFunc(offers, func(o *offer) bool { return o.key == key })
+		if k < 0 {
+			offers = append(offers, &offer{key: key})
+			k = len(offers) - 1
+		}
+		offers[k].item, offers[k].latest = row, j
+		offers[k].n++
+	}
+	slices.SortStableFunc(offers, func(a, b *offer) int {
+		if a.n != b.n {
+			return b.n - a.n
+		}
+		return b.latest - a.latest
+	})
+	var out []SameOffer
+	for _, o := range offers[:min(len(offers), MaxSameOffers)] {
+		out = append(out, SameOffer{Item: o.item, Label: def.rowLabel(q, o.item, s), Plus: len(sel) > 0})
+	}
+	return out
+}
+
+// adds reports whether copying earlier answer a onto the ticks sel (and
+// names) adds something, and can: nothing is ticked, or neither side has
+// an option that goes on its own.
+func (def *Definition) adds(q *Question, a Answer, sel, names []string) bool {
+	if len(sel) == 0 {
+		return true
+	}
+	exclusive := func(v string) bool {
+		o := def.option(q, v)
+		return o != nil && o.Exclusive
+	}
+	if slices.ContainsFunc(sel, exclusive) || slices.ContainsFunc(a.Values, exclusive) {
+		return false
+	}
+	for _, v := range a.Values {
+		if v != OtherID && !slices.Contains(sel, v) {
+			return true
+		}
+	}
+	for _, n := range a.OtherNames() {
+		if len(addName(names, n)) > len(names) {
+			return true
+		}
+	}
+	return false
+}
+
+// MaxEarlierPicks is the most columns show_earlier_picks adds to a row's
+// first screen.
+const MaxEarlierPicks = 4
+
+// earlierPicks returns the columns of matrix q ticked in the rows before
+// the session's current one and not shown already (shown), when q shows
+// them on the first screen (ShowEarlierPicks): at most MaxEarlierPicks,
+// those ticked for the most rows (then the first in the full list), in
+// the order of the full list.
+func (def *Definition) earlierPicks(q *Question, s *Session, shown map[string]bool) []string {
+	cols := def.Catalogue(q.Columns)
+	if !q.ShowEarlierPicks || cols == nil {
+		return nil
+	}
+	rows := def.rowsPicked(q, s.Answers)
+	i := slices.Index(rows, s.Cursor.Item)
+	if i < 1 {
+		return nil
+	}
+	times := map[string]int{}
+	for _, row := range rows[:i] {
+		if a, ok := s.Answers[Cursor{Question: q.ID, Item: row}.Key()]; ok && !a.Skipped {
+			for _, v := range a.Values {
+				times[v]++
+			}
+		}
+	}
+	var out []string
+	for _, it := range cols.Items {
+		if times[it.ID] > 0 && !shown[it.ID] {
+			out = append(out, it.ID)
+		}
+	}
+	if len(out) > MaxEarlierPicks {
+		most := slices.Clone(out)
+		slices.SortStableFunc(most, func(a, b string) int { return times[b] - times[a] })
+		keep := most[:MaxEarlierPicks]
+		out = slices.DeleteFunc(out, func(id string) bool { return !slices.Contains(keep, id) })
+	}
+	return out
+}
+
+// earlierRow returns the answer to row item of matrix q, when that row
+// comes before the session's current one and picked something; item ""
+// means the row just before.
+func (def *Definition) earlierRow(q *Question, s *Session, item string) (Answer, bool) {
 	if q.Kind != KindMatrix {
 		return Answer{}, false
 	}
@@ -160,7 +292,13 @@ func (def *Definition) previousRow(q *Question, s *Session) (Answer, bool) {
 	if i < 1 {
 		return Answer{}, false
 	}
-	a, ok := s.Answers[Cursor{Question: q.ID, Item: rows[i-1]}.Key()]
+	if item == "" {
+		item = rows[i-1]
+	}
+	if j := slices.Index(rows, item); j < 0 || j >= i {
+		return Answer{}, false
+	}
+	a, ok := s.Answers[Cursor{Question: q.ID, Item: item}.Key()]
 	if !ok || a.Skipped || len(a.Values) == 0 {
 		return Answer{}, false
 	}
@@ -297,7 +435,6 @@ func (def *Definition) ask(s *Session, problem string) Ask {
 	if q.Optional {
 		hints = append(hints, def.Msg(lang, "hint_optional"))
 	}
-	a.Hint = strings.Join(hints, " ")
 
 	// The selection shown: the draft, else the recorded answer.
 	var sel, names []string
@@ -350,8 +487,13 @@ func (def *Definition) ask(s *Session, problem string) Ask {
 		label := def.rowLabel(q, cur.Item, s)
 		a.Row = def.Msg(lang, "row_progress", "label", label, "n", strconv.Itoa(a.Progress.Row), "total", strconv.Itoa(a.Progress.Rows))
 		a.Text = strings.ReplaceAll(a.Text, "{item}", label)
-		if prev, ok := def.previousRow(q, s); ok && len(sel) == 0 && !a.AwaitingOther {
-			a.SameAs = def.rowLabel(q, prev.Item, s)
+		if !a.AwaitingOther {
+			a.SameAs = def.sameOffers(q, s, sel, names)
+		}
+		if len(a.SameAs) > 0 {
+			if i := slices.Index(hints, def.Msg(lang, "hint_multi")); i >= 0 {
+				hints[i] = def.Msg(lang, "hint_same")
+			}
 		}
 		cols := def.Catalogue(q.Columns)
 		var all []*Item
@@ -365,6 +507,14 @@ func (def *Definition) ask(s *Session, problem string) Ask {
 			shown := map[string]bool{}
 			for _, id := range short {
 				if it := cols.Item(id); it != nil {
+					a.Options = append(a.Options, def.choice(it, lang, sel))
+					shown[id] = true
+				}
+			}
+			// Then the tools ticked for earlier rows, when the survey
+			// asks for it.
+			for _, id := range def.earlierPicks(q, s, shown) {
+				if it := cols.Item(id); it != nil && len(a.Options) < PageSize {
 					a.Options = append(a.Options, def.choice(it, lang, sel))
 					shown[id] = true
 				}
@@ -404,6 +554,7 @@ func (def *Definition) ask(s *Session, problem string) Ask {
 			a.Options = append(a.Options, Choice{ID: OtherID, Label: def.Msg(lang, "other"), Other: true})
 		}
 	}
+	a.Hint = strings.Join(hints, " ")
 	return a
 }
 

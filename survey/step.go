@@ -31,7 +31,7 @@ const (
 	InputRestart  InputKind = "restart"  // started over
 	InputExpire   InputKind = "expire"   // the host noticed the session has been idle
 	InputLanguage InputKind = "language" // switched language to Text
-	InputSame     InputKind = "same"     // answered a matrix row as the row before it
+	InputSame     InputKind = "same"     // answered a matrix row as earlier row Option ("": the row before it)
 	InputPage     InputKind = "page"     // showed page Option ("0": the shortlist) of a long list
 )
 
@@ -82,9 +82,11 @@ type Ask struct {
 	OtherPrompt   string
 	// Selection is every option picked so far, on every page.
 	Selection []string
-	// SameAs, when set, offers to answer this matrix row as the row
-	// before it (InputSame), whose label it is.
-	SameAs string
+	// SameAs offers to answer this matrix row as an earlier row was
+	// answered, adding to anything ticked, in one tap (InputSame with the
+	// offer's Item as Option): at most MaxSameOffers distinct answers,
+	// the one given most often first.
+	SameAs []SameOffer
 }
 
 // Choice is one option as shown.
@@ -447,7 +449,7 @@ func (e *engine) active(in Input) {
 		e.draft().Page = n
 		e.ask("")
 	case InputSame:
-		e.same(q)
+		e.same(q, in.Option)
 	case InputText:
 		e.text(q, in.Text)
 	default:
@@ -616,16 +618,22 @@ func (e *engine) offers(q *Question, id string) bool {
 	return slices.ContainsFunc(items, func(it *Item) bool { return it.ID == id })
 }
 
-// same answers a matrix row as the row before it.
-func (e *engine) same(q *Question) {
-	prev, ok := e.def.previousRow(q, &e.s)
+// same answers a matrix row as earlier row item ("": the row before it)
+// was answered, keeping anything ticked already, and moves on.
+func (e *engine) same(q *Question, item string) {
+	prev, ok := e.def.earlierRow(q, &e.s, item)
 	if !ok {
 		e.ask("")
 		return
 	}
-	var values []string
+	d := e.draft()
+	if !e.def.adds(q, prev, d.Values, d.names()) {
+		e.ask("")
+		return
+	}
+	values, names := slices.Clone(d.Values), slices.Clone(d.names())
 	for _, v := range prev.Values {
-		if v == OtherID || e.def.option(q, v) != nil {
+		if !slices.Contains(values, v) && (v == OtherID || e.def.option(q, v) != nil) {
 			values = append(values, v)
 		}
 	}
@@ -635,7 +643,14 @@ func (e *engine) same(q *Question) {
 	}
 	a := Answer{Values: e.inDisplayOrder(q, values)}
 	if slices.Contains(values, OtherID) {
-		a.setOtherNames(prev.OtherNames())
+		for _, n := range prev.OtherNames() {
+			names = addName(names, n)
+		}
+		if len(names) > MaxOtherNames {
+			e.ask(e.msg("problem_max_others", "n", strconv.Itoa(MaxOtherNames)))
+			return
+		}
+		a.setOtherNames(names)
 	}
 	e.record(a)
 	e.advance()

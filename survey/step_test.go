@@ -571,18 +571,23 @@ func TestExclusiveSaysWhatItDid(t *testing.T) {
 	}
 }
 
-func TestSameAsPrevious(t *testing.T) {
-	r := newRunner(t, fixture(t)).do(start(), agree(), choose("choir"), text("9"),
-		toggle("announce"), toggle("events"), toggle("money"), done())
-	if a := r.ask(); a.SameAs != "" {
-		t.Fatalf("first row offers Same as: %q", a.SameAs)
+func TestSameAs(t *testing.T) {
+	def := fixture(t)
+	def.Question("acts").MaxPicks = 0
+	r := newRunner(t, def).do(start(), agree(), choose("choir"), text("9"),
+		toggle("announce"), toggle("events"), toggle("money"), toggle(OtherID), text("Rehearsals"), done())
+	if a := r.ask(); len(a.SameAs) != 0 || strings.Contains(a.Hint, "🔁") {
+		t.Fatalf("first row offers Same as: %v (hint %q)", a.SameAs, a.Hint)
 	}
 	r.do(toggle("whatsapp"), toggle(OtherID), text("Signal"), done())
 	a := r.ask()
-	if a.SameAs != "Announcing" {
-		t.Fatalf("second row: SameAs %q", a.SameAs)
+	if want := []SameOffer{{Item: "announce", Label: "Announcing"}}; !slices.Equal(a.SameAs, want) {
+		t.Fatalf("second row: SameAs %v, want %v", a.SameAs, want)
 	}
-	r.do(Input{Kind: InputSame, At: a.At})
+	if !strings.HasPrefix(a.Hint, def.Msg("en", "hint_same")) {
+		t.Errorf("hint %q does not say what 🔁 does", a.Hint)
+	}
+	r.do(Input{Kind: InputSame, At: a.At, Option: "announce"})
 	got := r.s.Answers["tools/events"]
 	if !slices.Equal(got.Values, []string{"whatsapp", OtherID}) || !slices.Equal(got.OtherNames(), []string{"Signal"}) {
 		t.Fatalf("events: %+v", got)
@@ -590,14 +595,104 @@ func TestSameAsPrevious(t *testing.T) {
 	if c := r.s.Cursor; c.Item != "money" {
 		t.Fatalf("Same as did not move on: %+v", c)
 	}
-	// Once something is ticked, Same as is not offered: it would undo it.
+	// One button for one answer given twice, named after the latest row.
+	if a := r.ask(); !slices.Equal(a.SameAs, []SameOffer{{Item: "events", Label: "Events"}}) {
+		t.Fatalf("third row: SameAs %v", a.SameAs)
+	}
+	// With a tick, the button keeps it and adds the earlier row's.
 	r.do(toggle("paper"))
-	if a := r.ask(); a.SameAs != "" {
-		t.Fatalf("offered with a tick: %q", a.SameAs)
+	if a := r.ask(); !slices.Equal(a.SameAs, []SameOffer{{Item: "events", Label: "Events", Plus: true}}) {
+		t.Fatalf("with a tick: SameAs %v", a.SameAs)
+	}
+	r.do(Input{Kind: InputSame, At: Cursor{Question: "tools", Item: "money"}, Option: "events"})
+	got = r.s.Answers["tools/money"]
+	if !slices.Equal(got.Values, []string{"whatsapp", "paper", OtherID}) || !slices.Equal(got.OtherNames(), []string{"Signal"}) {
+		t.Fatalf("money: %+v", got)
+	}
+	// Two distinct answers: the one given most often first.
+	a = r.ask()
+	if want := []SameOffer{{Item: "events", Label: "Events"}, {Item: "money", Label: "Money"}}; a.At.Item != OtherID || !slices.Equal(a.SameAs, want) {
+		t.Fatalf("fourth row (%v): SameAs %v, want %v", a.At, a.SameAs, want)
+	}
+	// An answer the ticks already hold is not offered; nor is any
+	// answer beside an option that goes on its own.
+	r.do(toggle("whatsapp"), toggle("paper"), toggle(OtherID), text("signal"))
+	if a := r.ask(); len(a.SameAs) != 0 {
+		t.Fatalf("offers what is ticked already: %v", a.SameAs)
+	}
+	r.do(toggle("none"))
+	if a := r.ask(); len(a.SameAs) != 0 {
+		t.Fatalf("offers beside None: %v", a.SameAs)
+	}
+	r.do(Input{Kind: InputSame, Option: "events"})
+	if _, ok := r.s.Answers["tools/other"]; ok || !slices.Equal(r.s.Draft.Values, []string{"none"}) {
+		t.Fatalf("Same as combined with None: %+v", r.s.Draft)
+	}
+	// A button from before several offers (no row named) copies the row before.
+	r.do(toggle("none"), Input{Kind: InputSame, At: r.s.Cursor})
+	if got := r.s.Answers["tools/other"]; !slices.Equal(got.Values, []string{"whatsapp", "paper", OtherID}) {
+		t.Fatalf("the old button: %+v", got)
+	}
+	// Going back to a row: only earlier rows are offered, and a tap naming
+	// a later one does nothing.
+	r.do(jump("tools", "events"))
+	if a := r.ask(); len(a.SameAs) != 0 {
+		t.Fatalf("events again (its answer holds announce's): %v", a.SameAs)
+	}
+	r.do(Input{Kind: InputSame, Option: "money"})
+	if got := r.s.Answers["tools/events"]; !slices.Equal(got.Values, []string{"whatsapp", OtherID}) || r.s.Cursor.Item != "events" {
+		t.Fatalf("copied a later row: %+v at %v", got, r.s.Cursor)
 	}
 	// A stale Same as (for another row) is not applied here.
-	r.do(Input{Kind: InputSame, At: Cursor{Question: "tools", Item: "events"}})
-	if _, ok := r.s.Answers["tools/money"]; ok {
-		t.Fatal("a stale Same as answered the current row")
+	r.do(Input{Kind: InputSame, At: Cursor{Question: "tools", Item: "money"}, Option: "announce"})
+	if got := r.s.Answers["tools/money"]; !slices.Contains(got.Values, "paper") {
+		t.Fatalf("a stale Same as answered another row: %+v", got)
+	}
+}
+
+func TestShowEarlierPicks(t *testing.T) {
+	for _, show := range []bool{false, true} {
+		def := fixture(t)
+		def.Question("tools").ShowEarlierPicks = show
+		r := newRunner(t, def).do(start(), agree(), choose("choir"), text("9"),
+			toggle("announce"), toggle("events"), toggle("money"), done(),
+			toggle("whatsapp"), toggle("email"), done())
+		var ids []string
+		for _, c := range r.ask().Options {
+			ids = append(ids, c.ID)
+		}
+		// events' shortlist is paper; then the tools ticked for announce.
+		want := []string{"paper", "none", OtherID}
+		if show {
+			want = []string{"paper", "whatsapp", "email", "none", OtherID}
+		}
+		if !slices.Equal(ids, want) {
+			t.Errorf("show_earlier_picks %v: events shows %v, want %v", show, ids, want)
+		}
+	}
+}
+
+// TestSameAsButtonsFitTelegram: a "Same as…" button names two rows, so
+// long row ids can make its data longer than Telegram allows, though
+// every other button fits; validation says so.
+func TestSameAsButtonsFitTelegram(t *testing.T) {
+	long := strings.Repeat("a", MaxIDLength)
+	def := &Definition{
+		ID: "s", Version: 1, DefaultLanguage: "en", Languages: []string{"en"},
+		Consent: Consent{Version: 1, Text: en("We store your answers."), Agree: en("OK"), Decline: en("No")},
+		Thanks:  en("Thanks"),
+		Catalogues: []*Catalogue{
+			{ID: "acts", Items: []*Item{item(long, "Long"), item("b", "B")}},
+			{ID: "tools", Items: []*Item{item("w", "W")}},
+		},
+		Questions: []*Question{
+			{ID: "a", Kind: KindMulti, Text: en("Which?"), From: "acts"},
+			{ID: "t", Kind: KindMatrix, Text: en("Tools for {item}?"), Rows: "a", Columns: "tools"},
+		},
+	}
+	err := Validate(def)
+	want := fmt.Sprintf(`button data "p:1:t:%s:%s" is 71 bytes`, long, long)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Validate = %v, want a problem with %s", err, want)
 	}
 }

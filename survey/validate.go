@@ -230,6 +230,7 @@ func (v *validator) question(idx int, q *Question) {
 		notFor(q.Kind != KindMatrix && q.Rows != "", "rows")
 		notFor(q.Kind != KindMatrix && q.Columns != "", "columns")
 		notFor(q.Kind != KindMatrix && len(q.Shortlist) > 0, "shortlist")
+		notFor(q.Kind != KindMatrix && q.ShowEarlierPicks, "show_earlier_picks")
 		notFor(q.Kind != KindNumber && q.Whole, "whole")
 		notFor(q.Kind == KindSingle && (q.MinPicks > 0 || q.MaxPicks > 0), "min/max")
 	}
@@ -375,7 +376,10 @@ func (v *validator) keyboard(q *Question, where string) {
 		v.ps.add(q.Pos, where, "%d options; at most %d (%d pages of %d buttons): split the list, or ask for a typed answer", all, MaxChoices, MaxChoices/PageSize, PageSize)
 		return
 	}
-	buttons := min(paged, PageSize) + fixed + 3 + 3 + 1 // a page; own options; More…/◀/▶; Back/Skip/Done; Same as
+	buttons := min(paged, PageSize) + fixed + 3 + 3 // a page; own options; More…/◀/▶; Back/Skip/Done
+	if q.Kind == KindMatrix {
+		buttons += MaxSameOffers
+	}
 	if q.Other {
 		buttons += 1 + MaxOtherNames
 	}
@@ -511,11 +515,22 @@ func (v *validator) taps(q *Question, where string) {
 		opts = append(opts, it.ID)
 	}
 	worst := ""
+	check := func(data string) {
+		if len(data) > MaxTapBytes && len(data) > len(worst) {
+			worst = data
+		}
+	}
 	for _, row := range rows {
 		for _, o := range opts {
-			data := Tap{Kind: InputToggle, Version: def.Version, At: Cursor{Question: q.ID, Item: row}, Option: o}.Encode()
-			if len(data) > MaxTapBytes && len(data) > len(worst) {
-				worst = data
+			check(Tap{Kind: InputToggle, Version: def.Version, At: Cursor{Question: q.ID, Item: row}, Option: o}.Encode())
+		}
+	}
+	if q.Kind == KindMatrix {
+		// "Same as…" names an earlier row, an activity typed under Other… included.
+		rows = append(rows, OtherID)
+		for _, row := range rows {
+			for _, earlier := range rows {
+				check(Tap{Kind: InputSame, Version: def.Version, At: Cursor{Question: q.ID, Item: row}, Option: earlier}.Encode())
 			}
 		}
 	}

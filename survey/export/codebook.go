@@ -82,6 +82,10 @@ type ShortlistEntry struct {
 	Versions []int    `json:"versions"`
 	First    []string `json:"first"`
 	More     []string `json:"more,omitempty"`
+	// EarlierPicks is set when the first screen also showed, after First,
+	// the columns the respondent had ticked for the rows before this one
+	// (the matrix's show_earlier_picks): those were one tap away too.
+	EarlierPicks bool `json:"earlier_picks_first,omitempty"`
 }
 
 // OptionEntry is one option (an activity, a tool, a question's own option,
@@ -255,7 +259,7 @@ func shortlists(d *survey.Definition, q *survey.Question, rows []*OptionEntry) [
 	}
 	var out []*ShortlistEntry
 	for _, row := range rows {
-		e := &ShortlistEntry{Row: row.ID, Versions: []int{d.Version}}
+		e := &ShortlistEntry{Row: row.ID, Versions: []int{d.Version}, EarlierPicks: q.ShowEarlierPicks}
 		first, ok := q.Shortlist[row.ID]
 		if !ok || len(first) >= len(cols.Items) {
 			first = nil
@@ -335,7 +339,7 @@ func (e *QuestionEntry) merge(q *QuestionEntry) {
 	e.byOption, e.byRow = nil, nil
 	for _, s := range q.Shortlists {
 		i := slices.IndexFunc(e.Shortlists, func(h *ShortlistEntry) bool {
-			return h.Row == s.Row && slices.Equal(h.First, s.First) && slices.Equal(h.More, s.More)
+			return h.Row == s.Row && slices.Equal(h.First, s.First) && slices.Equal(h.More, s.More) && h.EarlierPicks == s.EarlierPicks
 		})
 		if i < 0 {
 			c := *s
@@ -485,6 +489,7 @@ var codebookColumns = []column{
 	{"versions", kindString, "the survey versions it appears in, ;-separated: those of the survey definitions at hand, and those its answers were given under"},
 	{"shown_first", kindString, "shortlist rows only: the columns (tools) the matrix row (activity) showed on its first screen under these versions, ;-separated in button order"},
 	{"behind_more", kindString, "shortlist rows only: the columns the row showed only behind More… (or on a later page), ;-separated in list order"},
+	{"earlier_picks_first", kindInteger, "shortlist rows only: 1 if the row's first screen also showed, after shown_first, up to four columns the respondent had ticked most for the rows asked before it (so those were one tap away too, even if listed in behind_more); 0 if not"},
 }
 
 // table returns the codebook as a table: its columns and rows.
@@ -497,9 +502,9 @@ func (cb *Codebook) table() ([]column, [][]string) {
 		cols = append(cols, column{"text_" + l, kindString, "longer text in " + l + " (a question's full text, an option's description)"})
 	}
 	var rows [][]string
-	optionsFrom, first, more := "", "", ""
+	optionsFrom, first, more, earlier := "", "", "", ""
 	row := func(kind, surveyID, q, id, qkind, cat, set, rowsQ string, excl, opt, def bool, versions []int, label, text survey.Text) {
-		r := []string{kind, surveyID, q, id, qkind, cat, set, rowsQ, optionsFrom, bit(excl), bit(opt), bit(def), versionList(versions), first, more}
+		r := []string{kind, surveyID, q, id, qkind, cat, set, rowsQ, optionsFrom, bit(excl), bit(opt), bit(def), versionList(versions), first, more, earlier}
 		for _, l := range cb.Languages {
 			r = append(r, label[l])
 		}
@@ -526,9 +531,9 @@ func (cb *Codebook) table() ([]column, [][]string) {
 			row("row", "", q.ID, o.ID, "", o.Catalogue, o.Set, "", o.Exclusive, false, o.InDefinition, o.Versions, o.Label, o.Description)
 		}
 		for _, s := range q.Shortlists {
-			first, more = strings.Join(s.First, ";"), strings.Join(s.More, ";")
+			first, more, earlier = strings.Join(s.First, ";"), strings.Join(s.More, ";"), bit(s.EarlierPicks)
 			row("shortlist", "", q.ID, s.Row, "", q.Catalogue, "", "", false, false, true, s.Versions, nil, nil)
-			first, more = "", ""
+			first, more, earlier = "", "", ""
 		}
 	}
 	return cols, rows

@@ -125,6 +125,15 @@ func TestCodebookOfBothVersions(t *testing.T) {
 	if c := short["casework"]; len(c) != 1 || !slices.Equal(c[0].Versions, []int{2}) {
 		t.Errorf("casework: %+v", c)
 	}
+	// Version 2 shows a respondent's earlier picks on the first screen
+	// too; version 1 did not.
+	for row, es := range short {
+		for _, e := range es {
+			if want := slices.Contains(e.Versions, 2); e.EarlierPicks != want {
+				t.Errorf("%s in versions %v: earlier picks first %v, want %v", row, e.Versions, e.EarlierPicks, want)
+			}
+		}
+	}
 	var out bytes.Buffer
 	if err := cb.WriteCSV(&out); err != nil {
 		t.Fatal(err)
@@ -133,7 +142,14 @@ func TestCodebookOfBothVersions(t *testing.T) {
 	found := false
 	for _, r := range rows {
 		if r["kind"] == "shortlist" && r["question"] == "tools" && r["id"] == "money" && r["versions"] == "2" {
-			found = strings.HasPrefix(r["shown_first"], "crowdfund;payments;bank_app;") && strings.Contains(r["behind_more"], "zetkin")
+			found = strings.HasPrefix(r["shown_first"], "crowdfund;payments;bank_app;") && strings.Contains(r["behind_more"], "zetkin") &&
+				r["earlier_picks_first"] == "1"
+		}
+		if r["kind"] == "shortlist" && r["versions"] == "1" && r["earlier_picks_first"] != "0" {
+			t.Errorf("codebook.csv: version 1 showed earlier picks first: %v", r)
+		}
+		if r["kind"] != "shortlist" && r["earlier_picks_first"] != "" {
+			t.Errorf("codebook.csv: earlier_picks_first on a %s row: %v", r["kind"], r)
 		}
 		if r["kind"] == "question" && r["id"] == "hardest_activity" && r["options_from"] != "activities" {
 			t.Errorf("codebook.csv hardest_activity: %v", r)

@@ -656,8 +656,8 @@ func TestDefaultV2TypicalRespondent(t *testing.T) {
 			}
 			r.do(survey.Input{Kind: survey.InputDone})
 			r.at("tools", "announce")
-			if r.ask.SameAs != "" {
-				t.Errorf("Same as on the first row: %q", r.ask.SameAs)
+			if len(r.ask.SameAs) != 0 {
+				t.Errorf("Same as on the first row: %v", r.ask.SameAs)
 			}
 			r.do(survey.Input{Kind: survey.InputToggle, Option: "whatsapp"})
 			r.do(survey.Input{Kind: survey.InputToggle, Option: "in_person"}) // beside WhatsApp
@@ -666,10 +666,10 @@ func TestDefaultV2TypicalRespondent(t *testing.T) {
 			}
 			r.do(survey.Input{Kind: survey.InputDone})
 			r.at("tools", "coordinate")
-			if want := def.Catalogue("activities").Item("announce").Label[lang]; r.ask.SameAs != want {
-				t.Errorf("Same as = %q, want %q", r.ask.SameAs, want)
+			if want := def.Catalogue("activities").Item("announce").Label[lang]; len(r.ask.SameAs) != 1 || r.ask.SameAs[0] != (survey.SameOffer{Item: "announce", Label: want}) {
+				t.Errorf("Same as = %v, want %q", r.ask.SameAs, want)
 			}
-			r.do(survey.Input{Kind: survey.InputSame, At: r.ask.At})
+			r.do(survey.Input{Kind: survey.InputSame, At: r.ask.At, Option: "announce"})
 			r.at("tools", "casework")
 			r.do(survey.Input{Kind: survey.InputToggle, Option: "civicrm"})
 			r.do(survey.Input{Kind: survey.InputDone})
@@ -784,7 +784,7 @@ func TestParseReportsEveryProblemWithItsLine(t *testing.T) {
 		{
 			Line: lineOf(t, broken, "colour:", 1),
 			Path: `question "tools"`,
-			Msg:  `unknown key "colour" (known keys: id, kind, text, hint, short, optional, when, options, from, options_from, other, min, max, whole, rows, columns, shortlist)`,
+			Msg:  `unknown key "colour" (known keys: id, kind, text, hint, short, optional, when, options, from, options_from, other, min, max, whole, rows, columns, shortlist, show_earlier_picks)`,
 		},
 		{
 			Line: lineOf(t, broken, "zoomm", 1),

@@ -131,6 +131,17 @@ func TestOptionsFromProblemsHaveLines(t *testing.T) {
 			msg: `question "why": {area}: question "area" is a text question; a question's wording can name the answer to an earlier single or multi question`,
 		},
 		{
+			name: "show_earlier_picks outside a matrix",
+			qs: `  - id: acts
+    kind: multi
+    from: activities
+    show_earlier_picks: true
+    text: What do you do?
+`,
+			at:  "  - id: acts",
+			msg: `question "acts": "show_earlier_picks" does not apply to a multi question`,
+		},
+		{
 			name: "item outside a matrix",
 			qs: `  - id: why
     kind: text
@@ -178,7 +189,7 @@ func TestKeyboardsAreBounded(t *testing.T) {
 	}
 	text = surveyWith(b.String())
 	ps = problemsOf(t, text)
-	if len(ps) != 1 || !strings.Contains(ps[0].Error(), "its keyboard could have 95 buttons at once") || ps[0].Line != lineOf(t, text, "  - id: many", 1) {
+	if len(ps) != 1 || !strings.Contains(ps[0].Error(), "its keyboard could have 94 buttons at once") || ps[0].Line != lineOf(t, text, "  - id: many", 1) {
 		t.Errorf("problems: %v", ps)
 	}
 	b.Reset()

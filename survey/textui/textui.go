@@ -57,7 +57,7 @@ type several numbers ("1 3 5") to tick or untick them, then d when done.
   d  done      b  back      s  skip (optional questions)
   m  more/fewer tools       o  other… (then type the name; again for another)
   <  >  previous and next page of a long list
-  =  same as the activity before (in the tools for each activity)
+  =  same as the activity named (in the tools for each activity); =2, =3 the others
   r  review your answers    r N  change answer N
   restart  start again      lang CODE  switch language
   q  quit (your answers are saved: run try again to carry on)
@@ -129,9 +129,13 @@ func Parse(line string, p Prompt) ([]survey.Input, Action) {
 			}
 			return []survey.Input{{Kind: survey.InputPage, At: at, Option: strconv.Itoa(page)}}, ActionNone
 		}
-	case "=", "same":
-		if a.SameAs != "" {
-			return []survey.Input{{Kind: survey.InputSame, At: at}}, ActionNone
+	case "=", "same", "=2", "same2", "=3", "same3":
+		i := 0
+		if n := lower[len(lower)-1]; n == '2' || n == '3' {
+			i = int(n - '1')
+		}
+		if i < len(a.SameAs) {
+			return []survey.Input{{Kind: survey.InputSame, At: at, Option: a.SameAs[i].Item}}, ActionNone
 		}
 	case "o", "other":
 		if a.Kind == survey.KindSingle {
@@ -243,8 +247,16 @@ func formatAsk(b *strings.Builder, a survey.Ask) {
 	if a.Value != "" {
 		b.WriteString("  (now: " + oneLine(a.Value) + ")\n")
 	}
-	if a.SameAs != "" {
-		b.WriteString("  =) same as " + a.SameAs + " ▶\n")
+	for i, same := range a.SameAs {
+		key := "="
+		if i > 0 {
+			key += strconv.Itoa(i + 1)
+		}
+		what := "🔁 same as "
+		if same.Plus {
+			what = "🔁 + same as " // keeps the ticks and adds that row's
+		}
+		b.WriteString("  " + key + ") " + what + same.Label + " ▶\n")
 	}
 	var keys []string
 	if a.Pages > 1 && a.Page > 0 {

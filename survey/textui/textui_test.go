@@ -21,6 +21,8 @@ func TestParse(t *testing.T) {
 	single := &survey.Ask{At: survey.Cursor{Question: "kind"}, Kind: survey.KindSingle, Options: multi.Options}
 	text := &survey.Ask{At: survey.Cursor{Question: "area"}, Kind: survey.KindText}
 	summary := []survey.SummaryLine{{At: survey.Cursor{Question: "kind"}}, {At: survey.Cursor{Question: "area"}}}
+	withSame := *multi
+	withSame.SameAs = []survey.SameOffer{{Item: "announce", Label: "News"}, {Item: "money", Label: "Money"}}
 	tests := []struct {
 		name   string
 		line   string
@@ -51,6 +53,10 @@ func TestParse(t *testing.T) {
 		{"jump out of range", "r 7", Prompt{Done: true, Summary: summary}, nil, ActionReview},
 		{"restart", "restart", Prompt{Ask: multi}, []survey.Input{{Kind: survey.InputRestart}}, ActionNone},
 		{"language", "lang es", Prompt{Ask: multi}, []survey.Input{{Kind: survey.InputLanguage, Text: "es"}}, ActionNone},
+		{"same as", "=", Prompt{Ask: &withSame}, []survey.Input{{Kind: survey.InputSame, At: at, Option: "announce"}}, ActionNone},
+		{"same as the second", "=2", Prompt{Ask: &withSame}, []survey.Input{{Kind: survey.InputSame, At: at, Option: "money"}}, ActionNone},
+		{"no third same as", "=3", Prompt{Ask: &withSame}, []survey.Input{{Kind: survey.InputText, Text: "=3"}}, ActionNone},
+		{"no same as", "=", Prompt{Ask: multi}, []survey.Input{{Kind: survey.InputText, Text: "="}}, ActionNone},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
