@@ -375,39 +375,21 @@ func scanParallel(db *DB, tx *bbolt.Tx, sc DigestScan, workers int, fn func(work
 
 var errStopped = errors.New("stopped")
 
-// digestWorker decodes responses for ScanDigest, reusing one session.
+// digestWorker decodes records of the digest index for ScanDigest,
+// reusing one session.
 type digestWorker struct {
-	db   *DB
-	fast *fastReader
-	slow *sessionDecoder
-	s    survey.Session
+	db *DB
+	r  *recordReader
+	s  survey.Session
 }
 
 func newDigestWorker(db *DB) *digestWorker {
-	return &digestWorker{db: db, fast: newFastReader(), slow: newSessionDecoder()}
-}
-
-// decode reads v into w.s: through the fast reader, else through the
-// session decoder (leaving out questions and items, as the fast one does).
-func (w *digestWorker) decode(v []byte) error {
-	if w.fast.fastSession(v, &w.s) {
-		return nil
-	}
-	var s survey.Session
-	if err := w.slow.decodeSession(v, &s, partDigest); err != nil {
-		return err
-	}
-	for k, a := range s.Answers {
-		a.Question, a.Item = "", ""
-		s.Answers[k] = a
-	}
-	w.s = s
-	return nil
+	return &digestWorker{db: db, r: newRecordReader()}
 }
 
 func (w *digestWorker) read(seq int, id survey.RespondentID, v []byte, worker int, fn func(worker, seq int, id survey.RespondentID, s *survey.Session) error) error {
-	if err := w.decode(v); err != nil {
-		return w.db.corrupt(fmt.Sprintf("the response of respondent %d", id), err)
+	if err := w.r.read(v, &w.s); err != nil {
+		return w.db.corrupt(fmt.Sprintf("the digest index's record of respondent %d", id), err)
 	}
 	return fn(worker, seq, id, &w.s)
 }

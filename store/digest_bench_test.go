@@ -9,7 +9,9 @@ import (
 )
 
 // BenchmarkDecodeDigestSession reads one typical stored response (the
-// default survey, two activities) as a digest does.
+// default survey, two activities): fresh, the whole response as
+// DigestResponses does; reused, its record in the digest index as
+// ScanDigest does.
 func BenchmarkDecodeDigestSession(b *testing.B) {
 	at := time.Date(2026, 11, 18, 12, 14, 53, 88422752, time.UTC)
 	ans := func(q, item string, values ...string) survey.Answer {
@@ -43,6 +45,7 @@ func BenchmarkDecodeDigestSession(b *testing.B) {
 		}
 	})
 	b.Run("reused", func(b *testing.B) { // as ScanDigest reads
+		data := encodeDigestRecord(&s)
 		w := newDigestWorker(nil)
 		fn := func(int, int, survey.RespondentID, *survey.Session) error { return nil }
 		b.SetBytes(int64(len(data)))
