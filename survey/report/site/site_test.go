@@ -55,9 +55,11 @@ func responses(t testing.TB, def *survey.Definition, n int, seed uint64) []surve
 			return nil
 		}
 		var out []string
-		if c := def.Catalogue(q.From); c != nil {
-			for _, it := range c.Items {
-				out = append(out, it.ID)
+		for _, from := range []string{q.From, q.Columns} { // a choice's catalogue, a matrix's columns
+			if c := def.Catalogue(from); from != "" && c != nil {
+				for _, it := range c.Items {
+					out = append(out, it.ID)
+				}
 			}
 		}
 		for _, it := range q.Options {
@@ -125,7 +127,7 @@ func responses(t testing.TB, def *survey.Definition, n int, seed uint64) []surve
 			r.Tools[a] = ts
 		}
 		if rng.IntN(25) == 0 {
-			r.Tools["other:Running the food bank"] = []string{"whatsapp", "paper"}
+			r.Tools["other:Running the food bank"] = [][]string{{"whatsapp", "paper"}, {"whatsapp"}, {"paper"}, {"whatsapp"}, nil}[rng.IntN(5)] // tools on its first screen
 		}
 		if len(r.Tools) == 0 {
 			r.Tools[acts[0]] = []string{"whatsapp"}
