@@ -3,7 +3,10 @@ package bot
 import (
 	"bytes"
 	"image"
+	"image/color"
 	"image/png"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -30,14 +33,14 @@ func decodePNG(t *testing.T, data []byte, minHeight int) image.Image {
 	return img
 }
 
-// barPixels counts the pixels in the bars' colour.
-func barPixels(img image.Image) int {
+// pixels counts the pixels of colour c.
+func pixels(img image.Image, c color.RGBA) int {
 	n := 0
 	b := img.Bounds()
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		for x := b.Min.X; x < b.Max.X; x++ {
 			r, g, bl, _ := img.At(x, y).RGBA()
-			if r>>8 == uint32(chartBarCol.R) && g>>8 == uint32(chartBarCol.G) && bl>>8 == uint32(chartBarCol.B) {
+			if r>>8 == uint32(c.R) && g>>8 == uint32(c.G) && bl>>8 == uint32(c.B) {
 				n++
 			}
 		}
@@ -45,22 +48,38 @@ func barPixels(img image.Image) int {
 	return n
 }
 
+// saveChart writes a chart to TOOLMAP_CHART_DIR, to look at it.
+func saveChart(t *testing.T, name string, data []byte) {
+	if dir := os.Getenv("TOOLMAP_CHART_DIR"); dir != "" {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestDigestChart: the map of reporttest.Typical, in both languages: two
+// activities, four tools (one typed in), every cell shown.
 func TestDigestChart(t *testing.T) {
 	def := digestDef(t)
-	r := digestReport(t, def, reporttest.Typical(), report.Counts{Total: 40, Started: 11}, nil)
+	r := digestReport(t, def, reporttest.Typical(), report.Counts{Total: 40, Started: 11}, &report.Options{Step: 1})
 	for _, lang := range []string{"en", "es"} {
 		t.Run(lang, func(t *testing.T) {
 			data, err := DigestChart(def, r, lang)
 			if err != nil {
 				t.Fatal(err)
 			}
+			saveChart(t, "map-typical-"+lang+".png", data)
 			img := decodePNG(t, data, ChartMinHeight)
 			if h := img.Bounds().Dy(); h != ChartMinHeight {
-				t.Errorf("three tools take %d pixels, want %d", h, ChartMinHeight)
+				t.Errorf("two activities take %d pixels, want %d", h, ChartMinHeight)
 			}
-			// Three bars, 100%, 63% and 63% of the bar length, 46 pixels thick.
-			if n := barPixels(img); n < 3*30*500 {
-				t.Errorf("only %d pixels of bars", n)
+			// Facebook for announcing: 11 of 14 groups, 79%: a cell of
+			// about 85×84 pixels, less its text.
+			if n := pixels(img, shade(79)); n < 3000 {
+				t.Errorf("only %d pixels of the 79%% shade", n)
+			}
+			if n := pixels(img, chartFew); n > 1000 {
+				t.Errorf("%d pixels of withheld grey, but no cell is withheld (the legend has a few)", n)
 			}
 			if len(data) > 10<<20 {
 				t.Errorf("%d bytes: over sendPhoto's 10 MB", len(data))
@@ -69,51 +88,116 @@ func TestDigestChart(t *testing.T) {
 	}
 }
 
-// TestDigestChartText: what the chart says, in English and Spanish.
+// TestDigestChartText: what the map's picture says, in English and
+// Spanish: the words, the labels, and the numbers in its cells.
 func TestDigestChartText(t *testing.T) {
 	def := digestDef(t)
 	r := digestReport(t, def, reporttest.Typical(), report.Counts{Total: 40, Started: 11}, nil)
-	for lang, want := range map[string]chartText{
-		"en": {title: "Tools named most · Week 47", subtitle: "Share of the 8 groups that finished, for any activity",
-			foot: "Tools named by fewer than 5 groups are not shown.",
-			bars: []chartBarData{{"WhatsApp", "100% (8)", 1}, {"Facebook", "63% (5)", 0.63}, {"Signal", "63% (5)", 0.63}}},
-		"es": {title: "Herramientas más nombradas · Semana 47", subtitle: "Porcentaje de los 8 grupos que terminaron, en cualquier actividad",
-			foot: "No se muestran las herramientas nombradas por menos de 5 grupos.",
-			bars: []chartBarData{{"WhatsApp", "100\u00a0% (8)", 1}, {"Facebook", "63\u00a0% (5)", 0.63}, {"Signal", "63\u00a0% (5)", 0.63}}},
+	for lang, want := range map[string]heatmap{
+		"en": {title: "Which tools groups use for each activity", subtitle: "% of the groups doing each activity · 14 groups so far, to week 47",
+			few: "Fewer than 5 groups: not shown", zero: "Blank: none",
+			cols: []string{"WhatsApp", "Facebook", "Mastodon*", "Signal"},
+			rows: []heatRow{
+				{label: "📣 Telling members news", sub: "14 groups", cells: []heatCell{{8, 57, false}, {11, 79, false}, {}, {}}},
+				{label: "🧩 Organisers coordinating", sub: "11 groups", cells: []heatCell{{6, 55, false}, {}, {5, 45, false}, {5, 45, false}}},
+			},
+			notes: []string{"* typed in by respondents under “Other…”"}},
+		"es": {title: "Qué herramientas usan los grupos para cada actividad", subtitle: "% de los grupos que hacen cada actividad · 14 grupos, a la semana 47",
+			few: "Menos de 5 grupos: no se muestra", zero: "En blanco: ninguno",
+			cols: []string{"WhatsApp", "Facebook", "Mastodon*", "Signal"},
+			rows: []heatRow{
+				{label: "📣 Dar noticias al grupo", sub: "14 grupos", cells: []heatCell{{8, 57, false}, {11, 79, false}, {}, {}}},
+				{label: "🧩 Coordinar al equipo", sub: "11 grupos", cells: []heatCell{{6, 55, false}, {}, {5, 45, false}, {5, 45, false}}},
+			},
+			notes: []string{"* escrito por quienes respondieron en «Otra…»"}},
 	} {
-		got, ok := digestChartText(def, r, lang)
-		if diff := cmp.Diff(want, got, cmp.AllowUnexported(chartText{}, chartBarData{})); !ok || diff != "" {
-			t.Errorf("chart in %s (-want +got):\n%s", lang, diff)
+		got, ok := digestHeatmap(def, r, lang)
+		got.percent = nil
+		if diff := cmp.Diff(want, got, cmp.AllowUnexported(heatmap{}, heatRow{}, heatCell{})); !ok || diff != "" {
+			t.Errorf("the map's picture in %s (-want +got):\n%s", lang, diff)
 		}
 	}
 }
 
-// TestDigestChartFull: eight tools with long labels, emoji and a user-typed
-// label the font cannot draw, on a phone-sized canvas.
+// TestDigestChartFull: eleven activities and many tools, with long labels,
+// emoji, a name typed in, and cells under the threshold, on the tallest
+// canvas.
 func TestDigestChartFull(t *testing.T) {
 	def := digestDef(t)
-	tools := []string{"email_list", "sms_phone", "whatsapp", "facebook", "google_ws", "other_video", "crowdfund", "paper", "zoom"}
+	acts := []string{"announce", "coordinate", "events", "meet_online", "recruit", "promote", "money", "decide", "share", "mutual_aid", "records", "other:Running the food bank"}
+	tools := []string{"email_list", "sms_phone", "whatsapp", "facebook", "google_ws", "other_video", "crowdfund", "paper", "zoom", "other:Mobilizon"}
+	rng := rand.New(rand.NewPCG(1, 2))
 	var rs []reporttest.Response
-	for i := range 40 {
-		rs = append(rs, reporttest.Response{
-			At:    reporttest.Monday.Add(time.Duration(i+1) * time.Hour),
-			Tools: map[string][]string{"announce": tools[:1+i%len(tools)], "events": {"in_person"}},
-		})
+	for i := range 150 {
+		r := reporttest.Response{At: reporttest.Monday.Add(time.Duration(i+1) * time.Hour), Tools: map[string][]string{}}
+		for k, a := range acts {
+			if rng.Float64() > 0.9*math.Pow(0.75, float64(k)) { // the first activities are the most common
+				continue
+			}
+			var ts []string // nil: no tool
+			for j, tool := range tools {
+				// The first tools are the most common; the last two rare:
+				// cells under the threshold.
+				if rng.Float64() < 0.6-0.05*float64(j) && (j < len(tools)-2 || rng.IntN(20) == 0) {
+					ts = append(ts, tool)
+				}
+			}
+			r.Tools[a] = ts
+		}
+		if len(r.Tools) == 0 {
+			r.Tools["announce"] = []string{"whatsapp"}
+		}
+		rs = append(rs, r)
 	}
-	r := digestReport(t, def, rs, report.Counts{Total: 40, Started: 40}, nil)
-	if len(r.Tools) != 8 {
-		t.Fatalf("%d tools, want 8", len(r.Tools))
+	r := digestReport(t, def, rs, report.Counts{}, &report.Options{Step: 1})
+	if len(r.Study.Rows) != len(acts) || len(r.Study.Columns) < chartMaxCols {
+		t.Fatalf("%d rows and %d columns: the test wants all activities and more tools than fit", len(r.Study.Rows), len(r.Study.Columns))
 	}
 	data, err := DigestChart(def, r, "en")
 	if err != nil {
 		t.Fatal(err)
 	}
-	decodePNG(t, data, ChartMinHeight+200)                // eight tools need a taller chart
-	if dir := os.Getenv("TOOLMAP_CHART_DIR"); dir != "" { // to look at it
-		if err := os.WriteFile(filepath.Join(dir, "chart-full.png"), data, 0o644); err != nil {
-			t.Fatal(err)
+	saveChart(t, "map-full.png", data)
+	img := decodePNG(t, data, ChartMaxHeight) // eleven rows need the tallest chart
+	if n := pixels(img, chartFew); n < 5000 {
+		t.Errorf("only %d pixels of withheld grey: the withheld cells do not show", n)
+	}
+}
+
+// TestChartShades: the shades run from light to dark as the share grows,
+// so that the map reads the same in grey or with any colour vision, and
+// the text on each has a contrast of at least 4.5:1 (WCAG AA).
+func TestChartShades(t *testing.T) {
+	prev := 1.0
+	for share := 1; share <= 100; share++ {
+		l := luminance(shade(share))
+		if l > prev {
+			t.Errorf("share %d is lighter (%.3f) than share %d (%.3f)", share, l, share-1, prev)
+		}
+		prev = l
+	}
+	if luminance(shade(1))-luminance(shade(100)) < 0.5 {
+		t.Error("too little contrast between the ends of the scale")
+	}
+	for share := 1; share <= 100; share++ {
+		bg := shade(share)
+		ink := chartInk
+		if !light(bg) {
+			ink = chartWhite
+		}
+		if r := contrast(bg, ink); r < 4.5 {
+			t.Errorf("share %d: text contrast %.2f", share, r)
 		}
 	}
+}
+
+// contrast is the WCAG contrast ratio of two colours.
+func contrast(a, b color.RGBA) float64 {
+	x, y := luminance(a), luminance(b)
+	if x < y {
+		x, y = y, x
+	}
+	return (x + 0.05) / (y + 0.05)
 }
 
 func TestFit(t *testing.T) {

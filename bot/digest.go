@@ -3,7 +3,6 @@ package bot
 import (
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"toolmap/survey"
@@ -38,9 +37,11 @@ type Digest struct {
 }
 
 // RenderDigest renders r as Telegram messages in the digest's language:
-// a header with the week in words, the counts, and (unless the week is
-// suppressed) the tools by activity, what moved, names given under
-// "Other…", quotes and sources, split at paragraphs.
+// a header with the week in words, the counts of the week and of the
+// study, what moved this week (unless the week is suppressed), then the
+// study so far (unless it is): the tools by activity, the gaps, names
+// typed under "Other…", tools worth knowing about, quotes and sources,
+// split at paragraphs.
 func RenderDigest(def *survey.Definition, r report.Report, opts *DigestOptions) Digest {
 	var o DigestOptions
 	if opts != nil {
@@ -56,8 +57,8 @@ func RenderDigest(def *survey.Definition, r report.Report, opts *DigestOptions) 
 	paras := d.paragraphs()
 	parts, cut := splitMessages(paras, o.MaxMessage, o.MaxParts, d.msg("digest_shortened"))
 	caption := ""
-	if n, ok := r.Finished.Value(); ok && len(r.Tools) > 0 {
-		caption = d.msg("digest_caption", "week", strconv.Itoa(r.Period.Week), "n", d.number(n))
+	if n, ok := r.Study.Groups.Value(); ok && hasMap(r) {
+		caption = d.msg("digest_map_caption", "week", strconv.Itoa(r.Period.Week), "n", d.number(n))
 	}
 	return Digest{Parts: parts, Shortened: cut, Caption: caption}
 }
@@ -93,80 +94,34 @@ func (d *digestText) paragraphs() []string {
 
 	if r.Suppressed {
 		if n, ok := r.Finished.Value(); ok && n == 0 {
-			out = append(out, d.msg("digest_empty"))
+			out = append(out, d.msg("digest_week_empty"))
 		} else {
-			out = append(out, d.msg("digest_suppressed", "n", strconv.Itoa(r.MinCount)))
+			out = append(out, d.msg("digest_week_few", "n", strconv.Itoa(r.MinCount)))
 		}
-		return out
 	}
 	minN := strconv.Itoa(r.MinCount)
-
-	// Tools by activity: one paragraph each, so that a split falls between.
-	if len(r.Activities) > 0 || len(r.FewActivities) > 0 {
-		out = append(out, d.msg("digest_tools_title"))
-		for _, a := range r.Activities {
-			p := d.msg("digest_activity", "activity", esc(d.activity(a.ID)), "groups", d.groups(a.Groups))
-			if len(a.Tools) == 0 {
-				p += "\n" + d.msg("digest_no_top", "n", minN)
-			} else {
-				tools := make([]string, len(a.Tools))
-				for i, t := range a.Tools {
-					tools[i] = d.msg("digest_tool", "tool", esc(d.tool(t.ID)), "n", d.count(t.Groups), "share", d.percent(t.Share))
-				}
-				p += "\n" + strings.Join(tools, ", ")
-			}
-			out = append(out, p)
-		}
-		if len(r.FewActivities) > 0 {
-			names := make([]string, len(r.FewActivities))
-			for i, id := range r.FewActivities {
-				names[i] = esc(d.activity(id))
-			}
-			out = append(out, d.msg("digest_few_acts", "n", minN, "list", strings.Join(names, ", ")))
-		}
+	if p := d.moves(); p != "" {
+		out = append(out, p)
 	}
+	out = append(out, d.mapParagraphs()...)
 
-	if len(r.Moves) > 0 {
-		lines := []string{d.msg("digest_moves_title")}
-		for _, m := range r.Moves {
-			arrow := "▲"
-			if m.Share < m.Before {
-				arrow = "▼"
-			}
-			lines = append(lines, d.msg("digest_move", "arrow", arrow, "tool", esc(d.tool(m.ID)), "share", d.percent(m.Share), "before", d.percent(m.Before)))
-		}
-		out = append(out, strings.Join(lines, "\n"))
-	}
-
-	if len(r.NewTools) > 0 || r.FewNewTools {
-		lines := []string{d.msg("digest_new_title", "other", esc(strings.TrimSpace(d.def.Msg(d.lang, "other"))))}
-		for _, t := range r.NewTools {
-			lines = append(lines, d.msg("digest_new", "name", esc(t.Name), "groups", d.groups(t.Groups)))
-		}
-		if r.FewNewTools {
-			lines = append(lines, d.msg("digest_new_few", "n", minN))
-		}
-		out = append(out, strings.Join(lines, "\n"))
-	}
-
-	if len(r.Quotes) > 0 {
-		lines := []string{d.msg("digest_quotes_title")}
-		for _, q := range r.Quotes {
-			lines = append(lines, d.msg("digest_quote", "text", esc(q)))
-		}
-		out = append(out, strings.Join(lines, "\n"))
-	}
-
-	if len(r.Sources) > 0 {
-		items := make([]string, len(r.Sources))
-		for i, s := range r.Sources {
+	if len(r.Study.Sources) > 0 {
+		items := make([]string, len(r.Study.Sources))
+		for i, s := range r.Study.Sources {
 			items[i] = d.msg("digest_source", "name", d.source(s), "n", d.count(s.Groups))
 		}
 		out = append(out, d.msg("digest_sources_title")+"\n"+strings.Join(items, " · "))
 	}
 
-	if r.MinCount > 1 {
-		out = append(out, d.msg("digest_footer", "n", minN))
+	var foot []string
+	if r.MinCount > 1 && !r.Study.Suppressed {
+		foot = append(foot, d.msg("digest_footer", "n", minN))
+	}
+	if p := d.stepNote(); p != "" {
+		foot = append(foot, p)
+	}
+	if len(foot) > 0 {
+		out = append(out, strings.Join(foot, "\n"))
 	}
 	return out
 }
@@ -187,9 +142,7 @@ func (d *digestText) source(s report.Source) string {
 	case report.SourceDirect:
 		return d.msg("digest_src_direct")
 	case report.SourceReferral:
-		return d.msg("digest_src_referral")
-	case report.SourceGroup:
-		return d.msg("digest_src_group")
+		return d.msg("digest_src_passed")
 	}
 	return d.msg("digest_src_other")
 }
@@ -249,23 +202,7 @@ func (d *digestText) number(n int) string {
 // "Week 53 · 28 Dec 2026 – 3 Jan 2027".
 func PeriodWords(def *survey.Definition, lang string, p report.Period) string {
 	months := strings.Fields(def.Msg(lang, "digest_months"))
-	month := func(t time.Time) string {
-		if len(months) == 12 {
-			return months[t.Month()-1]
-		}
-		return t.Month().String()[:3]
-	}
-	mon, sun := p.Days()
-	var dates string
-	switch {
-	case mon.Year() != sun.Year():
-		dates = mon.Format("2") + " " + month(mon) + " " + mon.Format("2006") + " – " + sun.Format("2") + " " + month(sun) + " " + sun.Format("2006")
-	case mon.Month() != sun.Month():
-		dates = mon.Format("2") + " " + month(mon) + " – " + sun.Format("2") + " " + month(sun) + " " + sun.Format("2006")
-	default:
-		dates = mon.Format("2") + "–" + sun.Format("2") + " " + month(sun) + " " + sun.Format("2006")
-	}
-	return def.Msg(lang, "digest_week", "n", strconv.Itoa(p.Week), "dates", dates)
+	return def.Msg(lang, "digest_week", "n", strconv.Itoa(p.Week), "dates", p.Dates(months))
 }
 
 // splitMessages packs paragraphs into at most maxParts messages of at most

@@ -28,7 +28,8 @@ func digestDef(t testing.TB) *survey.Definition {
 }
 
 // digestReport builds the report on week 47 of responses given through the
-// engine, in Europe/London.
+// engine, in Europe/London; by default the study so far counts every
+// response (Step 1).
 func digestReport(t testing.TB, def *survey.Definition, rs []reporttest.Response, c report.Counts, opts *report.Options) report.Report {
 	t.Helper()
 	ss, err := reporttest.RespondAll(def, rs)
@@ -40,17 +41,14 @@ func digestReport(t testing.TB, def *survey.Definition, rs []reporttest.Response
 		t.Fatal(err)
 	}
 	if opts == nil {
-		opts = &report.Options{}
+		opts = &report.Options{Step: 1}
 	}
 	opts.Location = loc
-	b, err := report.New(def, week47, opts)
+	r, err := report.Compute(def, week47, ss, c, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range ss {
-		b.Add(s)
-	}
-	return b.Report(c)
+	return r
 }
 
 const typicalDigest = `📊 <b>Community groups and their tools</b>
@@ -60,38 +58,48 @@ Weekly digest · Week 47 · 16–22 Nov 2026
 ✍️ Started this week: 11
 📈 Finished in total: <b>40</b>
 
-<b>🧰 Tools by activity</b>
+<b>↕️ This week, against the weeks before</b>
+▼ Facebook for 📣 Telling members news: 63% of this week's groups (before: 100%)
 
-<b>📣 Telling members news</b> · 8 groups
-WhatsApp 8 (100%), Facebook 5 (63%)
+<b>🗺️ The map so far</b> · 14 groups
+<i>Each tool's share is of the groups doing the activity.</i>
 
-<b>🧩 Organisers coordinating</b> · 5 groups
-Signal 5 (100%)
+<b>📣 Telling members news</b> · 14 groups
+Facebook 11 (79%), WhatsApp 8 (57%)
+
+<b>🧩 Organisers coordinating</b> · 11 groups
+WhatsApp 6 (55%), Mastodon 5 (45%), Signal 5 (45%)
 
 Also named, by fewer than 5 groups each: 📅 Organising events.
 
-<b>↕️ Since last week</b>
-▼ Facebook: 63% of groups (was 100%)
+<b>⚠️ Where groups struggle</b>
+Hardest to do with the tools they have: 📣 Telling members news 14 (100%)
+Done with a tool they typed in, not on our list: 🧩 Organisers coordinating 5 (45%)
 
-<b>🆕 New names under “Other…”</b>
-• Mastodon · 8 groups
+<b>🆕 Typed in under “Other…”</b>
+Tools: Mastodon (8 groups)
 Other names came up too, each from fewer than 5 groups.
 
+👍 <b>Worth knowing about</b>, say groups: WhatsApp (14 groups)
+
 <b>💬 In their words</b>
-<i>“Keeping the member list up to date by hand takes hours every month.”</i>
-<i>“We can&#39;t afford the paid plans, and the free ones keep changing.”</i>
-<i>“Everyone is on a different app, so messages get lost.”</i>
+<i>“Keeping the member list up to date by hand takes hours every month.”</i> (on 📣 Telling members news)
+<i>“We can&#39;t afford the paid plans, and the free ones keep changing.”</i> (on 📣 Telling members news)
+<i>“Everyone is on a different app, so messages get lost.”</i> (on 📣 Telling members news)
 
 <b>🔗 Where they came from</b>
-flyer: 5 · other links: fewer than 5
+other links: 14
 
 <i>Numbers under 5 show as “fewer than 5”, so that no group can be singled out.</i>`
 
 // TestDigestTypicalWeek: the whole text of a typical week (see
-// reporttest.Typical): "WA" typed under Other… counts as WhatsApp,
-// "Mastodon" is a new name, the two who did not allow quotes are absent,
-// and the personal invitation and the groups without a link are counted
-// together.
+// reporttest.Typical, answered through version 2 of the built-in survey,
+// whose hardest activity and recommended tool it answers with the first
+// offered): what moved this week, the map so far ("WA" typed under Other…
+// counts as WhatsApp, "Mastodon" typed in by enough groups is a tool of
+// its own), the quotes, about the activity named hardest, without the two
+// who did not allow them, and the sources all in "other links", since the
+// flyer's eleven would give away the three others.
 func TestDigestTypicalWeek(t *testing.T) {
 	def := digestDef(t)
 	r := digestReport(t, def, reporttest.Typical(), report.Counts{Total: 40, Started: 11}, nil)
@@ -102,7 +110,7 @@ func TestDigestTypicalWeek(t *testing.T) {
 	if d.Shortened {
 		t.Error("shortened")
 	}
-	if want := "📊 Tools named most in week 47, as a share of the 8 groups that finished."; d.Caption != want {
+	if want := "🗺️ Which tools groups use for each activity: the study so far, 14 groups, to week 47."; d.Caption != want {
 		t.Errorf("caption = %q, want %q", d.Caption, want)
 	}
 	for _, q := range reporttest.Quotes[3:] {
@@ -113,54 +121,44 @@ func TestDigestTypicalWeek(t *testing.T) {
 	checkHTML(t, d.Parts)
 }
 
-// TestDigestSpanish: the whole Spanish text of the typical week, as
-// coordinators read it with digest.language: es (here es-419, a Telegram
-// code, picks es): Spanish words, months and number formats (12 345 and
-// 63 %, with no-break spaces), «comillas», and the chart's caption.
 func TestDigestSpanish(t *testing.T) {
 	def := digestDef(t)
 	r := digestReport(t, def, reporttest.Typical(), report.Counts{Total: 12345, Started: -1}, nil)
 	d := RenderDigest(def, r, &DigestOptions{Language: "es-419"})
-	// ⍽ stands for a no-break space.
-	want := strings.ReplaceAll(`📊 <b>Los grupos comunitarios y sus herramientas</b>
-Resumen semanal · Semana 47 · 16–22 nov 2026
-
-✅ Terminaron esta semana: <b>8 grupos</b> (la semana anterior: 6)
-📈 Terminaron en total: <b>12⍽345</b>
-
-<b>🧰 Herramientas por actividad</b>
-
-<b>📣 Dar noticias al grupo</b> · 8 grupos
-WhatsApp 8 (100⍽%), Facebook 5 (63⍽%)
-
-<b>🧩 Coordinar al equipo</b> · 5 grupos
-Signal 5 (100⍽%)
-
-Otras actividades, nombradas por menos de 5 grupos cada una: 📅 Organizar eventos.
-
-<b>↕️ Desde la semana pasada</b>
-▼ Facebook: 63⍽% de los grupos (antes 100⍽%)
-
-<b>🆕 Nombres nuevos en «Otra…»</b>
-• Mastodon · 8 grupos
-También aparecieron otros nombres, cada uno mencionado por menos de 5 grupos.
-
-<b>💬 En sus palabras</b>
-<i>«Keeping the member list up to date by hand takes hours every month.»</i>
-<i>«We can&#39;t afford the paid plans, and the free ones keep changing.»</i>
-<i>«Everyone is on a different app, so messages get lost.»</i>
-
-<b>🔗 De dónde llegaron</b>
-flyer: 5 · otros enlaces: menos de 5
-
-<i>Las cifras menores que 5 aparecen como «menos de 5», para que ningún grupo pueda ser identificado.</i>`, "⍽", "\u00a0")
-	if diff := cmp.Diff([]string{want}, d.Parts); diff != "" {
-		t.Errorf("the Spanish digest (-want +got):\n%s", diff)
+	text := strings.Join(d.Parts, "\n\n")
+	for _, want := range []string{
+		"Resumen semanal · Semana 47 · 16–22 nov 2026",
+		"✅ Terminaron esta semana: <b>8 grupos</b> (la semana anterior: 6)",
+		"📈 Terminaron en total: <b>12\u00a0345</b>",
+		"▼ Facebook para 📣 Dar noticias al grupo: 63\u00a0% de los grupos de esta semana (antes: 100\u00a0%)",
+		"<b>📣 Dar noticias al grupo</b> · 14 grupos\nFacebook 11 (79\u00a0%), WhatsApp 8 (57\u00a0%)",
+		"<b>🆕 Escrito en «Otra…»</b>\nHerramientas: Mastodon (8 grupos)",
+		"otros enlaces: 14",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the Spanish digest lacks %q:\n%s", want, text)
+		}
 	}
-	if want := "📊 Herramientas más nombradas en la semana 47, en porcentaje de los 8 grupos que terminaron."; d.Caption != want {
-		t.Errorf("caption = %q, want %q", d.Caption, want)
+	if strings.Contains(text, "Empezaron") {
+		t.Error("shows an unknown started count")
 	}
 	checkHTML(t, d.Parts)
+}
+
+// TestDigestStep: the map counts the first responses, five at a time, and
+// the digest says so.
+func TestDigestStep(t *testing.T) {
+	def := digestDef(t)
+	r := digestReport(t, def, reporttest.Typical(), report.Counts{}, &report.Options{})
+	text := strings.Join(RenderDigest(def, r, nil).Parts, "\n\n")
+	for _, want := range []string{
+		"<b>🗺️ The map so far</b> · 10 groups",
+		"<i>The map counts the first 10 of the 14 groups that finished. It grows 5 at a time, so that no single answer can be read off a change.</i>",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the digest lacks %q:\n%s", want, text)
+		}
+	}
 }
 
 func TestDigestEmptyWeek(t *testing.T) {
@@ -174,7 +172,9 @@ Weekly digest · Week 47 · 16–22 Nov 2026
 ✍️ Started this week: 0
 📈 Finished in total: <b>0</b>
 
-💤 No one finished the survey this week, so there is nothing more to show.`
+💤 No one finished the survey this week.
+
+🔒 Fewer than 5 groups have finished so far: the map shows once more have answered.`
 	if diff := cmp.Diff([]string{want}, d.Parts); diff != "" {
 		t.Errorf("digest (-want +got):\n%s", diff)
 	}
@@ -204,7 +204,9 @@ Weekly digest · Week 47 · 16–22 Nov 2026
 ✍️ Started this week: fewer than 5
 📈 Finished in total: <b>30</b>
 
-🔒 Fewer than 5 groups finished this week. To keep every group anonymous, nothing more is shown until more have answered.`
+🔒 Fewer than 5 groups finished this week, so nothing is shown about this week on its own.
+
+🔒 Fewer than 5 groups have finished so far: the map shows once more have answered.`
 	if diff := cmp.Diff([]string{want}, d.Parts); diff != "" {
 		t.Errorf("digest (-want +got):\n%s", diff)
 	}
@@ -228,11 +230,11 @@ func TestDigestHostileText(t *testing.T) {
 		})
 	}
 	r := digestReport(t, def, rs, report.Counts{Total: 5, Started: 5}, nil)
-	r.Sources = append(r.Sources, report.Source{Kind: report.SourceNamed, Name: "<i>x</i>", Groups: r.Finished})
+	r.Study.Sources = append(r.Study.Sources, report.Source{Kind: report.SourceNamed, Name: "<i>x</i>", Groups: r.Finished})
 	d := RenderDigest(def, r, nil)
 	text := strings.Join(d.Parts, "\n\n")
 	for _, want := range []string{
-		"• &lt;b&gt;evil&lt;/b&gt; · 5 groups",
+		"Tools: &lt;b&gt;evil&lt;/b&gt; (5 groups)",
 		`<i>“&lt;/i&gt;&lt;a href=&#34;https://x.example&#34;&gt;click&lt;/a&gt; &amp; &lt;script&gt;4”</i>`,
 		"&lt;i&gt;x&lt;/i&gt;: 5",
 	} {
@@ -256,12 +258,12 @@ func TestDigestSplit(t *testing.T) {
 	paras := strings.Split(full, "\n\n")
 
 	t.Run("fits in three", func(t *testing.T) {
-		d := RenderDigest(def, r, &DigestOptions{MaxMessage: 450})
+		d := RenderDigest(def, r, &DigestOptions{MaxMessage: 700})
 		if d.Shortened || len(d.Parts) < 2 || len(d.Parts) > 3 {
 			t.Fatalf("%d parts, shortened %v", len(d.Parts), d.Shortened)
 		}
 		for i, p := range d.Parts {
-			if n := textLen(p); n > 450 {
+			if n := textLen(p); n > 700 {
 				t.Errorf("part %d is %d long", i, n)
 			}
 		}
@@ -356,12 +358,12 @@ func TestPeriodWords(t *testing.T) {
 // language; the others fall back to the built-in.
 func TestDigestMessageOverride(t *testing.T) {
 	def := digestDef(t)
-	def.Messages = map[string]survey.Text{"digest_empty": {"es": "Nada esta semana."}}
+	def.Messages = map[string]survey.Text{"digest_week_empty": {"es": "Nada esta semana."}, "digest_study_few": {"es": "Ni mapa."}}
 	r := digestReport(t, def, nil, report.Counts{}, nil)
-	if got := RenderDigest(def, r, &DigestOptions{Language: "es"}).Parts[0]; !strings.HasSuffix(got, "\n\nNada esta semana.") {
+	if got := RenderDigest(def, r, &DigestOptions{Language: "es"}).Parts[0]; !strings.HasSuffix(got, "\n\nNada esta semana.\n\nNi mapa.") {
 		t.Errorf("Spanish override not used:\n%s", got)
 	}
-	if got := RenderDigest(def, r, &DigestOptions{Language: "en"}).Parts[0]; !strings.HasSuffix(got, "nothing more to show.") {
+	if got := RenderDigest(def, r, &DigestOptions{Language: "en"}).Parts[0]; !strings.HasSuffix(got, "once more have answered.") {
 		t.Errorf("English lost its text:\n%s", got)
 	}
 }
@@ -407,5 +409,45 @@ func checkHTML(t *testing.T, parts []string) {
 		if len(open) > 0 {
 			t.Errorf("part %d: unclosed %v", i, open)
 		}
+	}
+}
+
+// TestDigestThreeThisWeek: three groups finished this week, nine before:
+// nothing about the week on its own, but the map so far, in the text and
+// the chart, where its counts reach the threshold.
+func TestDigestThreeThisWeek(t *testing.T) {
+	def := digestDef(t)
+	var rs []reporttest.Response
+	for i := range 12 {
+		at := reporttest.Monday.Add(-time.Duration(3+i) * 24 * time.Hour)
+		if i < 3 {
+			at = reporttest.Monday.Add(time.Duration(i+1) * time.Hour)
+		}
+		rs = append(rs, reporttest.Response{At: at, Tools: map[string][]string{"announce": {"whatsapp"}, "money": {"paper"}}})
+	}
+	r := digestReport(t, def, rs, report.Counts{Started: 3}, &report.Options{})
+	d := RenderDigest(def, r, nil)
+	text := strings.Join(d.Parts, "\n\n")
+	for _, want := range []string{
+		"✅ Finished this week: <b>fewer than 5 groups</b> (the week before: fewer than 5)",
+		"🔒 Fewer than 5 groups finished this week, so nothing is shown about this week on its own.",
+		"<b>🗺️ The map so far</b> · 10 groups",
+		"<b>📣 Telling members news</b> · 10 groups\nWhatsApp 10 (100%)",
+		"Done on paper alone: 💷 Raising &amp; handling money 10 (100%)",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the digest lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "This week, against") {
+		t.Errorf("moves for a week of three:\n%s", text)
+	}
+	png, err := DigestChart(def, r, "en")
+	if err != nil || png == nil {
+		t.Fatalf("no chart: %v", err)
+	}
+	decodePNG(t, png, ChartMinHeight)
+	if d.Caption == "" {
+		t.Error("no caption")
 	}
 }

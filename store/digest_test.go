@@ -3,10 +3,13 @@ package store_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -334,8 +337,9 @@ func emptyDB(tb testing.TB) []byte {
 	return data
 }
 
-// withRaw writes a database holding raw values under a response key and a
-// session key, with bbolt itself, and opens it read-only.
+// withRaw writes a database holding raw values under a response key (in
+// the responses and the digest index) and a session key, with bbolt
+// itself, and opens it read-only.
 func withRaw(t *testing.T, empty, response, session []byte) *store.DB {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "toolmap.db")
@@ -347,7 +351,11 @@ func withRaw(t *testing.T, empty, response, session []byte) *store.DB {
 		t.Fatal(err)
 	}
 	err = b.Update(func(tx *bbolt.Tx) error {
+		// The digest index holds the record the store would write.
 		if err := tx.Bucket([]byte("responses")).Put(make([]byte, 16), response); err != nil {
+			return err
+		}
+		if err := tx.Bucket([]byte("digest_index")).Put(make([]byte, 16), store.IndexRecord(response)); err != nil {
 			return err
 		}
 		return tx.Bucket([]byte("sessions")).Put(make([]byte, 8), session)
@@ -438,6 +446,24 @@ func FuzzDigestResponses(f *testing.F) {
 			got = append(got, s)
 			return nil
 		})
+		var scanned []survey.Session
+		serr := db.ScanDigest(store.DigestScan{Workers: 1}, func(_, _ int, _ survey.RespondentID, s *survey.Session) error {
+			c := *s
+			if len(c.Answers) == 0 {
+				c.Answers = nil
+			}
+			scanned = append(scanned, c)
+			return nil
+		})
+		if (serr == nil) != (err == nil) {
+			t.Fatalf("ScanDigest: %v; DigestResponses: %v", serr, err)
+		}
+		for i := range got {
+			got[i] = withoutCursors(got[i])
+		}
+		if diff := cmp.Diff(got, scanned); err == nil && diff != "" {
+			t.Errorf("(-DigestResponses +ScanDigest):\n%s", diff)
+		}
 		var full survey.Session
 		if err != nil || json.Unmarshal(data, &full) != nil || strings.Contains(string(data), `\u`) || strings.ContainsAny(string(data), "ABCDEFGHIJKLMNOPQRSTUVWXYZ\u017f\u212a") {
 			return
@@ -446,6 +472,105 @@ func FuzzDigestResponses(f *testing.F) {
 			t.Errorf("(-encoding/json +got):\n%s", diff)
 		}
 	})
+}
+
+// withoutCursors clears each answer's question and item, which ScanDigest
+// leaves out.
+func withoutCursors(s survey.Session) survey.Session {
+	if s.Answers == nil {
+		return s
+	}
+	out := map[string]survey.Answer{}
+	for k, a := range s.Answers {
+		a.Question, a.Item = "", ""
+		out[k] = a
+	}
+	s.Answers = out
+	return s
+}
+
+// TestScanDigest: ScanDigest reads what DigestResponses reads, with each
+// response's position, on any number of workers; Count comes first with
+// the number in the range; an error from fn stops the scan.
+func TestScanDigest(t *testing.T) {
+	clk := newClock()
+	db, _ := mustCreate(t, clk)
+	rng := rand.New(rand.NewPCG(5, 6))
+	err := db.Update(func(tx *store.Tx) error {
+		for i := range 1200 {
+			s := randomSession(rng, clk.Now().Add(time.Duration(i)*time.Minute))
+			if err := tx.ApplyStep(survey.RespondentID(i+1), survey.Session{}, s, []survey.Event{survey.Completed{Recorded: true, First: true}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, to := clk.Now().Add(50*time.Minute), clk.Now().Add(1100*time.Minute)
+	type got struct {
+		id survey.RespondentID
+		s  survey.Session
+	}
+	var want []got
+	if err := db.DigestResponses(from, to, func(id survey.RespondentID, s survey.Session) error {
+		want = append(want, got{id, withoutCursors(s)})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, workers := range []int{0, 1, 2, 4} {
+		t.Run(fmt.Sprint(workers), func(t *testing.T) {
+			var mu sync.Mutex
+			counted := -1
+			seen := make([]got, len(want))
+			last := make([]int, max(workers, 1))
+			for i := range last {
+				last[i] = -1
+			}
+			err := db.ScanDigest(store.DigestScan{From: from, To: to, Workers: workers, Count: func(n int) { counted = n }},
+				func(w, seq int, id survey.RespondentID, s *survey.Session) error {
+					mu.Lock()
+					defer mu.Unlock()
+					if counted != len(want) {
+						t.Errorf("fn before Count, or Count = %d, want %d", counted, len(want))
+					}
+					if seq <= last[w] {
+						t.Errorf("worker %d: seq %d after %d", w, seq, last[w])
+					}
+					last[w] = seq
+					c := *s // s is reused: keep a deep copy
+					c.Answers = map[string]survey.Answer{}
+					for k, a := range s.Answers {
+						a.Values = slices.Clone(a.Values)
+						c.Answers[k] = a
+					}
+					if len(c.Answers) == 0 {
+						c.Answers = nil
+					}
+					seen[seq] = got{id, c}
+					return nil
+				})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, seen, cmp.AllowUnexported(got{})); diff != "" {
+				t.Errorf("ScanDigest (-DigestResponses +got):\n%s", diff)
+			}
+			stop := errors.New("stop")
+			calls := 0
+			err = db.ScanDigest(store.DigestScan{From: from, To: to, Workers: workers}, func(int, int, survey.RespondentID, *survey.Session) error {
+				mu.Lock()
+				defer mu.Unlock()
+				calls++
+				return stop
+			})
+			if !errors.Is(err, stop) || calls > max(workers, 1) {
+				t.Errorf("an error from fn: %v after %d calls", err, calls)
+			}
+		})
+	}
 }
 
 // The steps of a digest, each in its own transaction at the database's

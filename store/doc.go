@@ -50,7 +50,7 @@
 // later. Jobs queue messages with [Tx.Enqueue] beside their own writes
 // (reminders with the chat's state, digest alerts with the digest record).
 //
-// Layout (schema 5): bucket meta holds "schema" and "referral_secret" (32
+// Layout (schema 6): bucket meta holds "schema" and "referral_secret" (32
 // random bytes); sessions and response_keys are keyed by the respondent id
 // (8 bytes, big-endian); responses by completion time (UnixNano) and
 // respondent id, 16 bytes; answer_log by respondent id and a sequence
@@ -68,7 +68,9 @@
 // a respondent whose source is that code → empty), so that a code leaves
 // every source when its owner is forgotten or anonymised (referral.go);
 // its migration also clears what earlier versions left computable from a
-// Telegram id (migrate5.go). The JSON field names of chat.Message and
+// Telegram id (migrate5.go). Schema 6 adds digest_index (a response's key
+// → the binary record of what a digest reads of it, digest_record.go),
+// written, moved and deleted with the response. The JSON field names of chat.Message and
 // chat.State are part of the format: a rename needs a migration.
 //
 // # Caveats

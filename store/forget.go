@@ -55,6 +55,11 @@ func (tx *Tx) Forget(id survey.RespondentID) (Forgotten, error) {
 		if err := tx.tx.Bucket(bucketResponses).Delete(rk); err != nil {
 			return fail("response", err)
 		}
+		if idx := tx.tx.Bucket(bucketDigestIndex); idx != nil { // nil while migrating from before schema 6
+			if err := idx.Delete(rk); err != nil {
+				return fail("response", err)
+			}
+		}
 		if err := keys.Delete(k); err != nil {
 			return fail("response key", err)
 		}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -306,4 +307,11 @@ func TestOpenNotBolt(t *testing.T) {
 			}
 		})
 	}
+}
+
+// u64 is v as 8 big-endian bytes, as the store writes numbers.
+func u64(v uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], v)
+	return b[:]
 }

@@ -94,7 +94,7 @@ func TestOpenMigratesSchema1(t *testing.T) {
 		"meta": 2, "meta/schema": store.Schema, "meta/referral_secret": 32,
 		"sessions": 1, "responses": 1, "response_keys": 1, "answer_log": 4, // consented, role, tools, completed
 		"counters": 0, "updates": 1, "seen": 1, "outbox": 1, "chats": 0, "digests": 0,
-		"referrals": 0, "referral_of": 0, "referred": 0,
+		"referrals": 0, "referral_of": 0, "referred": 0, "digest_index": 1, // the response, indexed by the migration
 	}
 	if diff := cmp.Diff(want, c); diff != "" {
 		t.Errorf("stored (-want +got):\n%s", diff)

@@ -338,6 +338,9 @@ func TestMigrationTo5ClearsTraces(t *testing.T) {
 		if err := tx.Bucket(bucketSessions).Delete(idKey(dan)); err != nil {
 			return err
 		}
+		if err := tx.DeleteBucket(bucketDigestIndex); err != nil { // schema 6's
+			return err
+		}
 		if err := tx.DeleteBucket(bucketReferred); err != nil {
 			return err
 		}

@@ -52,25 +52,30 @@ func (db *DB) CountResponses(from, to time.Time) (int, error) {
 }
 
 func (db *DB) scanResponses(from, to time.Time, fn func(id survey.RespondentID, v []byte) error) error {
-	return db.view(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bucketResponses).Cursor()
-		k, v := c.First()
-		if !from.IsZero() {
-			k, v = c.Seek(u64(uint64(from.UnixNano())))
+	return db.view(func(tx *bbolt.Tx) error { return scanResponsesTx(db, tx, bucketResponses, from, to, fn) })
+}
+
+// scanResponsesTx calls fn for each record of bucket (the responses, or
+// the digest index) first completed in [from, to) in tx, in completion
+// order, with its stored bytes.
+func scanResponsesTx(db *DB, tx *bbolt.Tx, bucket []byte, from, to time.Time, fn func(id survey.RespondentID, v []byte) error) error {
+	c := tx.Bucket(bucket).Cursor()
+	k, v := c.First()
+	if !from.IsZero() {
+		k, v = c.Seek(u64(uint64(from.UnixNano())))
+	}
+	for ; k != nil; k, v = c.Next() {
+		if len(k) != 16 {
+			return db.corrupt("a response key", fmt.Errorf("%d bytes, want 16", len(k)))
 		}
-		for ; k != nil; k, v = c.Next() {
-			if len(k) != 16 {
-				return db.corrupt("a response key", fmt.Errorf("%d bytes, want 16", len(k)))
-			}
-			if !to.IsZero() && binary.BigEndian.Uint64(k) >= uint64(to.UnixNano()) {
-				break
-			}
-			if err := fn(survey.RespondentID(binary.BigEndian.Uint64(k[8:])), v); err != nil {
-				return err
-			}
+		if !to.IsZero() && binary.BigEndian.Uint64(k) >= uint64(to.UnixNano()) {
+			break
 		}
-		return nil
-	})
+		if err := fn(survey.RespondentID(binary.BigEndian.Uint64(k[8:])), v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // AnswerLog calls fn for each answer-log entry, grouped by respondent
@@ -135,6 +140,11 @@ func (db *DB) Check() (err error) {
 	var errs []error
 	for err := range tx.Check() {
 		errs = append(errs, err)
+	}
+	if len(errs) == 0 {
+		if err := checkDigestIndex(tx); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if len(errs) == 0 {
 		return nil

@@ -235,6 +235,11 @@ func (tx *Tx) rewriteSource(b *bbolt.Bucket, k, v []byte, id survey.RespondentID
 	if err := b.Put(append([]byte(nil), k...), data); err != nil {
 		return fmt.Errorf("rewrite the source of respondent %d: %w", id, err)
 	}
+	if idx := tx.tx.Bucket(bucketDigestIndex); response && idx != nil { // nil while migrating from before schema 6
+		if err := idx.Put(append([]byte(nil), k...), encodeDigestRecord(&s)); err != nil {
+			return fmt.Errorf("rewrite the source of respondent %d: %w", id, err)
+		}
+	}
 	return nil
 }
 

@@ -165,12 +165,17 @@ func (tx *Tx) anonymise(id survey.RespondentID) error {
 	if rk := keys.Get(k); rk != nil {
 		rk = append([]byte(nil), rk...)
 		nrk := append(append([]byte(nil), rk[:8]...), nk...)
-		if v := responses.Get(rk); v != nil {
-			if err := responses.Put(nrk, append([]byte(nil), v...)); err != nil {
-				return fail("response", err)
+		for _, b := range []*bbolt.Bucket{responses, tx.tx.Bucket(bucketDigestIndex)} {
+			if b == nil {
+				continue // the digest index, while migrating from before schema 6
 			}
-			if err := responses.Delete(rk); err != nil {
-				return fail("response", err)
+			if v := b.Get(rk); v != nil {
+				if err := b.Put(nrk, append([]byte(nil), v...)); err != nil {
+					return fail("response", err)
+				}
+				if err := b.Delete(rk); err != nil {
+					return fail("response", err)
+				}
 			}
 		}
 		if err := keys.Put(nk, nrk); err != nil {

@@ -45,11 +45,12 @@ var migrations = []migration{
 	2: bare(createDigestBuckets),
 	3: bare(migrate3to4),
 	4: migrate4to5,
+	5: bare(migrate5to6),
 }
 
 // Schema is the schema version this toolmap reads and writes: the number of
 // migrations.
-const Schema = 5
+const Schema = 6
 
 // migrate0to1 turns a bare bbolt file (no meta bucket, or no schema key)
 // into schema 1 by creating the buckets. Buckets that exist are kept.
@@ -81,6 +82,7 @@ var schemaBuckets = [][]byte{
 	bucketDigests,
 	bucketReferrals, bucketReferralOf,
 	bucketReferred,
+	bucketDigestIndex,
 }
 
 // readSchema returns the schema version: 0 for a file without one.

@@ -84,7 +84,7 @@ func TestStepWithdrawn(t *testing.T) {
 				"meta": 2, "meta/schema": store.Schema, "meta/referral_secret": 32,
 				"sessions": 0, "responses": 0, "response_keys": 0, "answer_log": 0,
 				"counters": 0, "updates": 0, "seen": 0, "outbox": 0, "chats": 0, "digests": 0,
-				"referrals": 0, "referral_of": 0, "referred": 0,
+				"referrals": 0, "referral_of": 0, "referred": 0, "digest_index": 0,
 			}
 			if tt.declined > 0 {
 				want["counters"] = 1

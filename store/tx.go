@@ -232,6 +232,9 @@ func (tx *Tx) putResponse(id survey.RespondentID, s survey.Session, now time.Tim
 	if err := tx.tx.Bucket(bucketResponses).Put(key, data); err != nil {
 		return fmt.Errorf("save the response of respondent %d: %w", id, err)
 	}
+	if err := tx.putDigestRecord(key, &s); err != nil {
+		return fmt.Errorf("index the response of respondent %d: %w", id, err)
+	}
 	return nil
 }
 

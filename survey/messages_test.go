@@ -220,13 +220,13 @@ func TestCheckCatalogue(t *testing.T) {
 		}
 		text = text[:i+j] + to + text[i+j+len(from):]
 	}
-	edit("done", `msgstr "Listo ▶"`, `msgstr ""`)                                                         // not translated
-	edit("back", `msgctxt "back"`, "#, fuzzy\nmsgctxt \"back\"")                                          // fuzzy
-	edit("skip", `msgid "Skip"`, `msgid "Skip it"`)                                                       // stale
-	edit("progress", `msgstr "Pregunta {n} de {total}"`, `msgstr "Pregunta {n} de {totl}"`)               // unknown placeholder
-	edit("row_progress", `msgstr "{label} ({n} de {total})"`, `msgstr "{label} ({n})"`)                   // dropped placeholder
-	edit("digest_tools_title", `msgstr "<b>🧰 Herramientas por actividad</b>"`, `msgstr "🧰 Herramientas"`) // lost tags
-	edit("digest_footer", `msgstr "<i>Las cifras`, `msgstr "<i>Cifras & Las cifras`)                      // bare &
+	edit("done", `msgstr "Listo ▶"`, `msgstr ""`)                                                             // not translated
+	edit("back", `msgctxt "back"`, "#, fuzzy\nmsgctxt \"back\"")                                              // fuzzy
+	edit("skip", `msgid "Skip"`, `msgid "Skip it"`)                                                           // stale
+	edit("progress", `msgstr "Pregunta {n} de {total}"`, `msgstr "Pregunta {n} de {totl}"`)                   // unknown placeholder
+	edit("row_progress", `msgstr "{label} ({n} de {total})"`, `msgstr "{label} ({n})"`)                       // dropped placeholder
+	edit("digest_gaps_title", `msgstr "<b>⚠️ Dónde les cuesta a los grupos</b>"`, `msgstr "⚠️ Dónde cuesta"`) // lost tags
+	edit("digest_footer", `msgstr "<i>Las cifras`, `msgstr "<i>Cifras & Las cifras`)                          // bare &
 	edit("digest_months", `msgstr "ene feb mar abr may jun jul ago sep oct nov dic"`, `msgstr "ene feb"`)
 	edit("digest_thousands_from", `msgstr "5"`, `msgstr "cinco"`)
 	i := strings.Index(text, "msgctxt \"hint_text\"")
@@ -243,8 +243,8 @@ func TestCheckCatalogue(t *testing.T) {
 		"fr.po:" + line("progress") + `: message "progress": {totl} is not filled in by toolmap, so readers would see it as it is (this message has {n}, {total})`,
 		"fr.po:" + line("digest_months") + `: message "digest_months": want the 12 months separated by spaces, found 2`,
 		"fr.po:" + line("digest_thousands_from") + `: message "digest_thousands_from": want a digit from 1 to 9, got "cinco"`,
-		"fr.po:" + line("digest_tools_title") + `: message "digest_tools_title": this message is HTML and must keep the English's tags, </b> <b>; it has none`,
 		"fr.po:" + line("digest_footer") + `: message "digest_footer": this message is HTML: an "&" that begins no entity: write it as &amp;`,
+		"fr.po:" + line("digest_gaps_title") + `: message "digest_gaps_title": this message is HTML and must keep the English's tags, </b> <b>; it has none`,
 		"fr.po:" + line("dne") + `: message "dne": toolmap has no such message (did you mean "done"?)`,
 	}, "\n")
 	if err == nil {
@@ -310,7 +310,7 @@ func TestMessageGaps(t *testing.T) {
 func TestHTMLMessages(t *testing.T) {
 	for key, want := range map[string]bool{
 		"digest_heading": true, "digest_groups": true, "admin_stats": true, "admin_alert_ambiguous": true,
-		"digest_week": false, "digest_caption": false, "digest_chart_title": false, "admin_export_caption": false,
+		"digest_week": false, "digest_map_caption": false, "digest_chart2_title": false, "admin_export_caption": false,
 		"admin_posted": false, "done": false, "help": false,
 	} {
 		if got := IsHTMLMessage(key); got != want {

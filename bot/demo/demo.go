@@ -1021,8 +1021,8 @@ func (o *organiser) otherText() string {
 	switch {
 	case q != nil && q.Kind == survey.KindMatrix:
 		return o.one(demoOtherTools)
-	case q != nil && q.Kind == survey.KindMulti:
-		return o.one(demoOtherActivities)
+	case q != nil && q.Kind == survey.KindMulti: // the first names more often, as in a real study
+		return demoOtherActivities[int(float64(len(demoOtherActivities))*o.rng.Float64()*o.rng.Float64())]
 	}
 	return o.one(demoOtherKinds)
 }
@@ -1049,7 +1049,7 @@ func (o *organiser) makePlan(pl *plan, cur survey.Cursor, chooses, toggles []but
 		for _, id := range sample(rng, ws, k) {
 			pl.target[id] = true
 		}
-		pl.other = hasOther && rng.Float64() < 0.05
+		pl.other = hasOther && rng.Float64() < 0.12 // enough for the map to show a typed-in activity or two
 
 	case len(toggles) > 0: // a matrix row: tools from the shortlist, mostly
 		pl.target, pl.shortlist = map[string]bool{}, map[string]bool{}

@@ -91,6 +91,13 @@ func demoEnding(ctx context.Context, w io.Writer, srv *telegramtest.Server, def 
 	if err != nil {
 		return err
 	}
+	// The map of the study, as "toolmap map" writes it.
+	mapDir := filepath.Join(out, "map")
+	if ms, err := jobs.BuildMap(db, def, settings, mapDir, time.Now()); err != nil {
+		return err
+	} else if ms.Groups > 0 {
+		fmt.Fprintf(w, "\nMap: %s (%d groups; open it in a browser, or publish the folder as it is).\n", filepath.Join(mapDir, "index.html"), ms.Groups)
+	}
 	fmt.Fprintf(w, "\nExport: %s (%d completed, %d part-way responses; CSV, JSON Lines, XLSX, codebook).\n", zipPath, stats.Completed, stats.Partial)
 	fmt.Fprintf(w, "  Look inside with: unzip -l %s   (a researcher gets the same file in chat with /export)\n", zipPath)
 	fmt.Fprintf(w, "Kept in %s; remove it when done.\n", out)

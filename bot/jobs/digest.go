@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -54,8 +55,7 @@ func CheckDigestLanguage(def *survey.Definition, lang string) error {
 
 // DigestSource is what a digest reads from the store.
 type DigestSource interface {
-	DigestResponses(from, to time.Time, fn func(survey.RespondentID, survey.Session) error) error
-	CountResponses(from, to time.Time) (int, error)
+	ScanDigest(sc store.DigestScan, fn func(worker, seq int, id survey.RespondentID, s *survey.Session) error) error
 	CountStarted(from, to time.Time) (int, error)
 }
 
@@ -64,7 +64,8 @@ var _ DigestSource = (*store.DB)(nil)
 // BuildDigest builds period's digest: its messages, and its chart (nil
 // when there is nothing to chart).
 func BuildDigest(db DigestSource, def *survey.Definition, s DigestSettings, period report.Period) (bot.Digest, []byte, error) {
-	r, err := Report(db, def, period, &report.Options{Location: s.Location, MinCount: s.MinCount})
+	// No filters: the digest shows all groups only.
+	r, err := Report(db, def, period, &report.Options{Location: s.Location, MinCount: s.MinCount, Filters: []string{}})
 	if err != nil {
 		return bot.Digest{}, nil, err
 	}
@@ -76,31 +77,29 @@ func BuildDigest(db DigestSource, def *survey.Definition, s DigestSettings, peri
 	return d, png, nil
 }
 
-// Report reads the responses of week p and the week before, and the
-// counts, and aggregates them.
+// Workers is how many goroutines read responses for a digest or a map.
+var Workers = max(1, min(runtime.GOMAXPROCS(0), 4))
+
+// Report reads the responses of the study up to the end of week p (on
+// Workers goroutines), and the count of sessions started that week, and
+// aggregates them.
 func Report(db DigestSource, def *survey.Definition, p report.Period, opts *report.Options) (report.Report, error) {
 	b, err := report.New(def, p, opts)
 	if err != nil {
 		return report.Report{}, err
 	}
-	// The counts read other records (every session, for the starts) than
-	// the responses the report decodes: they are read beside it, in their
-	// own read transactions, so a digest takes the longer of the two.
+	// The starts are counted from other records (every session) than the
+	// responses the report decodes: beside it, in their own read
+	// transaction.
 	weekFrom, weekTo := p.Bounds(opts.Location)
-	var total, started int
+	var started int
 	var countErr error
 	counted := make(chan struct{})
 	go func() {
 		defer close(counted)
-		if total, countErr = db.CountResponses(time.Time{}, weekTo); countErr == nil {
-			started, countErr = db.CountStarted(weekFrom, weekTo)
-		}
+		started, countErr = db.CountStarted(weekFrom, weekTo)
 	}()
-	from, to := b.Range()
-	err = db.DigestResponses(from, to, func(_ survey.RespondentID, s survey.Session) error {
-		b.Add(s)
-		return nil
-	})
+	err = b.Collect(Scan(db), Workers)
 	<-counted
 	if err != nil {
 		return report.Report{}, err
@@ -108,7 +107,18 @@ func Report(db DigestSource, def *survey.Definition, p report.Period, opts *repo
 	if countErr != nil {
 		return report.Report{}, countErr
 	}
-	return b.Report(report.Counts{Total: total, Started: started}), nil
+	return b.Report(report.Counts{Started: started}), nil
+}
+
+// Scan reads responses for report.Builder.Collect from the store's digest
+// index.
+func Scan(db interface {
+	ScanDigest(store.DigestScan, func(worker, seq int, id survey.RespondentID, s *survey.Session) error) error
+}) report.Scan {
+	return func(from, to time.Time, workers int, count func(int), fn func(worker, seq int, s *survey.Session) error) error {
+		return db.ScanDigest(store.DigestScan{From: from, To: to, Workers: workers, Count: count},
+			func(w, seq int, _ survey.RespondentID, s *survey.Session) error { return fn(w, seq, s) })
+	}
 }
 
 // Outcomes of Digest.Post.

@@ -29,14 +29,16 @@ func init() {
 
 func runDigest(ctx context.Context, e env, args []string) error {
 	fs := newFlags(e, commands["digest"], `Builds the weekly digest that coordinators read in the channel: how many
-groups finished, the tools named most for each activity, what moved since
-the week before, tools named only under "Other…", quotes from respondents
-who allowed them, and where respondents came from. Counts of groups under
+groups finished this week and in all, what moved this week, and the study
+so far: the tools groups use for each activity, where they struggle,
+activities and tools typed under "Other…", quotes from respondents who
+allowed them, and where respondents came from. Counts of groups under
 digest.min_count (default 5) show as "fewer than 5", and a week with fewer
-responses shows no breakdown at all.
+responses shows nothing of its own.
 
 --preview prints the digest's messages (Telegram HTML, as they would be
-posted) and, with --chart, writes its chart as a PNG. Nothing is posted.
+posted) and, with --chart, writes its chart (the map, a heatmap of tools
+by activity) as a PNG. Nothing is posted.
 The week is an ISO week in digest.timezone; the default is the current one.
 
 --post posts the digest to digest.channel now (the bot posts it by itself
@@ -159,7 +161,7 @@ then needs --config and the bot token, as "toolmap run" does).`)
 	if *chartPath != "" {
 		switch {
 		case png == nil:
-			fmt.Fprintf(e.stderr, "No chart for %s: too few groups finished that week to show one.\n", period)
+			fmt.Fprintf(e.stderr, "No chart for %s: too few groups had finished by then to show the map.\n", period)
 		default:
 			if err := os.WriteFile(*chartPath, png, 0o644); err != nil {
 				return fmt.Errorf("write the chart: %w", err)

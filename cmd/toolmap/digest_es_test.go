@@ -17,7 +17,7 @@ func TestDigestSpanishChannel(t *testing.T) {
 	if len(msgs) < 2 || msgs[0].Kind != "photo" || msgs[1].Kind != "text" {
 		t.Fatalf("channel after the job: %+v", msgs)
 	}
-	if want := "📊 Herramientas más nombradas en la semana 47, en porcentaje de los 8 grupos que terminaron."; msgs[0].Caption != want {
+	if want := "🗺️ Qué herramientas usan los grupos para cada actividad: el estudio hasta ahora, 10 grupos, hasta la semana 47."; msgs[0].Caption != want {
 		t.Errorf("caption %q, want %q", msgs[0].Caption, want)
 	}
 	var text strings.Builder
@@ -27,8 +27,8 @@ func TestDigestSpanishChannel(t *testing.T) {
 	for _, want := range []string{
 		"Resumen semanal · Semana 47 · 16–22 nov 2026",
 		"✅ Terminaron esta semana: 8 grupos (la semana anterior: 6)",
-		"Herramientas por actividad",
-		"▼ Facebook: 63\u00a0% de los grupos (antes 100\u00a0%)",
+		"El mapa hasta ahora · 10 grupos",
+		"▼ Facebook para 📣 Dar noticias al grupo: 63\u00a0% de los grupos de esta semana (antes: 100\u00a0%)",
 		"Las cifras menores que 5 aparecen como «menos de 5»",
 	} {
 		if !strings.Contains(text.String(), want) {
@@ -52,7 +52,7 @@ func TestDigestPreviewConfigLanguage(t *testing.T) {
 		t.Fatalf("digest: %v\n%s", err, stderr)
 	}
 	if !strings.HasPrefix(out, "📊 <b>Los grupos comunitarios y sus herramientas</b>\nResumen semanal · Semana 47 · 16–22 nov 2026\n") ||
-		!strings.Contains(out, "<b>📣 Dar noticias al grupo</b> · 8 grupos\nWhatsApp 8 (100\u00a0%), Facebook 5 (63\u00a0%)") {
+		!strings.Contains(out, "<b>📣 Dar noticias al grupo</b> · 10 grupos\nFacebook 10 (100\u00a0%)") {
 		t.Errorf("preview with digest.language: es:\n%s", out)
 	}
 }

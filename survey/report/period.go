@@ -97,6 +97,26 @@ func midnight(d time.Time, loc *time.Location) time.Time {
 	return t
 }
 
+// Dates writes the week's days for people, with the given month names
+// (January first): "16–22 Nov 2026", "30 Nov – 6 Dec 2026",
+// "28 Dec 2026 – 3 Jan 2027". Without twelve names, English ones.
+func (p Period) Dates(months []string) string {
+	month := func(t time.Time) string {
+		if len(months) == 12 {
+			return months[t.Month()-1]
+		}
+		return t.Month().String()[:3]
+	}
+	mon, sun := p.Days()
+	switch {
+	case mon.Year() != sun.Year():
+		return mon.Format("2") + " " + month(mon) + " " + mon.Format("2006") + " – " + sun.Format("2") + " " + month(sun) + " " + sun.Format("2006")
+	case mon.Month() != sun.Month():
+		return mon.Format("2") + " " + month(mon) + " – " + sun.Format("2") + " " + month(sun) + " " + sun.Format("2006")
+	}
+	return mon.Format("2") + "–" + sun.Format("2") + " " + month(sun) + " " + sun.Format("2006")
+}
+
 // Prev returns the week before p.
 func (p Period) Prev() Period {
 	m, _ := p.Days()

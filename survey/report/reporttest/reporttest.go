@@ -25,14 +25,20 @@ type Response struct {
 	Language string
 	// Tools maps each activity the group does to the tools it uses for it.
 	// "other:Name" names a tool under Other…; an activity with no tools
-	// gets the matrix's exclusive option ("none"). The activity "other:Name"
-	// is an activity given under Other….
+	// gets the matrix's exclusive option ("none"), or its first option of
+	// its own ("in person"). The activity "other:Name" is an activity given
+	// under Other….
 	Tools map[string][]string
 	// Hard answers the free-text question HardQuestion; "" skips it.
 	Hard string
 	// Quote answers QuoteQuestion (asked only after Hard): true picks
 	// "yes", false "no".
 	Quote bool
+	// Choices answer single-choice questions by id with the option to
+	// pick; "" skips an optional one. Others get their first option.
+	Choices map[string]string
+	// Texts answer text questions by id; "" skips an optional one.
+	Texts map[string]string
 }
 
 // Question ids of the default survey that Respond answers from Response.
@@ -138,7 +144,10 @@ func answer(def *survey.Definition, r Response, a survey.Ask, s survey.Session) 
 					}
 				}
 			}
-			if len(names) == 0 {
+			if len(names) == 0 && len(q.Options) > 0 {
+				// No tool: the matrix's exclusive option ("none" in
+				// version 1), else its first own option ("in person").
+				names = []string{q.Options[0].ID}
 				for _, o := range q.Options {
 					if o.Exclusive {
 						names = []string{o.ID}
@@ -166,6 +175,12 @@ func answer(def *survey.Definition, r Response, a survey.Ask, s survey.Session) 
 	}
 	switch q.Kind {
 	case survey.KindSingle:
+		if c, ok := r.Choices[q.ID]; ok {
+			if c == "" {
+				return survey.Input{Kind: survey.InputSkip, At: at}
+			}
+			return survey.Input{Kind: survey.InputChoose, At: at, Option: c}
+		}
 		if q.ID == QuoteQuestion {
 			for _, o := range q.Options {
 				if (o.ID == "yes") == r.Quote {
@@ -175,6 +190,12 @@ func answer(def *survey.Definition, r Response, a survey.Ask, s survey.Session) 
 		}
 		return survey.Input{Kind: survey.InputChoose, At: at, Option: a.Options[0].ID}
 	case survey.KindText:
+		if t, ok := r.Texts[q.ID]; ok {
+			if t == "" {
+				return survey.Input{Kind: survey.InputSkip, At: at}
+			}
+			return survey.Input{Kind: survey.InputText, At: at, Text: t}
+		}
 		switch {
 		case q.ID == HardQuestion && r.Hard != "":
 			return survey.Input{Kind: survey.InputText, At: at, Text: r.Hard}
@@ -313,7 +334,15 @@ func Synthetic(def *survey.Definition, n int, start time.Time, span time.Duratio
 	sources := []string{"", "s-flyer", "s-radio", "r-abc", "g-xyz"}
 	templates := make([]survey.Session, 0, 64)
 	for i := range 64 {
-		r := Response{At: start, Source: sources[i%len(sources)], Tools: map[string][]string{}}
+		r := Response{At: start, Source: sources[i%len(sources)], Tools: map[string][]string{}, Choices: map[string]string{}}
+		// Profile answers vary (kind of group, size…), the first options
+		// more often, so that a map's views are not empty.
+		for k, q := range def.Questions {
+			if q.Kind != survey.KindSingle || q.When != nil || q.ID == QuoteQuestion || len(q.Options) < 2 {
+				continue
+			}
+			r.Choices[q.ID] = q.Options[(i*(k+3)/7)%len(q.Options)].ID
+		}
 		for _, a := range acts {
 			if rng.IntN(2) == 0 {
 				continue
