@@ -52,6 +52,8 @@ type Config struct {
 	Backup BackupConfig `yaml:"backup"`
 	// Export is what exports for researchers say about themselves.
 	Export ExportConfig `yaml:"export"`
+	// Map is the map site the running bot rebuilds on its own.
+	Map MapConfig `yaml:"map"`
 
 	file string
 	root *yaml.Node // the file as read, for the line of each key (line)
@@ -143,6 +145,7 @@ func DefaultConfig() Config {
 		Retention: DefaultRetentionConfig(),
 		Reminders: DefaultRemindersConfig(),
 		Backup:    DefaultBackupConfig(),
+		Map:       MapConfig{Every: Duration(time.Hour)},
 	}
 }
 
@@ -182,6 +185,9 @@ func ReadConfigFile(path string) (Config, error) {
 	}
 	if cfg.Backup.Dir != "" && !filepath.IsAbs(cfg.Backup.Dir) {
 		cfg.Backup.Dir = filepath.Join(dir, cfg.Backup.Dir)
+	}
+	if cfg.Map.Dir != "" && !filepath.IsAbs(cfg.Map.Dir) {
+		cfg.Map.Dir = filepath.Join(dir, cfg.Map.Dir)
 	}
 	if cfg.Telegram.TokenFile != "" && !filepath.IsAbs(cfg.Telegram.TokenFile) {
 		cfg.Telegram.TokenFile = filepath.Join(dir, cfg.Telegram.TokenFile)
@@ -251,6 +257,9 @@ func (c Config) check() error {
 	errs = append(errs, c.Retention.problems()...)
 	errs = append(errs, c.Reminders.problems(c.Digest.Timezone)...)
 	errs = append(errs, c.Backup.problems()...)
+	if c.Map.Dir != "" && c.Map.Every < Duration(time.Minute) {
+		errs = append(errs, "map.every: must be at least 1m, e.g. 1h")
+	}
 	if l := c.Export.Licence; strings.ContainsAny(l, "\n\r") || len(l) > 200 {
 		errs = append(errs, "export.licence: one line of at most 200 characters, e.g. CC-BY-4.0 or a URL")
 	}
@@ -486,6 +495,15 @@ type BackupConfig struct {
 	// Keep is how many scheduled backups are kept; older ones are
 	// removed. Default 7.
 	Keep int `yaml:"keep"`
+}
+
+// MapConfig is the map section: the static site of the whole study
+// (toolmap map) that the running bot rebuilds on its own.
+type MapConfig struct {
+	// Dir is where the site is written; empty turns the rebuilds off.
+	Dir string `yaml:"dir"`
+	// Every is the time between two rebuilds. Default 1h.
+	Every Duration `yaml:"every"`
 }
 
 // DefaultBackupConfig is the backup section used when the file has none.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"toolmap/survey/report/site"
 )
 
 // TestMapCommand writes the map of the typical week's database (14
@@ -71,5 +73,49 @@ func TestMapWhileBotRuns(t *testing.T) {
 	}
 	if page, err := os.ReadFile(filepath.Join(dir, "index.html")); err != nil || !strings.Contains(string(page), "10 groups so far") {
 		t.Errorf("index.html: %v", err)
+	}
+}
+
+// TestScheduledMap: with map.dir set, the running bot writes the map at
+// start (then every map.every), so a coordinator can serve the folder.
+func TestScheduledMap(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "public")
+	got := make(chan site.Stats, 1)
+	h, _, _ := digestBot(t, monday0900.Add(50*time.Hour), func(h *harness) {
+		h.cfg.Map = MapConfig{Dir: dir, Every: Duration(time.Hour)}
+		h.mapped = func(st site.Stats, err error) {
+			if err != nil {
+				t.Errorf("scheduled map: %v", err)
+			}
+			got <- st
+		}
+	})
+	select {
+	case st := <-got:
+		if st.Groups != 10 || st.Files != 6 {
+			t.Errorf("the scheduled map counted %d groups in %d files, want 10 in 6", st.Groups, st.Files)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no map at start\n%s", h.logs.String())
+	}
+	if page, err := os.ReadFile(filepath.Join(dir, "index.html")); err != nil || !strings.Contains(string(page), "10 groups so far") {
+		t.Errorf("index.html: %v", err)
+	}
+}
+
+// TestMapConfig: map.dir is relative to the config file, and map.every
+// under a minute is refused with its line.
+func TestMapConfig(t *testing.T) {
+	path := writeConfig(t, "map:\n  dir: public\n  every: 2h\n")
+	cfg, err := ReadConfigFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(filepath.Dir(path), "public"); cfg.Map.Dir != want || cfg.Map.Every != Duration(2*time.Hour) {
+		t.Errorf("map = %+v, want dir %s every 2h", cfg.Map, want)
+	}
+	bad := writeConfig(t, "map:\n  dir: public\n  every: 10s\n")
+	if _, err := ReadConfigFile(bad); err == nil || !strings.Contains(err.Error(), bad+":3: map.every: must be at least 1m") {
+		t.Errorf("map.every 10s: %v", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"toolmap/bot/jobs"
 	"toolmap/store"
 	"toolmap/survey"
+	"toolmap/survey/report/site"
 )
 
 func init() {
@@ -66,6 +67,7 @@ type serveHooks struct {
 	digest       func(*jobs.Digest, *jobs.DigestSchedule)
 	caughtUp     func()                       // called when the digest's start-up catch-up is over
 	backedUp     func(path string, err error) // called after each scheduled backup
+	mapped       func(site.Stats, error)      // called after each rebuild of the map
 	storeOptions *store.Options               // opens the database with these
 }
 
@@ -200,6 +202,11 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	if cfg.Backup.Dir != "" {
 		sched.Add("backups", jobs.Every(jobs.BackupsPoll), &jobs.Backups{DB: db, Dir: cfg.Backup.Dir,
 			Every: time.Duration(cfg.Backup.Every), Keep: cfg.Backup.Keep, Log: log, Done: hooks.backedUp}, jobs.AtStartInBackground())
+	}
+
+	if cfg.Map.Dir != "" {
+		sched.Add("map", jobs.Every(time.Duration(cfg.Map.Every)), jobs.Map{DB: db, Def: def, Settings: settings, Dir: cfg.Map.Dir,
+			Log: log, Done: hooks.mapped}, jobs.AtStartInBackground())
 	}
 
 	health := adminsock.NewHealth(b, sender, db, time.Duration(cfg.Telegram.PollTimeout))

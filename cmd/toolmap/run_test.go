@@ -20,6 +20,7 @@ import (
 	"toolmap/bot/telegramtest"
 	"toolmap/store"
 	"toolmap/survey"
+	"toolmap/survey/report/site"
 )
 
 // harness runs the real bot (serve) against the fake Bot API over
@@ -42,6 +43,8 @@ type harness struct {
 	env map[string]string
 	// backedUp, if set, is told of each scheduled backup.
 	backedUp func(path string, err error)
+	// mapped, if set, is told of each rebuild of the map site.
+	mapped func(site.Stats, error)
 	// storeOptions, if set, open the database.
 	storeOptions *store.Options
 }
@@ -112,6 +115,7 @@ func (h *harness) start() {
 	}
 	hooks := &serveHooks{
 		backedUp:     h.backedUp,
+		mapped:       h.mapped,
 		storeOptions: h.storeOptions,
 		started: func(r running) {
 			h.bot, h.sender = r.bot, r.sender
