@@ -17,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"toolmap/bot"
+	"toolmap/bot/adminsock"
 	"toolmap/bot/jobs"
 	"toolmap/survey"
 	"toolmap/survey/report"
@@ -441,28 +442,11 @@ func (c RemindersConfig) policy(tz string) (bot.ReminderPolicy, error) {
 		return p, fmt.Errorf("reminders.timezone: %q is not a time zone such as Europe/London or UTC", tz)
 	}
 	p.Location = loc
-	from, to, ok := strings.Cut(c.Hours, "-")
-	if p.From, ok = clockMinutes(from, ok); !ok {
-		return p, fmt.Errorf("reminders.hours: %q is not a range of local times such as 09:00-20:00", c.Hours)
-	}
-	if p.To, ok = clockMinutes(to, ok); !ok || p.From == p.To {
+	var ok bool
+	if p.From, p.To, ok = bot.ParseWakingHours(c.Hours); !ok {
 		return p, fmt.Errorf("reminders.hours: %q is not a range of local times such as 09:00-20:00", c.Hours)
 	}
 	return p, nil
-}
-
-// clockMinutes reads "09:30" as minutes after midnight.
-func clockMinutes(s string, ok bool) (int, bool) {
-	h, m, found := strings.Cut(strings.TrimSpace(s), ":")
-	if !ok || !found || len(h) != 2 || len(m) != 2 {
-		return 0, false
-	}
-	hh, err1 := strconv.Atoi(h)
-	mm, err2 := strconv.Atoi(m)
-	if err1 != nil || err2 != nil || hh < 0 || hh > 24 || mm < 0 || mm > 59 || hh*60+mm > 24*60 {
-		return 0, false
-	}
-	return hh*60 + mm, true
 }
 
 func (c RemindersConfig) problems(digestTZ string) []string {
@@ -669,46 +653,20 @@ func loadSurvey(path string) (*survey.Definition, error) {
 	return surveyfile.Load(path)
 }
 
-// socketProblems refuses an admin socket path that is the database, the
-// copy the database is compacted into, a backup (anything in backup.dir)
-// or an existing file that is not a socket: the admin endpoint removes a
-// socket left at its path by a crash, and must never remove anything else.
+// socketProblems refuses an admin socket path that could be something
+// other than a socket (adminsock.CheckPath), with the line that sets it.
 func (c Config) socketProblems() []string {
-	sock, db := filepath.Clean(c.AdminSocket()), filepath.Clean(c.Database)
-	refuse := func(why string) []string {
-		fix := "set admin.socket to a path of its own, such as " + db + ".sock"
-		if c.line(-1, "admin", "socket") == 0 {
-			fix = "set admin.socket to a free path"
-		}
-		return []string{fmt.Sprintf("%s: admin.socket: %s %s: the admin endpoint replaces what is there; %s", c.where("admin.socket", -1), sock, why, fix)}
-	}
+	why, err := adminsock.CheckPath(c.AdminSocket(), c.Database, c.Backup.Dir)
 	switch {
-	case sock == db || sameFile(sock, db):
-		return refuse("is the database")
-	case sock == db+".compact":
-		return refuse("is the copy the database is compacted into")
-	case c.Backup.Dir != "" && within(filepath.Clean(c.Backup.Dir), sock):
-		return refuse("is in backup.dir, among the backups")
-	}
-	fi, err := os.Lstat(sock)
-	switch {
-	case err == nil && fi.Mode().Type() != os.ModeSocket:
-		return refuse("exists and is not a socket")
-	case err != nil && !errors.Is(err, os.ErrNotExist):
+	case err != nil:
 		return []string{fmt.Sprintf("%s: admin.socket: %v", c.where("admin.socket", -1), err)}
+	case why == "":
+		return nil
 	}
-	return nil
-}
-
-// sameFile reports whether paths a and b both exist and are one file.
-func sameFile(a, b string) bool {
-	fa, err1 := os.Stat(a)
-	fb, err2 := os.Stat(b)
-	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
-}
-
-// within reports whether path is dir or inside it.
-func within(dir, path string) bool {
-	rel, err := filepath.Rel(dir, path)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+	fix := "set admin.socket to a path of its own, such as " + filepath.Clean(c.Database) + ".sock"
+	if c.line(-1, "admin", "socket") == 0 {
+		fix = "set admin.socket to a free path"
+	}
+	return []string{fmt.Sprintf("%s: admin.socket: %s %s: the admin endpoint replaces what is there; %s",
+		c.where("admin.socket", -1), filepath.Clean(c.AdminSocket()), why, fix)}
 }
