@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"toolmap/bot/adminsock"
 	"toolmap/store"
@@ -20,7 +19,7 @@ func init() {
 }
 
 func runCheck(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, commands["check"], `Verifies a database or a backup file: bbolt's consistency check over every
+	c := newCommand(e, "check", `Verifies a database or a backup file: bbolt's consistency check over every
 page, the schema version, and that every bucket is there; then prints how
 many sessions, responses and answer-log entries it holds. The file is opened
 read-only and never changed.
@@ -29,26 +28,26 @@ If the bot is running on the database, the check runs on a fresh backup
 taken through the bot's admin socket, so the bot keeps answering.
 
 Exit status 0 means the file is good, 1 that it has problems.`)
-	dbPath := fs.String("db", "", "database `FILE` (default: from --config, else toolmap.db)")
-	configPath := fs.String("config", "", "read the database and admin socket from this config `FILE`")
-	if err := parseFlags(fs, e, args); err != nil {
+	c.dbFlags("database and admin socket")
+	if err := c.parse(args, 1); err != nil {
 		return err
 	}
-	if fs.NArg() > 1 {
-		fmt.Fprintf(e.stderr, "toolmap check: unexpected argument %q\n", fs.Arg(1))
-		return exitError{2}
-	}
-	cfg, err := configForDB(fs, *configPath, *dbPath)
+	cfg, err := c.settings()
 	if err != nil {
 		return err
 	}
-	if fs.NArg() == 1 {
-		cfg.Database = fs.Arg(0)
+	if c.NArg() == 1 {
+		cfg = cfg.withDatabase(c.Arg(0))
 	}
 	path := cfg.Database
-	c, err := store.CheckFile(path)
+	counts, err := store.CheckFile(path)
 	if errors.Is(err, store.ErrLocked) {
-		c, err = checkLive(ctx, cfg)
+		err = onCopy(ctx, adminsock.NewClient(cfg.AdminSocket()), "check", func(db *store.DB) (err error) {
+			if err = db.Check(); err == nil {
+				counts, err = db.Counts()
+			}
+			return err
+		})
 	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "toolmap check: %s: %v\n", path, err)
@@ -57,31 +56,8 @@ Exit status 0 means the file is good, 1 that it has problems.`)
 		}
 		return exitError{1}
 	}
-	fmt.Fprintf(e.stdout, "%s: ok: %s.\n", path, describeCounts(c))
+	fmt.Fprintf(e.stdout, "%s: ok: %s.\n", path, describeCounts(counts))
 	return nil
-}
-
-// checkLive checks the database a running bot holds, through a backup it
-// streams into a temporary file.
-func checkLive(ctx context.Context, cfg Config) (store.Counts, error) {
-	f, err := os.CreateTemp("", ".toolmap-check-*.db")
-	if err != nil {
-		return store.Counts{}, err
-	}
-	defer os.Remove(f.Name())
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return store.Counts{}, err
-	}
-	_, _, err = adminsock.NewClient(cfg.AdminSocket()).Stream(ctx, "/backup", nil, f)
-	err = viaBotErr(err)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return store.Counts{}, err
-	}
-	return store.CheckFile(f.Name())
 }
 
 // describeCounts writes what a database holds for people.

@@ -116,6 +116,19 @@ func (c Config) AdminSocket() string {
 	return c.Database + ".sock"
 }
 
+// withDatabase is the configuration for the database at path. admin.socket
+// stays only when path is the configured database: the bot running on
+// another database listens beside it.
+func (c Config) withDatabase(path string) Config {
+	a, errA := filepath.Abs(path)
+	b, errB := filepath.Abs(c.Database)
+	if errA != nil || errB != nil || a != b {
+		c.Admin.Socket = ""
+	}
+	c.Database = path
+	return c
+}
+
 // Duration is a time.Duration written as "30s" or "2m" in YAML.
 type Duration time.Duration
 
@@ -171,27 +184,13 @@ func ReadConfigFile(path string) (Config, error) {
 	if err := yaml.Unmarshal(data, &root); err == nil {
 		cfg.root = &root
 	}
-	dir := filepath.Dir(path)
-	if cfg.Survey != "" && !filepath.IsAbs(cfg.Survey) {
-		cfg.Survey = filepath.Join(dir, cfg.Survey)
-	}
 	if cfg.Database == "" {
 		return cfg, fmt.Errorf("%s: database: must name a file, e.g. database: toolmap.db", path)
 	}
-	if !filepath.IsAbs(cfg.Database) {
-		cfg.Database = filepath.Join(dir, cfg.Database)
-	}
-	if cfg.Admin.Socket != "" && !filepath.IsAbs(cfg.Admin.Socket) {
-		cfg.Admin.Socket = filepath.Join(dir, cfg.Admin.Socket)
-	}
-	if cfg.Backup.Dir != "" && !filepath.IsAbs(cfg.Backup.Dir) {
-		cfg.Backup.Dir = filepath.Join(dir, cfg.Backup.Dir)
-	}
-	if cfg.Map.Dir != "" && !filepath.IsAbs(cfg.Map.Dir) {
-		cfg.Map.Dir = filepath.Join(dir, cfg.Map.Dir)
-	}
-	if cfg.Telegram.TokenFile != "" && !filepath.IsAbs(cfg.Telegram.TokenFile) {
-		cfg.Telegram.TokenFile = filepath.Join(dir, cfg.Telegram.TokenFile)
+	for _, p := range []*string{&cfg.Survey, &cfg.Database, &cfg.Admin.Socket, &cfg.Backup.Dir, &cfg.Map.Dir, &cfg.Telegram.TokenFile} {
+		if *p != "" && !filepath.IsAbs(*p) { // relative to the config file
+			*p = filepath.Join(filepath.Dir(path), *p)
+		}
 	}
 	return cfg, cfg.check()
 }
@@ -264,10 +263,10 @@ func (c Config) check() error {
 	if l := c.Export.Licence; strings.ContainsAny(l, "\n\r") || len(l) > 200 {
 		errs = append(errs, "export.licence: one line of at most 200 characters, e.g. CC-BY-4.0 or a URL")
 	}
-	var out []string
-	if p := c.pacingProblem(); p != "" {
-		out = append(out, p)
+	if c.pacingAgainstTelegram() {
+		errs = append([]string{"telegram.pacing: off is only for a self-hosted or fake Bot API server in load tests, never for Telegram's own (" + c.Telegram.APIURL + "): it would exceed Telegram's limits and get the bot banned"}, errs...)
 	}
+	var out []string
 	for _, e := range errs {
 		key, _, _ := strings.Cut(e, ":")
 		out = append(out, c.where(key, -1)+": "+e)
@@ -280,26 +279,6 @@ func (c Config) check() error {
 		return errors.New(strings.Join(out, "\n"))
 	}
 	return nil
-}
-
-// Token reads the bot token: from TOOLMAP_TELEGRAM_TOKEN, else from
-// telegram.token_file. It is never in the config file itself.
-func (c Config) Token(getenv func(string) string) (bot.Token, error) {
-	if t := strings.TrimSpace(getenv(TokenEnv)); t != "" {
-		return bot.Token(t), nil
-	}
-	if c.Telegram.TokenFile == "" {
-		return "", fmt.Errorf("no bot token: set %s, or telegram.token_file in the config (get a token from @BotFather)", TokenEnv)
-	}
-	data, err := os.ReadFile(c.Telegram.TokenFile)
-	if err != nil {
-		return "", fmt.Errorf("read telegram.token_file: %w", err)
-	}
-	t := strings.TrimSpace(string(data))
-	if t == "" {
-		return "", fmt.Errorf("telegram.token_file %s is empty", c.Telegram.TokenFile)
-	}
-	return bot.Token(t), nil
 }
 
 // configError rewrites a YAML error as "file:line: problem" lines.
@@ -610,39 +589,23 @@ func (b *FloodBurst) UnmarshalYAML(n *yaml.Node) error {
 // Pacing is telegram.pacing: "on" (the default) paces sends under
 // Telegram's flood limits; "off" sends as fast as the server answers, for
 // load tests against a self-hosted or fake Bot API server only.
-type Pacing struct {
-	Off  bool
-	line int // where "off" was set, for the check against api_url
-}
+type Pacing struct{ Off bool }
 
 // UnmarshalYAML reads "on" or "off".
 func (p *Pacing) UnmarshalYAML(n *yaml.Node) error {
-	switch {
-	case n.Kind == yaml.ScalarNode && n.Value == "on":
-		*p = Pacing{}
-	case n.Kind == yaml.ScalarNode && n.Value == "off":
-		*p = Pacing{Off: true, line: n.Line}
-	default:
+	if n.Kind != yaml.ScalarNode || n.Value != "on" && n.Value != "off" {
 		return fmt.Errorf("line %d: telegram.pacing: %q must be on or off", n.Line, n.Value)
 	}
+	*p = Pacing{Off: n.Value == "off"}
 	return nil
 }
 
-// pacingProblem refuses pacing off against Telegram's own servers, which
-// answer a bot that ignores their limits with 429s and may ban it.
-func (c Config) pacingProblem() string {
-	if !c.Telegram.Pacing.Off {
-		return ""
-	}
+// pacingAgainstTelegram reports pacing off against Telegram's own
+// servers, which answer a bot that ignores their limits with 429s and may
+// ban it.
+func (c Config) pacingAgainstTelegram() bool {
 	u, err := url.Parse(c.Telegram.APIURL)
-	if err != nil || !strings.EqualFold(u.Hostname(), "api.telegram.org") {
-		return ""
-	}
-	where := c.file
-	if c.Telegram.Pacing.line > 0 {
-		where += ":" + strconv.Itoa(c.Telegram.Pacing.line)
-	}
-	return where + ": telegram.pacing: off is only for a self-hosted or fake Bot API server in load tests, never for Telegram's own (" + c.Telegram.APIURL + "): it would exceed Telegram's limits and get the bot banned"
+	return c.Telegram.Pacing.Off && err == nil && strings.EqualFold(u.Hostname(), "api.telegram.org")
 }
 
 // loadSurvey reads the survey file, or the built-in default when path is "".

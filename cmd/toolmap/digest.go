@@ -3,11 +3,9 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
 
 	"toolmap/bot"
@@ -28,7 +26,7 @@ func init() {
 }
 
 func runDigest(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, commands["digest"], `Builds the weekly digest that coordinators read in the channel: how many
+	c := newCommand(e, "digest", `Builds the weekly digest that coordinators read in the channel: how many
 groups finished this week and in all, what moved this week, and the study
 so far: the tools groups use for each activity, where they struggle,
 activities and tools typed under "Other…", quotes from respondents who
@@ -49,108 +47,64 @@ default week is the last whole one, as the schedule posts.
 Both work while the bot runs (through its admin endpoint, which then posts
 with its own settings) and when it is stopped (opening the database; --post
 then needs --config and the bot token, as "toolmap run" does).`)
-	preview := fs.Bool("preview", false, "print the digest instead of posting it")
-	post := fs.Bool("post", false, "post the digest to the channel now")
-	periodFlag := fs.String("period", "", "the ISO week `WEEK`, such as 2026-W47 (default: the current week; with --post the last whole week)")
-	chartPath := fs.String("chart", "", "write the chart to `FILE` (PNG)")
-	dbPath := fs.String("db", "", "database `FILE` (default: from --config, else toolmap.db)")
-	configPath := fs.String("config", "", "read the database, survey and digest settings from this config `FILE`")
-	surveyPath := fs.String("survey", "", "survey definition `FILE` (default: from --config, else the built-in survey)")
-	lang := fs.String("lang", "", "the digest's language `CODE` (default: digest.language, else the survey's default)")
-	tz := fs.String("tz", "", "count weeks in time `ZONE`, such as Europe/London (default: digest.timezone, else UTC)")
-	minCount := fs.Int("min-count", 0, "small-cell threshold `N` (default: digest.min_count, else 5)")
-	if err := parseFlags(fs, e, args); err != nil {
+	preview := c.Bool("preview", false, "print the digest instead of posting it")
+	post := c.Bool("post", false, "post the digest to the channel now")
+	periodFlag := c.String("period", "", "the ISO week `WEEK`, such as 2026-W47 (default: the current week; with --post the last whole week)")
+	chartPath := c.String("chart", "", "write the chart to `FILE` (PNG)")
+	c.dbFlags("database, survey and digest settings")
+	c.survey = c.String("survey", "", surveyUsage)
+	c.lang = c.String("lang", "", "the digest's language `CODE` (default: digest.language, else the survey's default)")
+	c.tz = c.String("tz", "", "count weeks in time `ZONE`, such as Europe/London (default: digest.timezone, else UTC)")
+	c.minCount = c.Int("min-count", 0, minCountUsage)
+	if err := c.parse(args, 0); err != nil {
 		return err
 	}
-	usageErr := func(format string, a ...any) error {
-		fmt.Fprintf(e.stderr, "toolmap digest: "+format+"\n", a...)
-		return exitError{2}
-	}
-	if fs.NArg() > 0 {
-		return usageErr("unexpected argument %q", fs.Arg(0))
-	}
 	if *preview == *post {
-		return usageErr("give either --preview or --post")
+		return c.usageErr("give either --preview or --post")
 	}
 	if *post && *chartPath != "" {
-		return usageErr("--chart goes with --preview")
+		return c.usageErr("--chart goes with --preview")
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-
-	cfg := DefaultConfig()
-	if *configPath != "" {
-		var err error
-		if cfg, err = ReadConfigFile(*configPath); err != nil {
-			return err
-		}
-	}
-	dc := cfg.Digest
-	if set["lang"] {
-		dc.Language = *lang
-	}
-	if set["tz"] {
-		dc.Timezone = *tz
-	}
-	if set["min-count"] {
-		dc.MinCount = *minCount
-	}
-	if ps := dc.problems(); len(ps) > 0 {
-		return usageErr("%s", strings.Join(ps, "; "))
-	}
-	if !set["survey"] {
-		*surveyPath = cfg.Survey
-	}
-	if !set["db"] {
-		*dbPath = cfg.Database
-	}
-	def, err := loadSurvey(*surveyPath)
+	cfg, def, err := c.settingsAndSurvey()
 	if err != nil {
 		return err
 	}
-	if err := jobs.CheckDigestLanguage(def, dc.Language); err != nil {
-		return usageErr("%v", err)
+	if err := jobs.CheckDigestLanguage(def, cfg.Digest.Language); err != nil {
+		return c.usageErr("%v", err)
 	}
-	settings := dc.settings()
+	settings := cfg.Digest.settings()
 	period := report.PeriodOf(time.Now(), settings.Location)
 	if *post {
 		period = jobs.SlotPeriod(time.Now(), settings.Location)
 	}
 	if *periodFlag != "" {
 		if period, err = report.ParsePeriod(*periodFlag); err != nil {
-			return usageErr("--period: %v", err)
+			return c.usageErr("--period: %v", err)
 		}
 	}
 
-	if _, err := os.Stat(*dbPath); err != nil {
-		return fmt.Errorf("no database to read the digest from: %w", err)
-	}
-	cfg.Database = *dbPath
 	if *post {
-		cfg.Digest = dc
 		return postDigestNow(ctx, e, cfg, def, period)
 	}
 	var (
 		d   bot.Digest
 		png []byte
 	)
-	db, err := store.Open(*dbPath, &store.Options{ReadOnly: true})
-	switch {
-	case errors.Is(err, store.ErrLocked):
-		// A running bot holds it: preview through its admin endpoint.
+	err = onDB(cfg, " to read the digest from", false, func(db *store.DB) (err error) {
+		d, png, err = jobs.BuildDigest(db, def, settings, period)
+		return err
+	}, func(admin *adminsock.Client) error { // preview through the running bot
 		var pv adminsock.DigestPreview
+		dc := cfg.Digest
 		req := adminsock.DigestRequest{Period: period.String(), Language: dc.Language, Timezone: dc.Timezone, MinCount: dc.MinCount}
-		if err := adminsock.NewClient(cfg.AdminSocket()).Call(ctx, "/digest", req, &pv); err != nil {
+		if err := admin.Call(ctx, "/digest", req, &pv); err != nil {
 			return viaBotErr(err)
 		}
-		d, png = bot.Digest{Parts: pv.Parts, Caption: pv.Caption}, pv.Chart
-	case err != nil:
+		d.Parts, d.Caption, png = pv.Parts, pv.Caption, pv.Chart
+		return nil
+	})
+	if err != nil {
 		return err
-	default:
-		defer db.Close()
-		if d, png, err = jobs.BuildDigest(db, def, settings, period); err != nil {
-			return err
-		}
 	}
 	for i, part := range d.Parts {
 		if len(d.Parts) > 1 {
@@ -177,21 +131,11 @@ then needs --config and the bot token, as "toolmap run" does).`)
 // token.
 func postDigestNow(ctx context.Context, e env, cfg Config, def *survey.Definition, period report.Period) error {
 	var out jobs.PostOutcome
-	db, err := store.Open(cfg.Database, nil)
-	switch {
-	case errors.Is(err, store.ErrLocked):
-		req := adminsock.DigestRequest{Period: period.String(), Post: true}
-		if err := adminsock.NewClient(cfg.AdminSocket()).Call(ctx, "/digest", req, &out); err != nil {
-			return viaBotErr(err)
-		}
-	case err != nil:
-		return err
-	default:
-		defer db.Close()
+	err := onDB(cfg, " to read the digest from", true, func(db *store.DB) error {
 		if cfg.Digest.Channel == "" {
 			return errors.New("no channel to post to: set digest.channel in the config (and give --config)")
 		}
-		token, err := cfg.Token(os.Getenv)
+		token, err := bot.LoadToken(cfg.Telegram.TokenFile, os.Getenv)
 		if err != nil {
 			return err
 		}
@@ -212,6 +156,13 @@ func postDigestNow(ctx context.Context, e env, cfg Config, def *survey.Definitio
 		if out.Outcome == jobs.OutcomeAmbiguous {
 			fmt.Fprintln(e.stderr, "The admins' alert waits in the outbox until the bot runs again.")
 		}
+		return nil
+	}, func(admin *adminsock.Client) error {
+		req := adminsock.DigestRequest{Period: period.String(), Post: true}
+		return viaBotErr(admin.Call(ctx, "/digest", req, &out))
+	})
+	if err != nil {
+		return err
 	}
 	fmt.Fprintln(e.stdout, out.String())
 	if out.Outcome == jobs.OutcomeFailed || out.Outcome == jobs.OutcomeAmbiguous {

@@ -50,7 +50,7 @@ func digestBot(t *testing.T, now time.Time, before func(*harness)) (*harness, in
 		h.cfg.Digest.Timezone = "Europe/London"
 		h.cfg.Admin.Users = []int64{e2eAdmin}
 		h.cfg.Admin.Researchers = []int64{e2eResearcher}
-		h.env = map[string]string{StudyKeyEnv: hex.EncodeToString([]byte("a study key of thirty-two bytes!"))}
+		h.env = map[string]string{jobs.StudyKeyEnv: hex.EncodeToString([]byte("a study key of thirty-two bytes!"))}
 		h.hooks = func(hk *serveHooks) {
 			hk.now = func() time.Time { return now }
 			hk.fastPosts = true

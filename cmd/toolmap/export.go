@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/hex"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"toolmap/bot/adminsock"
+	"toolmap/bot/jobs"
 	"toolmap/store"
 	"toolmap/survey"
 	"toolmap/survey/export"
@@ -27,18 +26,11 @@ func init() {
 	})
 }
 
-// StudyKeyEnv is the environment variable holding the study key.
-const StudyKeyEnv = "TOOLMAP_STUDY_KEY"
-
-// makeKeyHint says how to make a study key.
-const makeKeyHint = `make one once per study, keep it outside the database and the exports, and keep it as long as the study (pseudonyms change with the key):
-  head -c 32 /dev/urandom | xxd -p -c 64 > study.key; chmod 600 study.key`
-
 func runExport(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, commands["export"], `Exports the responses for analysis, pseudonymised: each respondent is a
+	c := newCommand(e, "export", `Exports the responses for analysis, pseudonymised: each respondent is a
 keyed hash of their Telegram id (HMAC-SHA256 under the study key, 16 hex
 digits), the same in every export made with the same key; the Telegram id is
-never written. The key comes from `+StudyKeyEnv+` or --key-file (at least
+never written. The key comes from `+jobs.StudyKeyEnv+` or --key-file (at least
 32 bytes, hex or raw). Make one once per study and keep it, outside the
 database and the exports, for as long as the study: pseudonyms change with
 the key.
@@ -67,33 +59,23 @@ directory, so a failed export leaves nothing behind. While the bot runs, the
 export is made by the bot and received through its admin socket (admin.socket
 of --config, else the database's name with .sock added); the bot goes on
 answering meanwhile. On a terminal, progress is shown.`)
-	format := fs.String("format", "zip", "`FORMAT`: csv, jsonl, xlsx or zip")
-	layout := fs.String("layout", "long", "for --format csv: `LAYOUT` long or wide")
-	out := fs.String("out", "", "write the export to `PATH` (required)")
-	since := fs.String("since", "", "only responses completed on or after `DATE`")
-	until := fs.String("until", "", "only responses completed up to `DATE`")
-	partial := fs.Bool("include-partial", false, "add the sessions not finished (status active)")
-	freeText := fs.Bool("free-text", false, "include free-text answers and Other… texts")
-	dbPath := fs.String("db", "", "database `FILE` (default: from --config, else toolmap.db)")
-	configPath := fs.String("config", "", "read the database and survey from this config `FILE`")
-	surveyPath := fs.String("survey", "", "survey definition `FILE` for labels and columns (default: from --config, else the built-in survey)")
-	keyFile := fs.String("key-file", "", "read the study key from `FILE` instead of "+StudyKeyEnv)
-	licence := fs.String("licence", "", "state the data's `LICENCE` (e.g. CC-BY-4.0, or a URL) in datapackage.json and the README (default: export.licence of --config; none)")
-	if err := parseFlags(fs, e, args); err != nil {
+	format := c.String("format", "zip", "`FORMAT`: csv, jsonl, xlsx or zip")
+	layout := c.String("layout", "long", "for --format csv: `LAYOUT` long or wide")
+	out := c.String("out", "", "write the export to `PATH` (required)")
+	since := c.String("since", "", "only responses completed on or after `DATE`")
+	until := c.String("until", "", "only responses completed up to `DATE`")
+	partial := c.Bool("include-partial", false, "add the sessions not finished (status active)")
+	freeText := c.Bool("free-text", false, "include free-text answers and Other… texts")
+	c.dbFlags("database and survey")
+	c.survey = c.String("survey", "", "survey definition `FILE` for labels and columns (default: from --config, else the built-in survey)")
+	c.keyFile = c.String("key-file", "", keyFileUsage)
+	licence := c.String("licence", "", "state the data's `LICENCE` (e.g. CC-BY-4.0, or a URL) in datapackage.json and the README (default: export.licence of --config; none)")
+	if err := c.parse(args, 0); err != nil {
 		return err
 	}
-	usageErr := func(format string, a ...any) error {
-		fmt.Fprintf(e.stderr, "toolmap export: "+format+"\n", a...)
-		return exitError{2}
-	}
-	if fs.NArg() > 0 {
-		return usageErr("unexpected argument %q", fs.Arg(0))
-	}
 	if *out == "" {
-		return usageErr("--out PATH is required")
+		return c.usageErr("--out PATH is required")
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	var f export.Format
 	switch *format {
 	case "csv":
@@ -103,65 +85,38 @@ answering meanwhile. On a terminal, progress is shown.`)
 		case "wide":
 			f = export.FormatWide
 		default:
-			return usageErr("--layout must be long or wide, not %q", *layout)
+			return c.usageErr("--layout must be long or wide, not %q", *layout)
 		}
 	case "jsonl", "xlsx", "zip":
-		if set["layout"] {
-			return usageErr("--layout applies to --format csv only")
+		if c.given("layout") {
+			return c.usageErr("--layout applies to --format csv only")
 		}
 		f = export.Format(*format)
 	default:
-		return usageErr("--format must be csv, jsonl, xlsx or zip, not %q", *format)
+		return c.usageErr("--format must be csv, jsonl, xlsx or zip, not %q", *format)
 	}
 	o := store.ExportFile{Format: f, Partial: *partial, FreeText: *freeText}
 	var err error
 	if o.From, err = parseExportTime(*since, false); err != nil {
-		return usageErr("--since: %v", err)
+		return c.usageErr("--since: %v", err)
 	}
 	if o.To, err = parseExportTime(*until, true); err != nil {
-		return usageErr("--until: %v", err)
+		return c.usageErr("--until: %v", err)
 	}
 	if !o.From.IsZero() && !o.To.IsZero() && !o.From.Before(o.To) {
-		return usageErr("--since must be before --until")
+		return c.usageErr("--since must be before --until")
 	}
 
-	if o.Key, err = loadStudyKey(*keyFile, os.Getenv, e.stderr); err != nil {
+	if o.Key, err = c.studyKey(); err != nil {
 		return err
 	}
-	cfg := DefaultConfig()
-	if *configPath != "" {
-		if cfg, err = ReadConfigFile(*configPath); err != nil {
-			return err
-		}
-	}
-	if !set["survey"] {
-		*surveyPath = cfg.Survey
-	}
-	if !set["db"] {
-		*dbPath = cfg.Database
-	}
-	o.Licence = cfg.Export.Licence
-	if set["licence"] {
-		o.Licence = strings.TrimSpace(*licence)
-	}
-	def, err := loadSurvey(*surveyPath)
+	cfg, def, err := c.settingsAndSurvey()
 	if err != nil {
 		return err
 	}
-	o.Defs = []*survey.Definition{def}
-
-	if _, err := os.Stat(*dbPath); err != nil {
-		return fmt.Errorf("no database to export: %w", err)
-	}
-	cfg.Database = *dbPath
-	db, err := store.Open(*dbPath, &store.Options{ReadOnly: true})
-	switch {
-	case errors.Is(err, store.ErrLocked):
-		db = nil // a running bot holds the database: export through its admin endpoint
-	case err != nil:
-		return err
-	default:
-		defer db.Close()
+	o.Defs, o.Licence = []*survey.Definition{def}, cfg.Export.Licence
+	if c.given("licence") {
+		o.Licence = strings.TrimSpace(*licence)
 	}
 
 	o.SpoolDir = filepath.Dir(*out)
@@ -172,27 +127,36 @@ answering meanwhile. On a terminal, progress is shown.`)
 		o.Progress = progress.show
 	}
 	var stats store.ExportCounts
-	err = store.WriteFileAtomic(*out, func(w io.Writer) error {
-		var err error
-		if db != nil {
+	write := func(export func(io.Writer) error) error {
+		err := store.WriteFileAtomic(*out, export)
+		progress.done()
+		if err != nil {
+			return fmt.Errorf("export to %s: %w", *out, err)
+		}
+		return nil
+	}
+	err = onDB(cfg, " to export", false, func(db *store.DB) error {
+		return write(func(w io.Writer) (err error) {
 			stats, err = db.WriteExport(ctx, w, o)
 			return err
-		}
-		if progress != nil { // the bot counts responses: show bytes received
-			w = &progressWriter{w: w, p: progress}
-		}
-		req := adminsock.ExportRequest{Format: o.Format, From: o.From, To: o.To, Partial: o.Partial,
-			FreeText: o.FreeText, Key: hex.EncodeToString(o.Key)}
-		_, trailer, err := adminsock.NewClient(cfg.AdminSocket()).Stream(ctx, "/export", req, w)
-		if err != nil {
-			return viaBotErr(err)
-		}
-		stats, err = adminsock.ExportCounts(trailer)
-		return err
+		})
+	}, func(admin *adminsock.Client) error {
+		return write(func(w io.Writer) error {
+			if progress != nil { // the bot counts responses: show bytes received
+				w = &progressWriter{w: w, p: progress}
+			}
+			req := adminsock.ExportRequest{Format: o.Format, From: o.From, To: o.To, Partial: o.Partial,
+				FreeText: o.FreeText, Key: hex.EncodeToString(o.Key)}
+			_, trailer, err := admin.Stream(ctx, "/export", req, w)
+			if err != nil {
+				return viaBotErr(err)
+			}
+			stats, err = adminsock.ExportCounts(trailer)
+			return err
+		})
 	})
-	progress.done()
 	if err != nil {
-		return fmt.Errorf("export to %s: %w", *out, err)
+		return err
 	}
 	what := fmt.Sprintf("%d response%s", stats.Completed, plural(stats.Completed))
 	if o.Partial {
@@ -218,37 +182,6 @@ func describeFormat(f export.Format) string {
 		return "XLSX"
 	}
 	return "ZIP of CSV, JSON Lines, XLSX, codebook and datapackage.json"
-}
-
-// loadStudyKey reads the study key from keyFile, else from the environment.
-func loadStudyKey(keyFile string, getenv func(string) string, warn io.Writer) ([]byte, error) {
-	if keyFile != "" {
-		fi, err := os.Stat(keyFile)
-		if err != nil {
-			return nil, fmt.Errorf("read the study key: %w", err)
-		}
-		if fi.Mode().Perm()&0o077 != 0 {
-			fmt.Fprintf(warn, "toolmap export: warning: the study key %s can be read by others (mode %04o): chmod 600 %s\n", keyFile, fi.Mode().Perm(), keyFile)
-		}
-		data, err := os.ReadFile(keyFile)
-		if err != nil {
-			return nil, fmt.Errorf("read the study key: %w", err)
-		}
-		k, err := export.ParseKey(data)
-		if err != nil {
-			return nil, fmt.Errorf("the study key in %s: %w; %s", keyFile, err, makeKeyHint)
-		}
-		return k, nil
-	}
-	v := getenv(StudyKeyEnv)
-	if v == "" {
-		return nil, fmt.Errorf("no study key: set %s or give --key-file FILE; %s", StudyKeyEnv, makeKeyHint)
-	}
-	k, err := export.ParseKey([]byte(v))
-	if err != nil {
-		return nil, fmt.Errorf("the study key in %s: %w; %s", StudyKeyEnv, err, makeKeyHint)
-	}
-	return k, nil
 }
 
 // parseExportTime reads a date (2025-03-01, midnight UTC; as an upper

@@ -26,6 +26,7 @@ import (
 	"github.com/xuri/excelize/v2"
 	"go.etcd.io/bbolt"
 
+	"toolmap/bot/jobs"
 	"toolmap/store"
 	"toolmap/survey"
 	"toolmap/survey/export"
@@ -526,10 +527,10 @@ func TestExportPseudonymsStableAndKeyed(t *testing.T) {
 		}
 	}
 	// The key from the environment gives the same pseudonyms as the file.
-	t.Setenv(StudyKeyEnv, hex.EncodeToString(f.keyBytes))
+	t.Setenv(jobs.StudyKeyEnv, hex.EncodeToString(f.keyBytes))
 	out := filepath.Join(f.dir, "env.csv")
 	if _, stderr, err := runCmd(t, "", "export", "--db", f.db, "--out", out, "--format", "csv", "--layout", "wide"); err != nil {
-		t.Fatalf("export with %s: %v %s", StudyKeyEnv, err, stderr)
+		t.Fatalf("export with %s: %v %s", jobs.StudyKeyEnv, err, stderr)
 	}
 	data, _ := os.ReadFile(out)
 	if got := ids(data); !slices.Equal(got, a) {
@@ -672,14 +673,14 @@ func TestExportErrors(t *testing.T) {
 	f := newExportFixture(t)
 	out := filepath.Join(f.dir, "x.csv")
 	t.Run("no key", func(t *testing.T) {
-		t.Setenv(StudyKeyEnv, "")
+		t.Setenv(jobs.StudyKeyEnv, "")
 		_, _, err := runCmd(t, "", "export", "--db", f.db, "--out", out)
-		if err == nil || !strings.Contains(err.Error(), StudyKeyEnv) || !strings.Contains(err.Error(), "head -c 32 /dev/urandom") {
+		if err == nil || !strings.Contains(err.Error(), jobs.StudyKeyEnv) || !strings.Contains(err.Error(), "head -c 32 /dev/urandom") {
 			t.Errorf("no key: %v", err)
 		}
 	})
 	t.Run("short key", func(t *testing.T) {
-		t.Setenv(StudyKeyEnv, "0123abcd")
+		t.Setenv(jobs.StudyKeyEnv, "0123abcd")
 		_, _, err := runCmd(t, "", "export", "--db", f.db, "--out", out)
 		if !errors.Is(err, export.ErrShortKey) {
 			t.Errorf("short key: %v", err)

@@ -28,7 +28,7 @@ var sourcePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,62}$`)
 var usernamePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{3,31}$`)
 
 func runLink(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, commands["link"], `Prints the link to the bot for one source, such as a flyer or a partner
+	c := newCommand(e, "link", `Prints the link to the bot for one source, such as a flyer or a partner
 organisation: https://t.me/<bot>?start=s-SOURCE. Respondents who start from
 it are counted under SOURCE in the digest and have it in the "source"
 column of exports. SOURCE is 1 to 62 letters, digits, _ and - (the "s-"
@@ -36,33 +36,27 @@ prefix is added: Telegram allows 64 characters in all).
 
 The bot's username comes from --bot, else from telegram.username in the
 config, else from Telegram itself (getMe, with the token from `+TokenEnv+`).`)
-	configPath := fs.String("config", "", "configuration `FILE`")
-	username := fs.String("bot", "", "the bot's `USERNAME`, without @")
-	if err := parseFlags(fs, e, args); err != nil {
+	c.config = c.String("config", "", "configuration `FILE`")
+	username := c.String("bot", "", "the bot's `USERNAME`, without @")
+	if err := c.parse(args, -1); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprintln(e.stderr, "toolmap link: give one SOURCE, such as flyer_leeds")
-		return exitError{2}
+	if c.NArg() != 1 {
+		return c.usageErr("give one SOURCE, such as flyer_leeds")
 	}
-	source := strings.TrimPrefix(fs.Arg(0), "s-")
+	source := strings.TrimPrefix(c.Arg(0), "s-")
 	if !sourcePattern.MatchString(source) {
-		fmt.Fprintf(e.stderr, "toolmap link: %q cannot be a source: use 1 to 62 letters, digits, _ and -, such as flyer_leeds\n", fs.Arg(0))
-		return exitError{2}
+		return c.usageErr("%q cannot be a source: use 1 to 62 letters, digits, _ and -, such as flyer_leeds", c.Arg(0))
 	}
-	cfg := DefaultConfig()
-	if *configPath != "" {
-		var err error
-		if cfg, err = ReadConfigFile(*configPath); err != nil {
-			return err
-		}
+	cfg, err := c.settings()
+	if err != nil {
+		return err
 	}
 	name := strings.TrimPrefix(*username, "@")
 	if name == "" {
 		name = cfg.Telegram.Username
 	}
 	if name == "" {
-		var err error
 		if name, err = botUsername(ctx, cfg, os.Getenv); err != nil {
 			return err
 		}
@@ -76,7 +70,7 @@ config, else from Telegram itself (getMe, with the token from `+TokenEnv+`).`)
 
 // botUsername asks Telegram (getMe) for the bot's username.
 func botUsername(ctx context.Context, cfg Config, getenv func(string) string) (string, error) {
-	token, err := cfg.Token(getenv)
+	token, err := bot.LoadToken(cfg.Telegram.TokenFile, getenv)
 	if err != nil {
 		return "", fmt.Errorf("the bot's username is needed: give --bot USERNAME or telegram.username, or %w", err)
 	}

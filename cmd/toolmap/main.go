@@ -15,6 +15,9 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"toolmap/bot/jobs"
+	"toolmap/survey"
 )
 
 func main() {
@@ -110,37 +113,140 @@ Run "toolmap help COMMAND" or "toolmap COMMAND -h" for a command's flags.
 `)
 }
 
-// newFlags returns a flag set whose -h prints the command's usage to stdout.
-func newFlags(e env, c command, long string) *flag.FlagSet {
-	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		w := fs.Output()
-		fmt.Fprintf(w, "Usage: toolmap %s %s\n\n%s\n", c.name, c.args, strings.TrimSpace(long))
-		hasFlags := false
-		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
-		if hasFlags {
-			fmt.Fprint(w, "\nFlags:\n")
-			fs.PrintDefaults()
-		}
-	}
-	return fs
+// cmdline is one run of a command: its flags, the settings they and the
+// --config file give, and how it says what is wrong with its command line.
+type cmdline struct {
+	*flag.FlagSet
+	env
+	name string
+
+	// The flags commands share, each nil where the command has none.
+	// settings reads --config and lays the others over it.
+	config, db, survey, lang, tz, keyFile *string
+	minCount                              *int
 }
 
-// parseFlags parses args; -h prints the usage to stdout and ends the command.
-func parseFlags(fs *flag.FlagSet, e env, args []string) error {
+// Usage of the flags several commands share.
+const (
+	surveyUsage   = "survey definition `FILE` (default: from --config, else the built-in survey)"
+	minCountUsage = "small-cell threshold `N` (default: digest.min_count, else 5)"
+	keyFileUsage  = "read the study key from `FILE` instead of " + jobs.StudyKeyEnv
+)
+
+// newCommand starts a run of the command name; long is its help, which
+// -h prints with the flags.
+func newCommand(e env, name, long string) *cmdline {
+	c := &cmdline{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError), env: e, name: name}
+	c.SetOutput(e.stderr)
+	c.Usage = func() {
+		w := c.Output()
+		fmt.Fprintf(w, "Usage: toolmap %s %s\n\n%s\n", name, commands[name].args, strings.TrimSpace(long))
+		hasFlags := false
+		c.VisitAll(func(*flag.Flag) { hasFlags = true })
+		if hasFlags {
+			fmt.Fprint(w, "\nFlags:\n")
+			c.PrintDefaults()
+		}
+	}
+	return c
+}
+
+// dbFlags adds --db and --config, which reads the database and what
+// else the command says (reads) from a config file.
+func (c *cmdline) dbFlags(reads string) {
+	c.db = c.String("db", "", "database `FILE` (default: from --config, else toolmap.db)")
+	c.config = c.String("config", "", "read the "+reads+" from this config `FILE`")
+}
+
+// parse parses args, and refuses more than most arguments (-1: the
+// command checks them itself). -h prints the usage to stdout and ends the
+// command.
+func (c *cmdline) parse(args []string, most int) error {
 	for _, a := range args {
 		if a == "-h" || a == "-help" || a == "--help" {
-			fs.SetOutput(e.stdout)
-			fs.Usage()
+			c.SetOutput(c.stdout)
+			c.Usage()
 			return flag.ErrHelp
 		}
 		if a == "--" {
 			break
 		}
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := c.Parse(args); err != nil {
 		return exitError{2}
 	}
+	if most >= 0 && c.NArg() > most {
+		return c.usageErr("unexpected argument %q", c.Arg(most))
+	}
 	return nil
+}
+
+// usageErr says what is wrong with the command line; the exit status is 2.
+func (c *cmdline) usageErr(format string, a ...any) error {
+	fmt.Fprintf(c.stderr, "toolmap %s: %s\n", c.name, fmt.Sprintf(format, a...))
+	return exitError{2}
+}
+
+// given reports whether the command line sets the flag name.
+func (c *cmdline) given(name string) bool {
+	set := false
+	c.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// settings reads the --config file (without one, the built-in settings)
+// and lays over it the flags given: --db, --survey, and the digest's
+// --lang, --tz and --min-count. Without --config a flag's own default
+// counts too (try keeps its answers in toolmap-try.db). Digest settings
+// that cannot work are a usage error.
+func (c *cmdline) settings() (Config, error) {
+	cfg := DefaultConfig()
+	noConfig := c.config == nil || *c.config == ""
+	if !noConfig {
+		var err error
+		if cfg, err = ReadConfigFile(*c.config); err != nil {
+			return cfg, err
+		}
+	}
+	over := func(name string, v *string) bool { return v != nil && (c.given(name) || noConfig && *v != "") }
+	if over("db", c.db) {
+		cfg = cfg.withDatabase(*c.db)
+	}
+	if over("survey", c.survey) {
+		cfg.Survey = *c.survey
+	}
+	if over("lang", c.lang) {
+		cfg.Digest.Language = *c.lang
+	}
+	if over("tz", c.tz) {
+		cfg.Digest.Timezone = *c.tz
+	}
+	if c.given("min-count") {
+		cfg.Digest.MinCount = *c.minCount
+	}
+	if c.tz != nil {
+		if ps := cfg.Digest.problems(); len(ps) > 0 {
+			return cfg, c.usageErr("%s", strings.Join(ps, "; "))
+		}
+	}
+	return cfg, nil
+}
+
+// settingsAndSurvey returns the settings and the survey they name.
+func (c *cmdline) settingsAndSurvey() (Config, *survey.Definition, error) {
+	cfg, err := c.settings()
+	if err != nil {
+		return cfg, nil, err
+	}
+	def, err := loadSurvey(cfg.Survey)
+	return cfg, def, err
+}
+
+// studyKey reads the study key from --key-file, else from the environment.
+func (c *cmdline) studyKey() ([]byte, error) {
+	key, warning, err := jobs.LoadStudyKey(*c.keyFile, os.Getenv)
+	if warning != "" {
+		fmt.Fprintf(c.stderr, "toolmap %s: warning: %s\n", c.name, warning)
+	}
+	return key, err
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"sync"
@@ -28,22 +27,19 @@ func init() {
 }
 
 func runRun(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, commands["run"], `Runs the survey bot on Telegram, with long polling, until interrupted
+	c := newCommand(e, "run", `Runs the survey bot on Telegram, with long polling, until interrupted
 (Ctrl-C or SIGTERM stop it cleanly within a few seconds; nothing is lost).
 
 The bot token comes from the environment variable `+TokenEnv+`, or from the
 file named by telegram.token_file in the config; never from the config file
 itself. Create the bot and get its token from @BotFather (see README.md).`)
-	configPath := fs.String("config", "", "configuration `FILE` (see config.example.yaml); default: built-in settings")
-	if err := parseFlags(fs, e, args); err != nil {
+	c.config = c.String("config", "", "configuration `FILE` (see config.example.yaml); default: built-in settings")
+	if err := c.parse(args, -1); err != nil {
 		return err
 	}
-	cfg := DefaultConfig()
-	if *configPath != "" {
-		var err error
-		if cfg, err = ReadConfigFile(*configPath); err != nil {
-			return err
-		}
+	cfg, err := c.settings()
+	if err != nil {
+		return err
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	tuneGC(os.Getenv)
@@ -98,7 +94,7 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	if err := jobs.CheckDigestLanguage(def, cfg.Digest.Language); err != nil {
 		return err
 	}
-	token, err := cfg.Token(getenv)
+	token, err := bot.LoadToken(cfg.Telegram.TokenFile, getenv)
 	if err != nil {
 		return err
 	}
@@ -152,7 +148,7 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	settings, now := cfg.Digest.settings(), hooks.now // nil: time.Now
 	sched := jobs.NewScheduler(log, settings.Location)
 	office := &jobs.Office{DB: db, Def: def, Settings: settings}
-	office.StudyKey, office.KeyErr = loadStudyKey("", getenv, io.Discard)
+	office.StudyKey, _, office.KeyErr = jobs.LoadStudyKey("", getenv)
 	if cfg.Digest.Channel != "" {
 		channel := bot.Channel(cfg.Digest.Channel)
 		if err := bot.CheckChannel(conn, channel); err != nil {

@@ -22,7 +22,7 @@ func init() {
 }
 
 func runDemo(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, commands["demo"], demo.Help)
+	fs := newCommand(e, "demo", demo.Help)
 	var o demo.Options
 	fs.IntVar(&o.Respondents, "respondents", 20, "how many simulated organisers answer at once")
 	fs.BoolVar(&o.Unlimited, "unlimited", false, "no flood limits: the fake server does not enforce them and the bot does not pace")
@@ -34,7 +34,7 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	fs.DurationVar(&o.Think, "think", 0, "each organiser pauses about `D` (between D/2 and 3D/2) before each action, as a person reading would; 0: none")
 	fs.StringVar(&o.Out, "out", "", "leave the digest's chart and an export in `DIR` (default: a new temporary directory, kept)")
 	args, o.CPUProfile, o.MemProfile = hiddenProfileFlags(args)
-	if err := parseFlags(fs, e, args); err != nil {
+	if err := fs.parse(args, -1); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

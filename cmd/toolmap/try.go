@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -29,8 +28,7 @@ func init() {
 const tryRespondent = 1
 
 func runTry(ctx context.Context, e env, args []string) error {
-	c := commands["try"]
-	fs := newFlags(e, c, `Runs the whole survey in this terminal, through the same engine and store the
+	c := newCommand(e, "try", `Runs the whole survey in this terminal, through the same engine and store the
 Telegram bot uses. Type an option's number; in a question where you can pick
 several, type several numbers ("1 3 5") to tick them, then d for done.
 b goes back, s skips an optional question, r reviews your answers, q quits.
@@ -38,33 +36,15 @@ Quitting and running try again carries on where you left off.
 
 Standard input may be piped, so a script can drive it:
   printf '1\n1\n2\n' | toolmap try --db /tmp/t.db`)
-	surveyPath := fs.String("survey", "", "survey definition `FILE` (default: the built-in survey)")
-	dbPath := fs.String("db", "toolmap-try.db", "database `FILE` to store answers in")
-	lang := fs.String("lang", "", "answer in language `CODE`, e.g. es (default: the survey's default)")
-	as := fs.Int64("as", tryRespondent, "respondent `ID` to answer as")
-	configPath := fs.String("config", "", "read the survey and database from this config `FILE`")
-	if err := parseFlags(fs, e, args); err != nil {
+	c.survey = c.String("survey", "", "survey definition `FILE` (default: the built-in survey)")
+	c.db = c.String("db", "toolmap-try.db", "database `FILE` to store answers in")
+	lang := c.String("lang", "", "answer in language `CODE`, e.g. es (default: the survey's default)")
+	as := c.Int64("as", tryRespondent, "respondent `ID` to answer as")
+	c.config = c.String("config", "", "read the survey and database from this config `FILE`")
+	if err := c.parse(args, 0); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "toolmap try: unexpected argument %q\n", fs.Arg(0))
-		return exitError{2}
-	}
-	if *configPath != "" {
-		cfg, err := ReadConfigFile(*configPath)
-		if err != nil {
-			return err
-		}
-		set := map[string]bool{}
-		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		if !set["survey"] {
-			*surveyPath = cfg.Survey
-		}
-		if !set["db"] {
-			*dbPath = cfg.Database
-		}
-	}
-	def, err := loadSurvey(*surveyPath)
+	cfg, def, err := c.settingsAndSurvey()
 	if err != nil {
 		var ps survey.Problems
 		if errors.As(err, &ps) {
@@ -77,7 +57,7 @@ Standard input may be piped, so a script can drive it:
 	if *lang != "" && !def.HasLanguage(*lang) {
 		return fmt.Errorf("the survey has no language %q: it has %s", *lang, strings.Join(def.Languages, ", "))
 	}
-	db, err := store.Open(*dbPath, nil)
+	db, err := store.Open(cfg.Database, nil)
 	if err != nil {
 		return err
 	}

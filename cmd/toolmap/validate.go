@@ -23,9 +23,9 @@ func init() {
 		args:    "",
 		summary: "print the built-in default survey, to start your own from",
 		run: func(ctx context.Context, e env, args []string) error {
-			fs := newFlags(e, commands["default-survey"], `Prints the built-in default survey as YAML. Save it, edit it, check it with
+			c := newCommand(e, "default-survey", `Prints the built-in default survey as YAML. Save it, edit it, check it with
 "toolmap validate FILE" and try it with "toolmap try --survey FILE".`)
-			if err := parseFlags(fs, e, args); err != nil {
+			if err := c.parse(args, -1); err != nil {
 				return err
 			}
 			_, err := e.stdout.Write(surveyfile.DefaultYAML())
@@ -35,7 +35,7 @@ func init() {
 }
 
 func runValidate(ctx context.Context, e env, args []string) error {
-	fs := newFlags(e, commands["validate"], `Checks a survey definition file and lists every problem at once, each with
+	c := newCommand(e, "validate", `Checks a survey definition file and lists every problem at once, each with
 its file, line and where in the survey it is. Without FILE, checks the
 built-in default survey. Exits 0 when the file is good, 1 otherwise.
 
@@ -58,15 +58,14 @@ exist, an admin id that is not one, an admin socket that is not a free
 path…), and its survey unless FILE is given.
 
 The formats are described in docs/survey-format.md and docs/translating.md.`)
-	configPath := fs.String("config", "", "also check this configuration `FILE`, and the survey it names")
-	if err := parseFlags(fs, e, args); err != nil {
+	configPath := c.String("config", "", "also check this configuration `FILE`, and the survey it names")
+	if err := c.parse(args, -1); err != nil {
 		return err
 	}
-	if fs.NArg() > 1 {
-		fmt.Fprintln(e.stderr, "toolmap validate: give at most one file")
-		return exitError{2}
+	if c.NArg() > 1 {
+		return c.usageErr("give at most one file")
 	}
-	path := fs.Arg(0)
+	path := c.Arg(0)
 	if *configPath != "" {
 		cfg, err := ReadConfigFile(*configPath)
 		if err != nil {
