@@ -49,19 +49,21 @@ func (r *respondent) answerWith(source, hard string) {
 // survey version, and nothing of anyone else's.
 func TestEndToEndMyData(t *testing.T) {
 	h := newHarness(t, telegramtest.Options{})
-	a, b := h.respondent(21), h.respondent(22)
+	// Ids that no clock time or date can contain, so that the other's id
+	// is found only if it is really shown.
+	a, b := h.respondent(970021), h.respondent(970022)
 	a.answerWith("flyerA", "MARKER-alpha too many chats")
 	b.answerWith("flyerB", "MARKER-bravo no time")
 	a.say("/mydata")
 	m := a.waitText("Everything stored about you")
-	for _, want := range []string{"MARKER-alpha too many chats", "flyerA", "Telegram id 21", "version", "Leeds", "WhatsApp", "Finished:"} {
+	for _, want := range []string{"MARKER-alpha too many chats", "flyerA", "Telegram id 970021", "version", "Leeds", "WhatsApp", "Finished:"} {
 		if !strings.Contains(m.Rendered, want) {
 			t.Errorf("/mydata lacks %q:\n%s", want, m.Rendered)
 		}
 	}
-	for _, other := range []string{"MARKER-bravo", "flyerB", "22"} {
+	for _, other := range []string{"MARKER-bravo", "flyerB", "970022"} {
 		if strings.Contains(m.Rendered, other) {
-			t.Errorf("/mydata of 21 shows %q of someone else:\n%s", other, m.Rendered)
+			t.Errorf("/mydata of 970021 shows %q of someone else:\n%s", other, m.Rendered)
 		}
 	}
 	// Someone with nothing stored is told so.
