@@ -614,7 +614,13 @@ func (s *Sender) start(ctx context.Context, cq *chatQueue) {
 	case OutEditText, OutEditMarkup:
 		target := out.MessageID
 		if out.ToPrompt {
-			id, err := s.ob.PromptMessage(out.ChatID)
+			var id int
+			var err error
+			if out.Num != 0 {
+				id, err = s.ob.SentMessage(out.ChatID, out.Num)
+			} else {
+				id, err = s.ob.PromptMessage(out.ChatID)
+			}
 			if err != nil {
 				s.log.LogAttrs(ctx, slog.LevelError, "prompt lookup failed", slog.Int64("chat_id", out.ChatID),
 					slog.String("class", "store"), slog.Int("attempt", q.Attempts+1), slog.Any("err", err))

@@ -32,6 +32,7 @@ type senderOutbox struct {
 	head        int
 	items       map[uint64]*Queued
 	prompts     map[int64]int
+	sent        map[[2]int64]int // chat, send number -> message id
 	done        []senderDoneRec
 	dropped     []senderDropRec
 	unreachable map[int64]bool
@@ -128,6 +129,12 @@ func (o *senderOutbox) Done(q Queued, messageID int) error {
 	if q.Out.Kind == OutSend && q.Out.Prompt {
 		o.prompts[q.Out.ChatID] = messageID
 	}
+	if q.Out.Num != 0 && messageID != 0 {
+		if o.sent == nil {
+			o.sent = map[[2]int64]int{}
+		}
+		o.sent[[2]int64{q.Out.ChatID, int64(q.Out.Num)}] = messageID
+	}
 	o.done = append(o.done, senderDoneRec{q.Seq, q.Out.ChatID, messageID})
 	o.notify()
 	return err
@@ -164,6 +171,12 @@ func (o *senderOutbox) PromptMessage(chatID int64) (int, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.prompts[chatID], nil
+}
+
+func (o *senderOutbox) SentMessage(chatID int64, num int) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.sent[[2]int64{chatID, int64(num)}], nil
 }
 
 func (o *senderOutbox) queued() []Queued {
