@@ -246,13 +246,17 @@ func TestCrashHarness(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), budget)
 	defer cancel()
 	var wg sync.WaitGroup
-	var finished atomic.Int64
+	minds := make([]*organiser, n)
 	for i := range n {
 		wg.Go(func() {
-			if crashOrganiser(ctx, d, i) {
+			o, err := crashOrganiser(ctx, d, i)
+			minds[i] = o
+			switch {
+			case err != nil:
+				d.fail(fmt.Sprintf("respondent %d: %v", 100_000+i, err))
+			case o.status == "completed":
 				d.completed.Add(1)
 			}
-			finished.Add(1)
 		})
 	}
 	allDone := make(chan struct{})
@@ -301,14 +305,15 @@ func TestCrashHarness(t *testing.T) {
 			redelivered++
 		}
 	}
-	t.Logf("%d kills, %d sessions checked against the chats after kills, %d respondents completed, %d fresh /start by organisers, %d updates delivered more than once, %d Bot API calls",
-		kills, checks, d.completed.Load(), freshStarts.Load(), redelivered, srv.CallCount(""))
+	t.Logf("%d kills, %d sessions checked against the chats after kills, %d respondents completed, %d /start after a quiet chat, %d strays (texts, emoji, stickers, taps on older messages, leaving), %d updates delivered more than once, %d Bot API calls",
+		kills, checks, d.completed.Load(), impatient.Load(), strays.Load(), redelivered, srv.CallCount(""))
 	if kills < *crashKills {
 		t.Errorf("only %d kills of %d: the organisers finished first; use more respondents or the default survey", kills, *crashKills)
 	}
 	if got := d.completed.Load(); got != int64(n) || len(d.failures) > 0 {
 		t.Fatalf("%d of %d organisers completed; failures: %v", got, n, d.failures)
 	}
+	checkChatOutcome(t, srv, ids)
 
 	// At the end: every respondent completed once, nothing twice, and the
 	// file passes bbolt's check.
@@ -340,6 +345,9 @@ func TestCrashHarness(t *testing.T) {
 		}
 		if completedLog[survey.RespondentID(id)] != 1 {
 			t.Errorf("respondent %d completed %d times in the answer log, want once", id, completedLog[survey.RespondentID(id)])
+		}
+		if err := minds[id-100_000].check(s); err != nil {
+			t.Errorf("respondent %d: %v", id, err)
 		}
 	}
 	logs, _ := os.ReadFile(c.logPath)
@@ -462,81 +470,35 @@ func tail(path string) string {
 	return string(data)
 }
 
-// freshStarts counts the organisers' /start after quiet or a stuck prompt.
-var freshStarts atomic.Int64
-
 // crashQuiet is how long an organiser waits for the bot without any
 // change in their chat before sending /start again, as a person would. A
-// crash can leave the reply to their last action on another message than
-// the one they watch (a prompt shown twice), or unsent until they write.
+// crash can leave the reply to their last action unsent until they write.
 // With many organisers, make it longer than a chat's turn in the sender
 // (organisers over 30 share Telegram's 30 messages a second), or every
 // /start adds to the queue it waits for.
 var crashQuiet = flag.Duration("crash.quiet", 4*time.Second, "TestCrashHarness: an organiser's wait in a quiet chat before /start")
 
-// crashOrganiser plays the demo's organiser i until the survey is done,
-// sending /start again whenever the chat stays quiet for crashQuiet. It
-// reports whether the organiser completed the survey.
-func crashOrganiser(ctx context.Context, d *demoRun, i int) bool {
-	id := int64(100_000 + i)
-	o := &organiser{
-		d:     d,
-		u:     d.srv.User(id),
-		rng:   rand.New(rand.NewPCG(d.o.Seed, uint64(i))),
-		plans: map[survey.Cursor]*plan{},
-	}
-	for attempt := 0; ctx.Err() == nil; attempt++ {
-		if attempt > 50 {
-			d.mu.Lock()
-			d.failures = append(d.failures, fmt.Sprintf("respondent %d: still not done after %d fresh starts", id, attempt))
-			d.mu.Unlock()
-			return false
-		}
-		// A fresh start forgets the plans: their step counts, and the
-		// options a stale prompt refused, belong to the view before.
-		o.plans = map[survey.Cursor]*plan{}
-		runCtx, cancel := context.WithCancel(ctx)
-		type result struct {
-			status string
-			err    error
-		}
-		done := make(chan result, 1)
-		go func() {
-			st, err := o.run(runCtx)
-			done <- result{st, err}
-		}()
-		quiet := time.NewTimer(*crashQuiet)
-	watch:
-		for {
-			select {
-			case r := <-done:
-				cancel()
-				quiet.Stop()
-				if r.status == "completed" {
-					return true
-				}
-				// Cancelled for quiet, or stuck (the demo's organiser gives
-				// up after many refused taps on a prompt shown twice):
-				// start again, as a person would.
-				freshStarts.Add(1)
-				break watch
-			case <-d.srv.ChatChanged(id):
-				if thanked(d, id) {
-					// Done: a prompt repeated after a crash may have
-					// arrived after the closing message.
-					cancel()
-					quiet.Stop()
-					<-done
-					return true
-				}
-				quiet.Reset(*crashQuiet)
-			case <-quiet.C:
-				cancel() // quiet for too long: start again
-			}
-		}
-	}
-	return false
+// crashHabits are the harness's organisers' habits: those of the demo's,
+// straying a little more.
+var crashHabits = telegramtest.Habits{Stray: 0.03, Emoji: 0.02, Sticker: 0.02, ScrollUp: 0.04, Leave: 0.01}
+
+// crashOrganiser plays the demo's organiser i, as a person on a phone,
+// until the survey is done; they send /start again whenever the chat
+// stays quiet for crashQuiet.
+func crashOrganiser(ctx context.Context, d *demoRun, i int) (*organiser, error) {
+	o := newOrganiser(d, uint64(i))
+	h := crashHabits
+	h.Patience = *crashQuiet
+	p := d.srv.Person(int64(100_000+i), o, h, d.o.Seed)
+	err := p.Run(ctx, "")
+	impatient.Add(int64(p.Stats().Impatient))
+	strays.Add(int64(p.Stats().Stray + p.Stats().Emoji + p.Stats().Sticker + p.Stats().ScrollUps + p.Stats().Leaves))
+	return o, err
 }
+
+// impatient and strays count, over the harness's organisers, their
+// /start after a quiet chat, and what they did besides answering.
+var impatient, strays atomic.Int64
 
 // busiest describes the chat with the most user actions, for failure
 // messages: its counts and its newest messages and taps.

@@ -86,9 +86,14 @@ func (w *watchedOutbox) Retry(q bot.Queued, at time.Time) error {
 	return w.DB.Retry(q, at)
 }
 
+// newChatBot starts the bot on the survey file at surveyPath ("": the
+// built-in survey) against a fake Bot API of its own.
 func newChatBot(t *testing.T, surveyPath string) *chatBot {
 	t.Helper()
-	def, err := surveyfile.Load(surveyPath)
+	def, err := surveyfile.Default()
+	if surveyPath != "" {
+		def, err = surveyfile.Load(surveyPath)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
