@@ -32,12 +32,17 @@ only, and lets N simulated organisers answer the survey at once. Nothing
 reaches Telegram and no token is needed.
 
 Each simulated organiser opens the bot from a link (flyer, partner,
-website, a friend), agrees, and answers what the bot asks by reading its
-newest message and decoding its buttons: a kind of group, a size, where
-they are (or Skip), two to five activities, a few tools for each (now and
-then from the full list via More…, a tool typed after Other…, or "None"),
-going Back once in a while, and what is hard. Their choices come from a
-random generator seeded with --seed, so runs repeat.
+website, a friend), agrees, and answers what the bot asks as a person on
+a phone does: they read only the newest message and tap only its
+buttons: a kind of group, a size, where they are (or Skip), two to five
+activities, a few tools for each (now and then from the full list via
+More…, a tool typed after Other…, or the same as the activity before),
+going Back once in a while, and what is hard. Now and then they stray
+instead: they type a few words or an emoji where a tap is expected, send
+a sticker, a photo or a voice note, tap a button on an older message, or
+leave and come back with /start (--strays=false: never). At the end each
+one's answers as stored are checked against what they chose. Their
+choices come from a random generator seeded with --seed, so runs repeat.
 
 By default the fake server enforces Telegram's flood limits (about 30
 messages a second overall and 1 a second per chat, with short bursts),
@@ -46,8 +51,8 @@ under them. --unlimited turns both off, to measure how fast the bot itself
 is. --partway stops every organiser after the activities question, leaving
 N surveys in progress, to measure memory.
 
-Organisers act the moment the bot answers, unless --think gives them a
-pause before each action (between D/2 and 3D/2, like a person reading;
+Organisers act as soon as the bot has answered them, unless --think gives
+them a pause before each action (between D/2 and 3D/2, like a person reading;
 the first, /start, comes after such a pause too, so they do not all arrive
 in the same millisecond).
 Without it the run measures the most the bot can do (a closed loop: each
@@ -56,17 +61,18 @@ latency N people see in ordinary use.
 
 At the end it prints the completed surveys, the time taken, the updates
 the bot processed per second, the messages and edits it sent (in total,
-per completed survey and per tap), the reply latency (from an organiser's
+per completed survey, per update and per tap), the reply latency (from an organiser's
 action to the first Bot API call that changes their screen: the next
 question, a tick, a message; and, for taps, to the answerCallbackQuery
 that stops the button's spinner), memory (peak and
-current resident size, Go heap), limit breaches and 429 answers. A
+current resident size, Go heap), limit breaches and 429 answers, and the
+Bot API calls the fake server refused (there should be none). A
 progress bar is drawn on standard error when it is a terminal.
 
 The database is a temporary file, removed at the end, unless --db names
 one to keep. The bot's log goes to a file beside it (FILE.log with --db)
-and never to the output. Exit status 1 means some survey did not finish
-or, with limits on, a limit was breached.
+and never to the output. Exit status 1 means some survey did not finish,
+a Bot API call was refused, or, with limits on, a limit was breached.
 
 Last, it posts this week's digest to a fake coordinators' channel and
 prints it, and leaves the digest's chart (PNG) and a pseudonymised export
@@ -94,6 +100,7 @@ type Options struct {
 	Survey      string // the survey file, for the bot process; "" the built-in survey
 	Def         *survey.Definition
 	Think       time.Duration
+	Plain       bool   // organisers never stray (--strays=false)
 	Out         string // where the chart and export are left
 	CPUProfile  string // hidden: --cpuprofile FILE
 	MemProfile  string // hidden: --memprofile FILE
@@ -403,10 +410,11 @@ func (d *demoRun) report(w io.Writer, elapsed time.Duration, loop bot.LoopStats,
 	fmt.Fprintf(w, "updates processed:      %d (%.0f/s); commits %d, mean commit %s\n", loop.Updates, float64(loop.Updates)/secs,
 		loop.Commits, meanDur(loop.CommitTime, loop.Commits))
 	fmt.Fprintf(w, "completions per second: %.1f\n", float64(completed)/secs)
-	fmt.Fprintf(w, "messages + edits:       %d (sendMessage %d, editMessageText %d, editMessageReplyMarkup %d; not modified %d)\n",
-		msgs, sends, editText, editMarkup, sent.NotModified)
+	fmt.Fprintf(w, "messages + edits:       %d (sendMessage %d, editMessageText %d, editMessageReplyMarkup %d; not modified %d, not sent as they would change nothing %d)\n",
+		msgs, sends, editText, editMarkup, sent.NotModified, sent.Unneeded)
 	fmt.Fprintf(w, "  per completed survey: %s\n", per(msgs, completed))
-	fmt.Fprintf(w, "  per tap:              %s (taps %d, typed messages %d; callback answers %d)\n", per(msgs, taps), taps, d.texts.Load(), answers)
+	fmt.Fprintf(w, "  per update:           %s\n", per(msgs, loop.Updates))
+	fmt.Fprintf(w, "  per tap:              %s (taps %d, typed messages %d, strays %d; callback answers %d)\n", per(msgs, taps), taps, d.texts.Load(), d.strays.Load(), answers)
 	d.mu.Lock()
 	lat, typed, ack := slices.Clone(d.latencies), slices.Clone(d.typedLat), slices.Clone(d.ackLat)
 	d.mu.Unlock()
@@ -436,16 +444,40 @@ func (d *demoRun) report(w io.Writer, elapsed time.Duration, loop bot.LoopStats,
 	} else {
 		fmt.Fprintln(w, "database:               a temporary file, removed")
 	}
+	errs := d.apiErrors(w)
 	ok := true
 	if o.Partway {
 		ok = partway+completed == n
 	} else {
 		ok = completed == n
 	}
-	if !o.Unlimited && breaches > 0 {
+	if !o.Unlimited && breaches > 0 || errs > 0 {
 		ok = false
 	}
 	return ok
+}
+
+// apiErrors prints the Bot API calls the fake server refused (a 429 is
+// counted with the limits) and returns how many.
+func (d *demoRun) apiErrors(w io.Writer) int {
+	var parts []string
+	total := 0
+	for _, m := range telegramtest.Methods() {
+		for status, n := range d.srv.StatusCounts(m) {
+			if status == 200 || status == 429 || strings.EqualFold(m, "getUpdates") && status == 0 {
+				continue // a long poll cut short as the bot stops is no error
+			}
+			total += n
+			parts = append(parts, fmt.Sprintf("%s %d: %d", m, status, n))
+		}
+	}
+	slices.Sort(parts)
+	if total == 0 {
+		fmt.Fprintln(w, "Bot API errors:         0")
+	} else {
+		fmt.Fprintf(w, "Bot API errors:         %d (%s)\n", total, strings.Join(parts, ", "))
+	}
+	return total
 }
 
 func meanDur(total time.Duration, n int64) string {

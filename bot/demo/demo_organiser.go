@@ -58,6 +58,9 @@ func (d *demoRun) respondent(ctx context.Context, i int) {
 	id := int64(100_000 + i)
 	o := newOrganiser(d, uint64(i))
 	h := demoHabits
+	if d.o.Plain {
+		h = telegramtest.Habits{}
+	}
 	h.Think, h.Patience = d.o.Think, demoStall
 	p := d.srv.Person(id, o, h, d.o.Seed)
 	runCtx, cancel := context.WithCancel(ctx)
