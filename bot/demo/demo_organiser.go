@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"toolmap/bot/telegramtest"
 	"toolmap/survey"
@@ -115,8 +116,9 @@ func (d *demoRun) fail(msg string) {
 // how they mean to answer each question, and what they chose, as the chat
 // showed it when they answered, to check against what the bot stored.
 type organiser struct {
-	d   *demoRun
-	rng *rand.Rand
+	d       *demoRun
+	rng     *rand.Rand
+	sameRng *rand.Rand // whether to tap "Same as"
 
 	plans     map[survey.Cursor]*plan
 	replan    bool // went Back: answer the question again
@@ -251,7 +253,7 @@ type chosen struct {
 }
 
 func newOrganiser(d *demoRun, stream uint64) *organiser {
-	return &organiser{d: d, rng: rand.New(rand.NewPCG(d.o.Seed, stream)), plans: map[survey.Cursor]*plan{},
+	return &organiser{d: d, rng: rand.New(rand.NewPCG(d.o.Seed, stream)), sameRng: rand.New(rand.NewPCG(d.o.Seed^0x5a3e, stream)), plans: map[survey.Cursor]*plan{},
 		chosen: map[string]chosen{}, names: map[survey.Cursor][]string{},
 		ticks: map[survey.Cursor]map[string]bool{}}
 }
@@ -368,6 +370,9 @@ func (o *organiser) Strayed(sc telegramtest.Scene, text string) {
 	if text == "" || text == "/start" {
 		return
 	}
+	if utf8.RuneCountInString(text) > maxTextRunes {
+		return // the bot refuses it before the survey sees it
+	}
 	bs := buttons(sc.Newest)
 	cur := cursorOf(bs)
 	if cur.IsZero() {
@@ -380,11 +385,15 @@ func (o *organiser) Strayed(sc telegramtest.Scene, text string) {
 	q := o.d.def.Question(cur.Question)
 	if q != nil && q.Kind == survey.KindText {
 		t := survey.CleanText(text)
-		if n := len([]rune(t)); n >= max(q.MinLength, 1) && (q.MaxLength == 0 || n <= q.MaxLength) && n <= survey.DefaultMaxLength {
+		if n := utf8.RuneCountInString(t); n >= max(q.MinLength, 1) && (q.MaxLength == 0 || n <= q.MaxLength) && n <= survey.DefaultMaxLength {
 			o.chosen[cur.Key()] = chosen{text: t}
 		}
 	}
 }
+
+// maxTextRunes is the longest text the bot takes (bot.Options.MaxTextRunes
+// by default, as the demo runs it).
+const maxTextRunes = 1000
 
 // typedName notes a name typed under Other… at cur, as the bot keeps it.
 func (o *organiser) typedName(cur survey.Cursor, name string) {
@@ -661,7 +670,9 @@ func (o *organiser) decide(m telegramtest.Message, bs []button) telegramtest.Act
 		o.plans[cur] = pl
 		o.replan = false
 		o.makePlan(pl, cur, chooses, toggles, other != nil, more != nil, skip != nil)
-		pl.same = same != nil && o.rng.Float64() < 0.2
+		// Same as has a random stream of its own, so that the other
+		// choices are those organisers made before it was offered.
+		pl.same = same != nil && o.sameRng.Float64() < 0.2
 		if back != nil && o.backs < 2 && o.rng.Float64() < 0.05 {
 			pl.backFirst = true
 		}

@@ -167,3 +167,66 @@ func debugChat(srv *telegramtest.Server, chatID int64) string {
 	}
 	return b.String()
 }
+
+// FuzzConversation fuzzes the conversation with people: each input is one
+// person, whose habits (how often they type, send emoji or stickers, tap
+// older messages, leave), choices (seed) and words (what they type when
+// they stray, at any step: as an answer, a name under Other…, or where a
+// tap is expected) come from the fuzzer, answering the short survey of the
+// transcripts. They must finish, with what they chose stored, no Bot API
+// call refused, every tap answered and no live buttons left.
+func FuzzConversation(f *testing.F) {
+	f.Add(uint64(1), []byte{40, 30, 30, 40, 10}, "hello?")
+	f.Add(uint64(2), []byte{120, 0, 0, 0, 0}, "<b>bold</b> & <i>\x00\x07 \u202e")
+	f.Add(uint64(3), []byte{60, 0, 0, 60, 20}, strings.Repeat("é", 1200))
+	f.Add(uint64(4), []byte{0, 60, 60, 0, 0}, "👍🏽‍")
+	c := newChatBot(f, "testdata/chats/survey.yaml")
+	d := &demoRun{o: Options{Seed: 1}, def: c.def, srv: c.srv,
+		thanks: firstWords(c.def.Text(c.def.Thanks, c.def.PickLanguage("en"))), stalled: make(chan struct{})}
+	var next atomic.Int64
+	f.Fuzz(func(t *testing.T, seed uint64, habits []byte, words string) {
+		h := telegramtest.Habits{Patience: 10 * time.Second, MaxActions: 300}
+		for i, p := range []*float64{&h.Stray, &h.Emoji, &h.Sticker, &h.ScrollUp, &h.Leave} {
+			if i < len(habits) {
+				*p = float64(habits[i]) / 255 * 0.12 // at most 60% of actions stray
+			}
+		}
+		// Text as Telegram carries it (valid UTF-8), and not a command,
+		// whose effect is another test's business: a word in front also
+		// keeps it from matching an option's label.
+		h.Words = []string{"zz " + strings.ToValidUTF8(words, "\uFFFD")}
+		id := 300_000 + next.Add(1)
+		o := newOrganiser(d, seed)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		err := c.srv.Person(id, o, h, seed).Run(ctx, "")
+		if err := c.settled(); err != nil {
+			t.Fatal(err)
+		}
+		if err != nil || o.status != "completed" {
+			t.Fatalf("person %d: %q %v\n%s", id, o.status, err, debugChat(c.srv, id))
+		}
+		for _, call := range c.srv.Calls("") {
+			if call.ChatID == id && call.Status != 200 {
+				t.Errorf("%s refused: %d %s", call.Method, call.Status, call.Description)
+			}
+		}
+		for _, cb := range c.srv.UnansweredCallbacks() {
+			if cb.ChatID == id {
+				t.Errorf("a tap never answered: %+v", cb)
+			}
+		}
+		for _, m := range c.srv.BotMessages(id) {
+			if hasCallbacks(m) {
+				t.Errorf("message %d still has live buttons after the end: %q", m.MessageID, firstWords(m.Rendered))
+			}
+		}
+		s, ok, err := c.db.Session(survey.RespondentID(id))
+		if err != nil || !ok {
+			t.Fatalf("session: %v %v", ok, err)
+		}
+		if err := o.check(s); err != nil {
+			t.Error(err)
+		}
+	})
+}

@@ -31,7 +31,7 @@ var update = flag.Bool("update", false, "rewrite the golden chat transcripts in 
 
 // chatBot is the real bot running in this process, for transcripts.
 type chatBot struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *telegramtest.Server
 	def   *survey.Definition
 	path  string
@@ -88,7 +88,7 @@ func (w *watchedOutbox) Retry(q bot.Queued, at time.Time) error {
 
 // newChatBot starts the bot on the survey file at surveyPath ("": the
 // built-in survey) against a fake Bot API of its own.
-func newChatBot(t *testing.T, surveyPath string) *chatBot {
+func newChatBot(t testing.TB, surveyPath string) *chatBot {
 	t.Helper()
 	def, err := surveyfile.Default()
 	if surveyPath != "" {
@@ -185,18 +185,25 @@ func (c *chatBot) crash() {
 // recorded, everything it queued, and every tap is answered.
 func (c *chatBot) settle() {
 	c.t.Helper()
+	if err := c.settled(); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// settled is settle, returning what went wrong.
+func (c *chatBot) settled() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	for {
 		sc, oc := c.srv.Changed(), c.ob.changed()
 		if c.quiet() {
-			return
+			return nil
 		}
 		select {
 		case <-sc:
 		case <-oc:
 		case <-ctx.Done():
-			c.t.Fatalf("the bot did not settle: %d updates pending, %d unanswered taps", c.srv.PendingUpdates(), len(c.srv.UnansweredCallbacks()))
+			return fmt.Errorf("the bot did not settle: %d updates pending, %d unanswered taps", c.srv.PendingUpdates(), len(c.srv.UnansweredCallbacks()))
 		}
 	}
 }

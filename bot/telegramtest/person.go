@@ -50,6 +50,9 @@ type Habits struct {
 	// MaxActions bounds a run (zero: 500): a person still not done by
 	// then is an error.
 	MaxActions int
+	// Words are what they type when they stray; nil: a few stock
+	// phrases ("hello?", "sorry, what?"…).
+	Words []string
 }
 
 // Scene is what a Person sees when they act.
@@ -195,7 +198,11 @@ func (p *Person) act(sc Scene) (tapID string, acted, done bool) {
 		switch {
 		case x < h.Stray:
 			p.stats.Stray++
-			return p.typeOwn(sc, strayTexts[p.rng.IntN(len(strayTexts))]), true, false
+			words := h.Words
+			if len(words) == 0 {
+				words = strayTexts
+			}
+			return p.typeOwn(sc, words[p.rng.IntN(len(words))]), true, false
 		case x < h.Stray+h.Emoji:
 			p.stats.Emoji++
 			return p.typeOwn(sc, emojis[p.rng.IntN(len(emojis))]), true, false
