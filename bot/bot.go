@@ -48,6 +48,10 @@ type Options struct {
 	// OnCommit, when set, is told how long each commit of the update loop
 	// took (for metrics).
 	OnCommit func(time.Duration)
+	// TapLog, when set, is the file that records each tap about to be
+	// answered, so that a restart answers those a crash left unanswered
+	// (see taplog.go). "": none.
+	TapLog string
 }
 
 // Waker is told when new messages are queued: the Sender.
@@ -66,6 +70,7 @@ type Bot struct {
 	answer  chan callbackAnswer
 	admin   chan AdminCommand
 	docs    chan document // files to send off the loop (/mydata)
+	taps    *tapLog       // Options.TapLog, once open
 	wg      sync.WaitGroup
 
 	statsMu  sync.Mutex
@@ -158,7 +163,14 @@ var ErrConflict = errors.New("another bot instance is using this token (Telegram
 // (a revoked token).
 func (b *Bot) Run(ctx context.Context) error {
 	b.runDone.Store(ctx.Done())
-	const answerers = 4
+	if err := b.openTapLog(); err != nil {
+		return err
+	}
+	defer b.taps.close()
+	// Taps are answered as soon as they are committed, all of a poll's
+	// at once: an answer waiting in line is a button spinning on, and a
+	// tap left unanswered if the process dies meanwhile.
+	const answerers = 32
 	for range answerers {
 		b.wg.Go(func() { b.answerCallbacks(ctx) })
 	}
@@ -274,11 +286,21 @@ func (b *Bot) answerCallbacks(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case a := <-b.answer:
-			cfg := tgbotapi.NewCallback(a.id, truncate(a.text, 190))
-			if _, err := b.api.Request(cfg); err != nil {
-				b.log.Warn("answerCallbackQuery failed", "class", errClass(err))
-			}
+			b.answerTap(a)
 		}
+	}
+}
+
+// answerTap answers a tap, noting it first in the tap log.
+func (b *Bot) answerTap(a callbackAnswer) {
+	if b.taps != nil {
+		if err := b.taps.mark(a.id); err != nil {
+			b.log.Error("tap log", "class", "io", "err", err)
+		}
+	}
+	cfg := tgbotapi.NewCallback(a.id, truncate(a.text, 190))
+	if _, err := b.api.Request(cfg); err != nil {
+		b.log.Warn("answerCallbackQuery failed", "class", errClass(err))
 	}
 }
 

@@ -2,16 +2,27 @@ package bot
 
 import (
 	"fmt"
+	"strings"
+	"time"
 
 	"toolmap/bot/chat"
 	"toolmap/survey"
 )
 
 // Restarter is what the bot's start-up needs of the store: the private
-// chats with items still queued, to put right before they are sent.
+// chats with items still queued, to put right before they are sent, and
+// the taps committed lately.
 type Restarter interface {
 	Requeue(fn func(chat.Backlog) (chat.Rework, error)) (int, error)
+	// HandledSince returns the handled-update keys with prefix marked at
+	// since or later.
+	HandledSince(prefix string, since time.Time) ([]string, error)
 }
+
+// tapAnswerWindow is how old a tap may be and still be answered after a
+// restart: Telegram refuses answers to older ones (its deadline is not
+// documented; 15 s is what clients wait).
+const tapAnswerWindow = 10 * time.Second
 
 // Restart puts right what a crash may have left in the outbox, before the
 // sender runs, and returns how many chats it changed. An item queued
@@ -25,12 +36,53 @@ type Restarter interface {
 // answered at the bottom, and removes its buttons then (the tap shows it
 // has some, so that edit changes something). Other messages (the thanks,
 // a note) stay queued: at worst one shows twice.
+//
+// Taps committed in the last seconds whose answer the tap log does not
+// record (the process stopped between the commit and the answer) are
+// answered now, without a toast: the chat shows what they did.
 func (b *Bot) Restart(r Restarter) (int, error) {
 	n, err := r.Requeue(b.rework)
 	if err != nil {
 		return 0, fmt.Errorf("put right the messages queued before the restart: %w", err)
 	}
+	if b.opts.TapLog == "" {
+		return n, nil
+	}
+	answered, err := readTapLog(b.opts.TapLog)
+	if err != nil {
+		return n, err
+	}
+	keys, err := r.HandledSince("c:", b.opts.Now().Add(-tapAnswerWindow))
+	if err != nil {
+		return n, fmt.Errorf("find the taps committed before the restart: %w", err)
+	}
+	if err := b.openTapLog(); err != nil {
+		return n, err
+	}
+	late := 0
+	for _, k := range keys {
+		if id := strings.TrimPrefix(k, "c:"); !answered[id] {
+			b.answerTap(callbackAnswer{id: id})
+			late++
+		}
+	}
+	if late > 0 {
+		b.log.Info("answered the taps a restart left unanswered", "count", late)
+	}
 	return n, nil
+}
+
+// openTapLog opens Options.TapLog, once.
+func (b *Bot) openTapLog() error {
+	if b.opts.TapLog == "" || b.taps != nil {
+		return nil
+	}
+	l, err := openTapLog(b.opts.TapLog)
+	if err != nil {
+		return err
+	}
+	b.taps = l
+	return nil
 }
 
 // rework decides what to do with one chat's backlog (see Restart).

@@ -257,6 +257,9 @@ func TestCrashHarness(t *testing.T) {
 			case o.status == "completed":
 				d.completed.Add(1)
 			}
+			if o.status != "completed" {
+				t.Logf("respondent %d did not finish (%s %v):\n%s", 100_000+i, o.failed, err, debugChat(srv, int64(100_000+i)))
+			}
 		})
 	}
 	allDone := make(chan struct{})
@@ -347,7 +350,7 @@ func TestCrashHarness(t *testing.T) {
 			t.Errorf("respondent %d completed %d times in the answer log, want once", id, completedLog[survey.RespondentID(id)])
 		}
 		if err := minds[id-100_000].check(s); err != nil {
-			t.Errorf("respondent %d: %v", id, err)
+			t.Errorf("respondent %d: %v\nwhat they did:\n%s\nthe chat:\n%s", id, err, strings.Join(minds[id-100_000].history, "\n"), debugChat(srv, id))
 		}
 	}
 	logs, _ := os.ReadFile(c.logPath)
@@ -487,6 +490,9 @@ var crashHabits = telegramtest.Habits{Stray: 0.03, Emoji: 0.02, Sticker: 0.02, S
 // stays quiet for crashQuiet.
 func crashOrganiser(ctx context.Context, d *demoRun, i int) (*organiser, error) {
 	o := newOrganiser(d, uint64(i))
+	o.trace = func(format string, args ...any) { // kept for a failure's report
+		o.history = append(o.history, fmt.Sprintf(format, args...))
+	}
 	h := crashHabits
 	h.Patience = *crashQuiet
 	p := d.srv.Person(int64(100_000+i), o, h, d.o.Seed)

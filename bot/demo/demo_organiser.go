@@ -125,6 +125,8 @@ type organiser struct {
 	backs     int
 	multiDone bool   // finished a multi-select question (for --partway)
 	status    string // "completed" or "partway" once done
+	failed    string // why they gave up, if they did
+	scrolled  bool   // their last tap was on an older message
 	lastTap   *survey.Tap
 	rejected  int // taps answered with a toast
 
@@ -132,9 +134,10 @@ type organiser struct {
 	names  map[survey.Cursor][]string // names typed under Other…, as the bot keeps them
 	// ticks is each multi-select's options as last seen, ticked or not:
 	// a long list shows one page at a time, and they remember the rest.
-	ticks map[survey.Cursor]map[string]bool
-	at    survey.Cursor                    // the step they last saw
-	trace func(format string, args ...any) // tests: told of each decision
+	ticks   map[survey.Cursor]map[string]bool
+	at      survey.Cursor                    // the step they last saw
+	trace   func(format string, args ...any) // tests: told of each decision
+	history []string                         // tests: what trace kept
 	// exp is what their last action should bring; until the chat shows
 	// it, what changes is the rest of an earlier reply.
 	exp expectation
@@ -147,6 +150,7 @@ type expectation struct {
 	option    string        // a toggled option
 	ticked    bool          // whether it was ticked
 	msg       int           // the newest message then
+	edits     int           // and its edits
 	options   string        // the options shown then (for More…, ◀ ▶)
 	satisfied bool
 }
@@ -159,7 +163,23 @@ const (
 	expectStep               // another step, the Other… screen, or the end
 	expectPage               // other options shown
 	expectMessage            // a new message (the reply to typed input)
+	expectChange             // the newest message changes
 )
+
+// staleToast reports whether a toast says the button tapped belongs to a
+// screen the bot has moved on from.
+func (o *organiser) staleToast(toast string) bool {
+	if toast == "" {
+		return false
+	}
+	lang := o.d.def.PickLanguage("en")
+	for _, key := range []string{"problem_stale", "stale_button", "survey_changed"} {
+		if toast == o.d.def.Msg(lang, key) {
+			return true
+		}
+	}
+	return false
+}
 
 // optionsOf lists the option buttons of a message, to tell pages apart.
 func optionsOf(bs []button) string {
@@ -187,6 +207,18 @@ func (o *organiser) expecting(k expectKind, m telegramtest.Message, t survey.Tap
 // (that option is not tried again). It reports whether the whole reply
 // has arrived.
 func (o *organiser) heard(sc telegramtest.Scene) bool {
+	if o.scrolled && sc.Toast != "" { // the toast for the older message: expected
+		o.scrolled = false
+		o.exp, o.lastTap = expectation{}, nil
+		return true
+	}
+	if o.staleToast(sc.Toast) {
+		// Their screen is behind the bot (after a crash, say): the bot
+		// shows where they are; wait for it rather than try another.
+		o.exp = expectation{kind: expectChange, msg: sc.Newest.MessageID, edits: sc.Newest.Edits}
+		o.lastTap = nil
+		return false
+	}
 	if sc.Toast != "" && o.lastTap != nil {
 		o.rejected++
 		if pl := o.plans[o.lastTap.At]; pl != nil {
@@ -218,6 +250,8 @@ func (o *organiser) arrived(sc telegramtest.Scene) bool {
 		ok = true
 	case e.kind == expectMessage:
 		ok = m.MessageID != e.msg && len(bs) > 0
+	case e.kind == expectChange:
+		ok = (m.MessageID != e.msg || m.Edits != e.edits) && len(bs) > 0
 	case cur.IsZero():
 		ok = false // not a step: more is coming
 	case e.kind == expectToggle:
@@ -256,6 +290,12 @@ func newOrganiser(d *demoRun, stream uint64) *organiser {
 	return &organiser{d: d, rng: rand.New(rand.NewPCG(d.o.Seed, stream)), sameRng: rand.New(rand.NewPCG(d.o.Seed^0x5a3e, stream)), plans: map[survey.Cursor]*plan{},
 		chosen: map[string]chosen{}, names: map[survey.Cursor][]string{},
 		ticks: map[survey.Cursor]map[string]bool{}}
+}
+
+// fail records a failure of the organiser, which gives up.
+func (o *organiser) fail(msg string) {
+	o.failed = msg
+	o.d.fail(msg)
 }
 
 // plan is how an organiser means to answer one question (or matrix row).
@@ -330,10 +370,16 @@ func (o *organiser) Act(sc telegramtest.Scene) telegramtest.Action {
 	return a
 }
 
-func (o *organiser) act(sc telegramtest.Scene) telegramtest.Action {
-	if !o.heard(sc) {
-		return telegramtest.Action{} // the rest of an earlier reply: wait
+// Ready takes in the reply to the last action (telegramtest.Mind).
+func (o *organiser) Ready(sc telegramtest.Scene) bool {
+	ok := o.heard(sc)
+	if o.trace != nil && !ok {
+		o.trace("waiting on #%d (edits %d, toast %q)", sc.Newest.MessageID, sc.Newest.Edits, sc.Toast)
 	}
+	return ok
+}
+
+func (o *organiser) act(sc telegramtest.Scene) telegramtest.Action {
 	if sc.On.MessageID != sc.Newest.MessageID {
 		return o.onOlder(sc)
 	}
@@ -430,6 +476,7 @@ func (o *organiser) onOlder(sc telegramtest.Scene) telegramtest.Action {
 	b := stale[o.rng.IntN(len(stale))]
 	o.lastTap = &b.tap                                                       // its toast is about that step
 	o.exp = expectation{kind: expectStep, at: cur, msg: sc.Newest.MessageID} // a toast says it is stale
+	o.scrolled = true
 	return telegramtest.Action{Tap: b.data}
 }
 
@@ -679,7 +726,7 @@ func (o *organiser) decide(m telegramtest.Message, bs []button) telegramtest.Act
 	}
 	pl.steps++
 	if pl.steps > 60 {
-		o.d.fail(fmt.Sprintf("question %s: no progress after %d steps", cur.Key(), pl.steps))
+		o.fail(fmt.Sprintf("question %s: no progress after %d steps", cur.Key(), pl.steps))
 		return telegramtest.Action{Done: true}
 	}
 	if pl.backFirst && !pl.backDone && back != nil {
@@ -712,7 +759,7 @@ func (o *organiser) decide(m telegramtest.Message, bs []button) telegramtest.Act
 			open = append(open, b)
 		}
 		if len(open) == 0 {
-			o.d.fail(fmt.Sprintf("question %s: every option was refused", cur.Key()))
+			o.fail(fmt.Sprintf("question %s: every option was refused", cur.Key()))
 			return telegramtest.Action{Done: true}
 		}
 		return o.tap(m, open[o.rng.IntN(len(open))])
@@ -757,7 +804,7 @@ func (o *organiser) decide(m telegramtest.Message, bs []button) telegramtest.Act
 			}
 			return o.tap(m, *done)
 		}
-		o.d.fail(fmt.Sprintf("question %s: a multi-select without Done", cur.Key()))
+		o.fail(fmt.Sprintf("question %s: a multi-select without Done", cur.Key()))
 		return telegramtest.Action{Done: true}
 
 	default: // a text question: its prompt has only Back and Skip

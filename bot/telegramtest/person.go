@@ -75,6 +75,10 @@ type Action struct {
 
 // Mind decides what a Person answers; it knows the survey.
 type Mind interface {
+	// Ready reports whether the reply to the person's last action has
+	// arrived (sc.Toast is its toast, if any): until then they wait,
+	// without straying either.
+	Ready(sc Scene) bool
 	// Act returns what to do in the scene; the person does it (a tap or
 	// a text) at once. The person strays on their own before asking.
 	Act(Scene) Action
@@ -193,6 +197,10 @@ func (p *Person) Run(ctx context.Context, payload string) error {
 // conversation is over.
 func (p *Person) act(sc Scene) (tapID string, acted, done bool) {
 	p.remember(sc.Newest)
+	if !p.mind.Ready(sc) {
+		return "", false, false
+	}
+	sc.Toast = "" // read
 	if hasCallbackButton(sc.Newest) {
 		h, x := p.habits, p.rng.Float64()
 		switch {
@@ -291,7 +299,7 @@ func (p *Person) scrollUp(sc Scene) (string, bool) {
 		return "", false
 	}
 	on := older[p.rng.IntN(len(older))]
-	act := p.mind.Act(Scene{Newest: sc.Newest, On: on, Toast: sc.Toast})
+	act := p.mind.Act(Scene{Newest: sc.Newest, On: on})
 	if act.Tap == "" {
 		return "", false
 	}

@@ -137,6 +137,7 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 		},
 		ChannelLink: bot.Channel(cfg.Digest.Channel).Link(),
 		OnCommit:    m.ObserveCommit,
+		TapLog:      cfg.Database + ".taps",
 	}
 	if hooks.tune != nil {
 		hooks.tune(senderOpts, botOpts)
