@@ -2,10 +2,14 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -59,19 +63,20 @@ type Waker interface{ Wake() }
 
 // Bot runs the survey in Telegram private chats.
 type Bot struct {
-	runDone atomic.Value // <-chan struct{}: Run's ctx.Done(), once Run started
-	api     *tgbotapi.BotAPI
-	def     *survey.Definition
-	store   Store
-	waker   Waker
-	opts    Options
-	log     *slog.Logger
-	flood   *floodGate
-	answer  chan callbackAnswer
-	admin   chan AdminCommand
-	docs    chan document // files to send off the loop (/mydata)
-	taps    *tapLog       // Options.TapLog, once open
-	wg      sync.WaitGroup
+	runDone  atomic.Value // <-chan struct{}: Run's ctx.Done(), once Run started
+	api      *tgbotapi.BotAPI
+	def      *survey.Definition
+	store    Store
+	waker    Waker
+	opts     Options
+	log      *slog.Logger
+	flood    *floodGate
+	answer   chan callbackAnswer
+	admin    chan AdminCommand
+	docs     chan document // files to send off the loop (/mydata)
+	taps     *tapLog       // Options.TapLog, once open
+	endpoint string        // the Bot API URL pattern (Conn.endpoint)
+	wg       sync.WaitGroup
 
 	statsMu  sync.Mutex
 	stats    LoopStats
@@ -120,13 +125,17 @@ func New(c *Conn, def *survey.Definition, st Store, waker Waker, opts *Options) 
 	if o.MinCount <= 0 {
 		o.MinCount = 5
 	}
-	return &Bot{
+	b := &Bot{
 		api: c.loop(), def: def, store: st, waker: waker, opts: o, log: o.Logger,
 		flood:  newFloodGate(o.FloodRate, o.FloodBurst),
 		answer: make(chan callbackAnswer, 1024),
 		admin:  make(chan AdminCommand, 64),
 		docs:   make(chan document, 64),
 	}
+	if c != nil {
+		b.endpoint = c.endpoint
+	}
+	return b
 }
 
 // Stats returns what the loop has done so far.
@@ -291,17 +300,58 @@ func (b *Bot) answerCallbacks(ctx context.Context) {
 	}
 }
 
-// answerTap answers a tap, noting it first in the tap log.
+// answerTap answers a tap. With a tap log, the tap is noted in it as soon
+// as the request is written to the connection (a process killed after
+// that has sent it): so the request is made here rather than by tgbotapi,
+// which cannot trace one.
 func (b *Bot) answerTap(a callbackAnswer) {
-	if b.taps != nil {
-		if err := b.taps.mark(a.id); err != nil {
-			b.log.Error("tap log", "class", "io", "err", err)
-		}
+	params := url.Values{"callback_query_id": {a.id}}
+	if a.text != "" {
+		params.Set("text", truncate(a.text, 190))
 	}
-	cfg := tgbotapi.NewCallback(a.id, truncate(a.text, 190))
-	if _, err := b.api.Request(cfg); err != nil {
+	req, err := http.NewRequest(http.MethodPost, fmt.Sprintf(b.endpoint, b.api.Token, "answerCallbackQuery"), strings.NewReader(params.Encode()))
+	if err != nil {
+		b.log.Warn("answerCallbackQuery failed", "class", "request", "err", err)
+		return
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if b.taps != nil {
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+			WroteRequest: func(w httptrace.WroteRequestInfo) {
+				if w.Err != nil {
+					return
+				}
+				if err := b.taps.mark(a.id); err != nil {
+					b.log.Error("tap log", "class", "io", "err", err)
+				}
+			},
+		}))
+	}
+	if err := b.answerRequest(req); err != nil {
 		b.log.Warn("answerCallbackQuery failed", "class", errClass(err))
 	}
+}
+
+// answerRequest sends an answerCallbackQuery request and reads Telegram's
+// answer, as tgbotapi would.
+func (b *Bot) answerRequest(req *http.Request) error {
+	resp, err := b.api.Client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var r tgbotapi.APIResponse
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		return err
+	}
+	if !r.Ok {
+		e := &tgbotapi.Error{Code: r.ErrorCode, Message: r.Description}
+		if r.Parameters != nil {
+			e.ResponseParameters = *r.Parameters
+		}
+		return e
+	}
+	return nil
 }
 
 var payloadPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)

@@ -267,6 +267,7 @@ func TestCrashHarness(t *testing.T) {
 
 	kills := 0
 	checks := 0
+	var killedAt []string
 	for kills < *crashKills {
 		target := srv.CallCount("") + 3 + rng.IntN(max(*crashGap-2, 1))
 		waitCtx, stopWait := context.WithCancel(ctx)
@@ -288,6 +289,7 @@ func TestCrashHarness(t *testing.T) {
 			break // everyone finished
 		}
 		c.kill()
+		killedAt = append(killedAt, time.Now().Format("05.000000"))
 		kills++
 		checks += checkAcknowledged(t, dbPath, srv, d, ids)
 		if t.Failed() {
@@ -316,7 +318,47 @@ func TestCrashHarness(t *testing.T) {
 	if got := d.completed.Load(); got != int64(n) || len(d.failures) > 0 {
 		t.Fatalf("%d of %d organisers completed; failures: %v", got, n, d.failures)
 	}
+	if logs, err := os.ReadFile(c.logPath); err == nil {
+		late := 0
+		for line := range strings.Lines(string(logs)) {
+			if strings.Contains(line, "answered the taps a restart left unanswered") {
+				late++
+			}
+		}
+		t.Logf("restarts that answered taps a crash left unanswered: %d; answers that failed: %d", late, strings.Count(string(logs), "answerCallbackQuery failed"))
+	}
 	checkChatOutcome(t, srv, ids)
+	if un := srv.UnansweredCallbacks(); len(un) > 0 {
+		// Why: committed (a handled key) or not, and in the tap log or not.
+		marked := map[string]bool{}
+		for _, p := range []string{dbPath + ".taps.old", dbPath + ".taps"} {
+			data, _ := os.ReadFile(p)
+			for line := range strings.Lines(string(data)) {
+				marked[strings.TrimSpace(line)] = true
+			}
+		}
+		db, err := store.Open(dbPath, &store.Options{ReadOnly: true})
+		if err == nil {
+			keys, _ := db.HandledSince("c:", time.Unix(0, 0))
+			db.Close()
+			handled := map[string]bool{}
+			for _, k := range keys {
+				handled[strings.TrimPrefix(k, "c:")] = true
+			}
+			kinds := map[string]int{}
+			deliveries := map[int]int{}
+			for _, u := range srv.Updates() {
+				deliveries[u.ID] = u.Deliveries
+			}
+			for i, cb := range un {
+				kinds[fmt.Sprintf("committed %v, in the tap log %v", handled[cb.ID], marked[cb.ID])]++
+				if i < 2 {
+					t.Logf("never answered: %+v, delivered %d times; kills at %v\n%s", cb, deliveries[cb.UpdateID], killedAt, debugChat(srv, cb.ChatID))
+				}
+			}
+			t.Logf("the taps never answered: %v", kinds)
+		}
+	}
 
 	// At the end: every respondent completed once, nothing twice, and the
 	// file passes bbolt's check.

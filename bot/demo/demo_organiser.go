@@ -127,6 +127,10 @@ type organiser struct {
 	status    string // "completed" or "partway" once done
 	failed    string // why they gave up, if they did
 	scrolled  bool   // their last tap was on an older message
+	// named is the single-choice steps whose Other… name they typed: a
+	// copy of its request to type, shown again after a crash before the
+	// bot read the name, is not answered twice.
+	named map[survey.Cursor]bool
 	lastTap   *survey.Tap
 	rejected  int // taps answered with a toast
 
@@ -398,6 +402,10 @@ func (o *organiser) act(sc telegramtest.Scene) telegramtest.Action {
 	}
 	if o.isOtherScreen(m, bs) {
 		cur := bs[0].tap.At
+		if o.named[cur] {
+			o.exp = expectation{kind: expectChange, msg: m.MessageID, edits: m.Edits}
+			return telegramtest.Action{}
+		}
 		name := o.otherText(cur)
 		o.typedName(cur, name)
 		o.expecting(expectMessage, m, survey.Tap{At: cur})
@@ -450,6 +458,10 @@ func (o *organiser) typedName(cur survey.Cursor, name string) {
 	q := o.d.def.Question(cur.Question)
 	if q != nil && q.Kind == survey.KindSingle {
 		o.chosen[cur.Key()] = chosen{values: []string{survey.OtherID}, names: []string{t}}
+		if o.named == nil {
+			o.named = map[survey.Cursor]bool{}
+		}
+		o.named[cur] = true
 		return
 	}
 	o.names[cur] = append(o.names[cur], t)
@@ -492,6 +504,9 @@ func (o *organiser) tap(m telegramtest.Message, b button) telegramtest.Action {
 		o.expecting(expectPage, m, t)
 	default:
 		o.expecting(expectStep, m, t)
+	}
+	if t.Option == survey.OtherID {
+		delete(o.named, cur) // asking to type a name again
 	}
 	switch t.Kind {
 	case survey.InputChoose:
