@@ -130,9 +130,9 @@ type organiser struct {
 	// named is the single-choice steps whose Other… name they typed: a
 	// copy of its request to type, shown again after a crash before the
 	// bot read the name, is not answered twice.
-	named map[survey.Cursor]bool
-	lastTap   *survey.Tap
-	rejected  int // taps answered with a toast
+	named    map[survey.Cursor]bool
+	lastTap  *survey.Tap
+	rejected int // taps answered with a toast
 
 	chosen map[string]chosen          // by step (survey.Cursor.Key)
 	names  map[survey.Cursor][]string // names typed under Other…, as the bot keeps them
