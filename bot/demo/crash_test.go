@@ -37,7 +37,11 @@ import (
 // The short form (a few kills of a short survey) runs with go test ./...;
 // the long form is, for example:
 //
-//	go test ./bot/demo -run TestCrashHarness -v -crash.kills=50 -crash.gap=120 -crash.respondents=40 -crash.quiet=30s -crash.survey=default -crash.budget=20m -timeout 25m
+//	go test ./bot/demo -run TestCrashHarness -v -crash.kills=50 -crash.gap=120 -crash.respondents=500 -crash.quiet=30s -crash.survey=default -crash.budget=35m -timeout 38m
+//
+// The organisers behave as people on phones do (telegramtest.Person): at
+// the end each must have finished once, with every stored answer the one
+// they gave, no Bot API call refused, and every tap answered.
 var (
 	crashKills       = flag.Int("crash.kills", 3, "TestCrashHarness: how many times to kill -9 the bot")
 	crashRespondents = flag.Int("crash.respondents", 8, "TestCrashHarness: simulated organisers")
