@@ -2,10 +2,14 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -51,6 +55,10 @@ type Options struct {
 	// Responses, when set, gives /mydata the respondent's stored response,
 	// which differs from their session after they start again.
 	Responses Responses
+	// TapLog, when set, is the file that records each tap about to be
+	// answered, so that a restart answers those a crash left unanswered
+	// (see taplog.go). "": none.
+	TapLog string
 }
 
 // Responses reads a respondent's stored response: the store.
@@ -63,17 +71,19 @@ type Waker interface{ Wake() }
 
 // Bot runs the survey in Telegram private chats.
 type Bot struct {
-	runDone atomic.Value // <-chan struct{}: Run's ctx.Done(), once Run started
-	api     *tgbotapi.BotAPI
-	def     *survey.Definition
-	store   Store
-	waker   Waker
-	opts    Options
-	log     *slog.Logger
-	flood   *floodGate
-	answer  chan callbackAnswer
-	admin   chan AdminCommand
-	wg      sync.WaitGroup
+	runDone  atomic.Value // <-chan struct{}: Run's ctx.Done(), once Run started
+	api      *tgbotapi.BotAPI
+	def      *survey.Definition
+	store    Store
+	waker    Waker
+	opts     Options
+	log      *slog.Logger
+	flood    *floodGate
+	answer   chan callbackAnswer
+	admin    chan AdminCommand
+	taps     *tapLog // Options.TapLog, once open
+	endpoint string  // the Bot API URL pattern (Conn.endpoint)
+	wg       sync.WaitGroup
 
 	statsMu  sync.Mutex
 	stats    LoopStats
@@ -122,12 +132,16 @@ func New(c *Conn, def *survey.Definition, st Store, waker Waker, opts *Options) 
 	if o.MinCount <= 0 {
 		o.MinCount = 5
 	}
-	return &Bot{
+	b := &Bot{
 		api: c.loop(), def: def, store: st, waker: waker, opts: o, log: o.Logger,
 		flood:  newFloodGate(o.FloodRate, o.FloodBurst),
 		answer: make(chan callbackAnswer, 1024),
 		admin:  make(chan AdminCommand, 64),
 	}
+	if c != nil {
+		b.endpoint = c.endpoint
+	}
+	return b
 }
 
 // Stats returns what the loop has done so far.
@@ -164,7 +178,14 @@ var ErrConflict = errors.New("another bot instance is using this token (Telegram
 // (a revoked token).
 func (b *Bot) Run(ctx context.Context) error {
 	b.runDone.Store(ctx.Done())
-	const answerers = 4
+	if err := b.openTapLog(); err != nil {
+		return err
+	}
+	defer b.taps.close()
+	// Taps are answered as soon as they are committed, all of a poll's
+	// at once: an answer waiting in line is a button spinning on, and a
+	// tap left unanswered if the process dies meanwhile.
+	const answerers = 32
 	for range answerers {
 		b.wg.Go(func() { b.answerCallbacks(ctx) })
 	}
@@ -279,12 +300,63 @@ func (b *Bot) answerCallbacks(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case a := <-b.answer:
-			cfg := tgbotapi.NewCallback(a.id, truncate(a.text, maxCallback))
-			if _, err := b.api.Request(cfg); err != nil {
-				b.log.Warn("answerCallbackQuery failed", "class", errClass(err))
-			}
+			b.answerTap(a)
 		}
 	}
+}
+
+// answerTap answers a tap. With a tap log, the tap is noted in it as soon
+// as the request is written to the connection (a process killed after
+// that has sent it): so the request is made here rather than by tgbotapi,
+// which cannot trace one.
+func (b *Bot) answerTap(a callbackAnswer) {
+	params := url.Values{"callback_query_id": {a.id}}
+	if a.text != "" {
+		params.Set("text", truncate(a.text, maxCallback))
+	}
+	req, err := http.NewRequest(http.MethodPost, fmt.Sprintf(b.endpoint, b.api.Token, "answerCallbackQuery"), strings.NewReader(params.Encode()))
+	if err != nil {
+		b.log.Warn("answerCallbackQuery failed", "class", "request", "err", err)
+		return
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if b.taps != nil {
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+			WroteRequest: func(w httptrace.WroteRequestInfo) {
+				if w.Err != nil {
+					return
+				}
+				if err := b.taps.mark(a.id); err != nil {
+					b.log.Error("tap log", "class", "io", "err", err)
+				}
+			},
+		}))
+	}
+	if err := b.answerRequest(req); err != nil {
+		b.log.Warn("answerCallbackQuery failed", "class", errClass(err))
+	}
+}
+
+// answerRequest sends an answerCallbackQuery request and reads Telegram's
+// answer, as tgbotapi would.
+func (b *Bot) answerRequest(req *http.Request) error {
+	resp, err := b.api.Client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var r tgbotapi.APIResponse
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		return err
+	}
+	if !r.Ok {
+		e := &tgbotapi.Error{Code: r.ErrorCode, Message: r.Description}
+		if r.Parameters != nil {
+			e.ResponseParameters = *r.Parameters
+		}
+		return e
+	}
+	return nil
 }
 
 var payloadPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
@@ -405,13 +477,14 @@ func (b *Bot) prepare(u tgbotapi.Update) prepared {
 		}
 		respondent = survey.RespondentID(m.From.ID)
 		if h, cmd, ok := b.privileged(m); ok {
-			handler, adminCmd = h, cmd
+			handler, adminCmd = wrote(m.MessageID, h), cmd
 			upd.Keep = true // never twice, session or not
 			break
 		}
 		if handler = b.respondentCommand(m); handler == nil {
 			handler = b.message(m, now)
 		}
+		handler = wrote(m.MessageID, handler)
 	case u.CallbackQuery != nil:
 		cq := u.CallbackQuery
 		callbackID = cq.ID
@@ -425,11 +498,13 @@ func (b *Bot) prepare(u tgbotapi.Update) prepared {
 			break
 		}
 		respondent, gate = survey.RespondentID(cq.From.ID), cq.Message.Chat.ID
-		switch cq.Data {
-		case dataDeleteYes, dataDeleteNo:
+		switch {
+		case cq.Data == dataDeleteYes, cq.Data == dataDeleteNo:
 			handler = b.deleteTap(cq, toast)
-		case dataStopReminders:
+		case cq.Data == dataStopReminders:
 			handler = b.stopReminders(cq, toast)
+		case strings.HasPrefix(cq.Data, dataReviewPage):
+			handler = b.reviewTap(cq, toast)
 		default:
 			handler = b.tap(cq, now, toast)
 		}
@@ -443,6 +518,9 @@ func (b *Bot) prepare(u tgbotapi.Update) prepared {
 		handler, adminCmd = nil, nil
 		if respondent != 0 && b.flood.tell(gate, now) {
 			handler = b.slowDown(gate)
+			if u.Message != nil {
+				handler = wrote(u.Message.MessageID, handler)
+			}
 		}
 	}
 	if handler == nil {
@@ -487,9 +565,14 @@ func (b *Bot) finish(pr prepared, applied bool) {
 	}
 }
 
-// step wraps a survey input as a Commit function: the engine's step and
-// the rendering of its events, in the respondent's chat.
-func (b *Bot) step(chatID int64, in survey.Input, now time.Time, langHint string, tapMsg int, toast *string, extra func(*renderer)) func(survey.Session, ChatState) (Result, error) {
+// commitFn is what handling an update commits: see Store.Commit.
+type commitFn = func(survey.Session, ChatState) (Result, error)
+
+// step wraps a survey input as a Commit function: the engine's step, and
+// the reply it renders placed in the respondent's chat (view.go). tap is
+// the message a tap came from (nil for typed input); extra may adjust the
+// renderer.
+func (b *Bot) step(chatID int64, in survey.Input, now time.Time, langHint string, tap *tapped, toast *string, extra func(*renderer)) commitFn {
 	return func(s survey.Session, c ChatState) (Result, error) {
 		if s.Status == survey.StatusNew && langHint != "" {
 			s.Language = b.def.PickLanguage(langHint)
@@ -500,8 +583,11 @@ func (b *Bot) step(chatID int64, in survey.Input, now time.Time, langHint string
 		}
 		// Step runs a session begun under an earlier version of the survey
 		// under that version; its buttons carry that version too.
-		r := &renderer{def: b.def.For(&next), chatID: chatID, lang: next.Language, before: s, after: next, in: in,
-			viaTap: tapMsg != 0, tapMsg: tapMsg}
+		v := newView(chatID, c)
+		r := &renderer{def: b.def.For(&next), chatID: chatID, lang: next.Language, before: s, after: next, in: in, view: v}
+		if tap != nil {
+			r.rep.tap, r.rep.onLive = tap, v.onLive(*tap)
+		}
 		if extra != nil {
 			extra(r)
 		}
@@ -513,16 +599,80 @@ func (b *Bot) step(chatID int64, in survey.Input, now time.Time, langHint string
 		if toast != nil {
 			*toast = r.toast
 		}
-		c.Unreachable = false // they wrote to us: reachable again
-		return Result{Session: next, Events: events, Out: r.out, Chat: c}, nil
+		st := v.st
+		st.Unreachable = false // they wrote to us: reachable again
+		return Result{Session: next, Events: events, Out: v.out, Chat: st}, nil
 	}
 }
 
-// reply wraps a message that needs no survey step (help, privacy, review).
-func (b *Bot) reply(f func(s survey.Session, lang string) []Outgoing, langHint string) func(survey.Session, ChatState) (Result, error) {
+// respond wraps an input that does not step the survey (a command, a
+// sticker, a menu's button): f adjusts the reply, whose screen is at
+// first the current step, and the reply is placed in the chat. For
+// someone with nothing stored, nothing is stored.
+func (b *Bot) respond(chatID int64, langHint string, tap *tapped, toast *string, f func(s survey.Session, lang string, rep *reply)) commitFn {
 	return func(s survey.Session, c ChatState) (Result, error) {
-		return Result{Session: s, Out: f(s, b.language(s, langHint)), Chat: c}, nil
+		lang := b.language(s, langHint)
+		v := newView(chatID, c)
+		rep := reply{screen: b.current(s)}
+		if tap != nil {
+			rep.tap, rep.onLive = tap, v.onLive(*tap)
+		}
+		if toast != nil {
+			*toast = ""
+		}
+		f(s, lang, &rep)
+		v.place(rep)
+		res := Result{Session: s, Out: v.out, Chat: v.st}
+		if s.Status == survey.StatusNew && c.IsZero() {
+			res.Chat = ChatState{} // no trace of someone who never began
+		}
+		return res, nil
 	}
+}
+
+// reply wraps a message that needs no survey step (help, privacy): the
+// messages f returns, then the current step at the bottom.
+func (b *Bot) reply(f func(s survey.Session, lang string) []Outgoing, langHint string) commitFn {
+	return func(s survey.Session, c ChatState) (Result, error) {
+		out := f(s, b.language(s, langHint))
+		if len(out) == 0 {
+			return Result{Session: s, Chat: c}, nil
+		}
+		return b.respond(out[0].ChatID, langHint, nil, nil, func(_ survey.Session, _ string, rep *reply) {
+			rep.notes = append(rep.notes, out...)
+		})(s, c)
+	}
+}
+
+// current is the step the session is at, as the bottom of the chat shows
+// it, or nil when there is none (not begun, finished, declined).
+func (b *Bot) current(s survey.Session) *screen {
+	def := b.def.For(&s)
+	lang := s.Language
+	switch s.Status {
+	case survey.StatusAwaitingConsent:
+		sc := consentScreen(def, lang, survey.AskConsent{Intro: def.Text(def.Intro, lang), Text: def.Text(def.Consent.Text, lang),
+			Agree: def.Text(def.Consent.Agree, lang), Decline: def.Text(def.Consent.Decline, lang)})
+		return &sc
+	case survey.StatusActive:
+		a, ok := def.AskAt(&s)
+		if !ok {
+			return nil
+		}
+		sc := askScreen(def, lang, a)
+		return &sc
+	}
+	return nil
+}
+
+// say adds what the bot says about the input (plain text): with the
+// screen, or on its own when there is none.
+func (rep *reply) say(text string) {
+	if rep.screen != nil {
+		rep.screen.extra += "\n\n⚠️ " + esc(text)
+		return
+	}
+	rep.notes = append(rep.notes, Outgoing{Text: esc(text)})
 }
 
 // language is the language to answer a person in: the one of their
@@ -534,38 +684,51 @@ func (b *Bot) language(s survey.Session, langHint string) string {
 	return b.def.PickLanguage(langHint)
 }
 
-func (b *Bot) message(m *tgbotapi.Message, now time.Time) func(survey.Session, ChatState) (Result, error) {
+// wrote wraps the handler of a message from the person in a private chat:
+// the chat's bottom learns that they wrote, below the live message (for
+// someone with nothing stored, nothing is noted).
+func wrote(msgID int, h commitFn) commitFn {
+	return func(s survey.Session, c ChatState) (Result, error) {
+		if s.Status != survey.StatusNew || !c.IsZero() {
+			c.Wrote = true
+			c.Seen = max(c.Seen, msgID)
+		}
+		return h(s, c)
+	}
+}
+
+func (b *Bot) message(m *tgbotapi.Message, now time.Time) commitFn {
 	chatID := m.Chat.ID
 	hint := m.From.LanguageCode
 	if m.IsCommand() {
 		return b.command(m, now)
 	}
-	if m.Text == "" {
-		return b.reply(func(s survey.Session, lang string) []Outgoing {
-			return []Outgoing{{Kind: OutSend, ChatID: chatID, Text: esc(b.def.Msg(lang, "media"))}}
-		}, hint)
+	if m.Text == "" { // a sticker, a photo, a voice note…
+		return b.respond(chatID, hint, nil, nil, func(s survey.Session, lang string, rep *reply) {
+			rep.say(b.def.Msg(lang, "media"))
+		})
 	}
 	if n := utf8.RuneCountInString(m.Text); n > b.opts.MaxTextRunes {
-		return b.reply(func(s survey.Session, lang string) []Outgoing {
-			return []Outgoing{{Kind: OutSend, ChatID: chatID, Text: esc("⚠️ " + b.def.Msg(lang, "problem_text_long",
-				"len", strconv.Itoa(n), "n", strconv.Itoa(b.opts.MaxTextRunes)))}}
-		}, hint)
+		return b.respond(chatID, hint, nil, nil, func(s survey.Session, lang string, rep *reply) {
+			rep.say(b.def.Msg(lang, "problem_text_long", "len", strconv.Itoa(n), "n", strconv.Itoa(b.opts.MaxTextRunes)))
+		})
 	}
-	return b.step(chatID, survey.Input{Kind: survey.InputText, Text: m.Text}, now, hint, 0, nil, nil)
+	return b.step(chatID, survey.Input{Kind: survey.InputText, Text: m.Text}, now, hint, nil, nil, nil)
 }
 
-func (b *Bot) tap(cq *tgbotapi.CallbackQuery, now time.Time, toast *string) func(survey.Session, ChatState) (Result, error) {
+func (b *Bot) tap(cq *tgbotapi.CallbackQuery, now time.Time, toast *string) commitFn {
 	chatID := cq.Message.Chat.ID
 	hint := cq.From.LanguageCode
+	on := tappedOf(cq.Message)
 	tap, err := survey.DecodeTap(cq.Data)
 	if err != nil {
-		return b.reply(func(s survey.Session, lang string) []Outgoing {
+		return b.respond(chatID, hint, &on, toast, func(s survey.Session, lang string, rep *reply) {
 			*toast = b.def.Msg(lang, "stale_button")
-			return nil
-		}, hint)
+			rep.keep = true
+		})
 	}
-	answer := b.step(chatID, tap.Input(), now, hint, cq.Message.MessageID, toast, nil)
-	changed := b.step(chatID, survey.Input{Kind: survey.InputResume}, now, hint, 0, nil, func(r *renderer) {
+	answer := b.step(chatID, tap.Input(), now, hint, &on, toast, nil)
+	changed := b.step(chatID, survey.Input{Kind: survey.InputResume}, now, hint, &on, nil, func(r *renderer) {
 		*toast = r.msg("survey_changed")
 	})
 	return func(s survey.Session, c ChatState) (Result, error) {
@@ -582,14 +745,16 @@ func (b *Bot) tap(cq *tgbotapi.CallbackQuery, now time.Time, toast *string) func
 
 // slowDown replaces the update of a flooding user who is to be told so
 // (floodGate.tell): one note per flood.
-func (b *Bot) slowDown(chatID int64) func(survey.Session, ChatState) (Result, error) {
+func (b *Bot) slowDown(chatID int64) commitFn {
 	return func(s survey.Session, c ChatState) (Result, error) {
 		res := Result{Session: s, Chat: c}
 		lang := s.Language
 		if lang == "" {
 			lang = b.def.DefaultLanguage
 		}
-		res.Out = []Outgoing{{Kind: OutSend, ChatID: chatID, Text: esc(b.def.Msg(lang, "slow_down"))}}
+		v := newView(chatID, c)
+		v.note(esc(b.def.Msg(lang, "slow_down")))
+		res.Out, res.Chat = v.out, v.st
 		return res, nil
 	}
 }

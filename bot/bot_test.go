@@ -339,6 +339,10 @@ func TestKeysNameTheChat(t *testing.T) {
 	if !maps.Equal(st.seen, want) {
 		t.Errorf("keys %v, want %v", st.seen, want)
 	}
+	// A restart finds the tap's id in its key, to answer it (restart.go).
+	if got := TapKeyID("c:1001:cb2"); got != "cb2" {
+		t.Errorf("TapKeyID = %q, want cb2", got)
+	}
 	// Flooding: the updates the gate drops without a reply store no key.
 	b.opts.Now = func() time.Time { return time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC) }
 	for range 20 {

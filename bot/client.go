@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"path"
 	"strings"
@@ -95,7 +96,11 @@ func wrapHTTPClient(ctx context.Context, hc *http.Client) *httpClient {
 // keep the cause (errors.Is(err, context.Canceled), net.Error timeouts)
 // but never the URL or the token.
 func (c *httpClient) Do(req *http.Request) (*http.Response, error) {
-	resp, err := c.hc.Do(req.WithContext(c.ctx))
+	ctx := c.ctx
+	if tr := httptrace.ContextClientTrace(req.Context()); tr != nil {
+		ctx = httptrace.WithClientTrace(ctx, tr) // the caller's trace (the tap log's)
+	}
+	resp, err := c.hc.Do(req.WithContext(ctx))
 	if err != nil {
 		return nil, requestErr(req, err)
 	}

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,12 +58,12 @@ func menuLanguages(def *survey.Definition) []menuLanguage {
 }
 
 // command handles a /command in a private chat.
-func (b *Bot) command(m *tgbotapi.Message, now time.Time) func(survey.Session, ChatState) (Result, error) {
+func (b *Bot) command(m *tgbotapi.Message, now time.Time) commitFn {
 	chatID := m.Chat.ID
 	hint := m.From.LanguageCode
 	cmd := strings.ToLower(m.Command())
 	arg := strings.TrimSpace(m.CommandArguments())
-	simple := func(key string) func(survey.Session, ChatState) (Result, error) {
+	simple := func(key string) commitFn {
 		return b.reply(func(s survey.Session, lang string) []Outgoing {
 			return []Outgoing{{Kind: OutSend, ChatID: chatID, Text: esc(b.def.Msg(lang, key))}}
 		}, hint)
@@ -73,49 +74,104 @@ func (b *Bot) command(m *tgbotapi.Message, now time.Time) func(survey.Session, C
 		if payloadPattern.MatchString(arg) {
 			source = arg
 		}
-		return b.step(chatID, survey.Input{Kind: survey.InputStart, Text: source}, now, hint, 0, nil, nil)
+		return b.step(chatID, survey.Input{Kind: survey.InputStart, Text: source}, now, hint, nil, nil, nil)
 	case "back":
-		return b.step(chatID, survey.Input{Kind: survey.InputBack}, now, hint, 0, nil, nil)
+		return b.step(chatID, survey.Input{Kind: survey.InputBack}, now, hint, nil, nil, nil)
 	case "skip":
-		return b.step(chatID, survey.Input{Kind: survey.InputSkip}, now, hint, 0, nil, nil)
+		return b.step(chatID, survey.Input{Kind: survey.InputSkip}, now, hint, nil, nil, nil)
 	case "restart":
-		return b.step(chatID, survey.Input{Kind: survey.InputRestart}, now, hint, 0, nil, nil)
+		return b.step(chatID, survey.Input{Kind: survey.InputRestart}, now, hint, nil, nil, nil)
 	case "help":
 		return simple("help")
 	case "review":
-		return b.reply(func(s survey.Session, lang string) []Outgoing {
-			return b.review(chatID, s, lang)
-		}, hint)
+		return b.respond(chatID, hint, nil, nil, func(s survey.Session, lang string, rep *reply) {
+			if sc := b.reviewScreen(s, lang, 1); sc != nil {
+				rep.screen = sc
+				return
+			}
+			rep.say(b.def.Msg(lang, "review_empty"))
+		})
 	case "language":
-		return b.reply(func(s survey.Session, lang string) []Outgoing {
-			var row [][]Button
+		return b.respond(chatID, hint, nil, nil, func(s survey.Session, lang string, rep *reply) {
+			var rows [][]Button
 			for _, l := range b.def.Languages {
-				row = append(row, []Button{{
+				rows = append(rows, []Button{{
 					Text: b.def.Msg(l, "language_name"),
 					Data: survey.Tap{Kind: survey.InputLanguage, Version: b.def.Version, Option: l}.Encode(),
 				}})
 			}
-			return []Outgoing{{Kind: OutSend, ChatID: chatID, Text: esc(b.def.Msg(lang, "language_prompt")), Keyboard: row}}
-		}, hint)
+			rep.screen = &screen{what: liveMenu, text: esc(b.def.Msg(lang, "language_prompt")), kb: rows}
+		})
 	}
-	return simple("unknown_command")
+	return b.respond(chatID, hint, nil, nil, func(s survey.Session, lang string, rep *reply) {
+		rep.say(b.def.Msg(lang, "unknown_command"))
+	})
 }
 
-// review lists the answers with a button for each, to jump back to it.
-func (b *Bot) review(chatID int64, s survey.Session, lang string) []Outgoing {
+// reviewPage is how many answers a page of /review lists, each with its
+// button: a long survey's review would otherwise be a wall of buttons.
+const reviewPage = 8
+
+// dataReviewPage prefixes the callback data of /review's ◀ and ▶ (then
+// the page's number). It is not a survey tap (those are one letter and a
+// colon).
+const dataReviewPage = "rv:"
+
+// reviewScreen is /review's menu at a page (from 1): the answers so far,
+// numbered, each with a button to change it, ◀ ▶ between pages, and,
+// part-way, a button back to the question. It is nil when there is
+// nothing to review.
+func (b *Bot) reviewScreen(s survey.Session, lang string, page int) *screen {
 	lines := b.def.Summary(&s)
 	if len(lines) == 0 || (s.Status != survey.StatusActive && s.Status != survey.StatusCompleted) {
-		return []Outgoing{{Kind: OutSend, ChatID: chatID, Text: esc(b.def.Msg(lang, "review_empty"))}}
+		return nil
 	}
+	version := b.def.For(&s).Version
+	pages := (len(lines) + reviewPage - 1) / reviewPage
+	page = min(max(page, 1), pages)
+	lo, hi := (page-1)*reviewPage, min(page*reviewPage, len(lines))
+	var text strings.Builder
+	text.WriteString("<b>" + esc(b.def.Msg(lang, "review_title")) + "</b>\n\n")
 	var kb [][]Button
-	for i, l := range lines {
+	for i := lo; i < hi; i++ {
+		l := lines[i]
+		n := strconv.Itoa(i + 1)
+		text.WriteString(n + ". " + esc(l.Question) + ": <b>" + esc(truncate(l.Answer, 300)) + "</b>\n")
 		kb = append(kb, []Button{{
-			Text: truncate(fmt.Sprintf("%d. %s", i+1, l.Question), 40),
-			Data: survey.Tap{Kind: survey.InputJump, Version: b.def.For(&s).Version, At: l.At}.Encode(),
+			Text: truncate(n+". "+l.Question, 40),
+			Data: survey.Tap{Kind: survey.InputJump, Version: version, At: l.At}.Encode(),
 		}})
 	}
-	text := "<b>" + esc(b.def.Msg(lang, "review_title")) + "</b>\n\n" + summaryHTML(lines)
-	return []Outgoing{{Kind: OutSend, ChatID: chatID, Text: limitHTML(text), Keyboard: kb}}
+	var nav []Button
+	total := strconv.Itoa(pages)
+	if page > 1 {
+		nav = append(nav, Button{Text: b.def.Msg(lang, "page_prev", "n", strconv.Itoa(page-1), "total", total), Data: dataReviewPage + strconv.Itoa(page-1)})
+	}
+	if page < pages {
+		nav = append(nav, Button{Text: b.def.Msg(lang, "page_next", "n", strconv.Itoa(page+1), "total", total), Data: dataReviewPage + strconv.Itoa(page+1)})
+	}
+	if len(nav) > 0 {
+		kb = append(kb, nav)
+	}
+	if s.Status == survey.StatusActive {
+		kb = append(kb, []Button{{Text: b.def.Msg(lang, "review_continue"), Data: survey.Tap{Kind: survey.InputResume, Version: version}.Encode()}})
+	}
+	return &screen{what: liveMenu, text: limitHTML(text.String()), kb: kb}
+}
+
+// reviewTap turns /review's menu to another page.
+func (b *Bot) reviewTap(cq *tgbotapi.CallbackQuery, toast *string) commitFn {
+	on := tappedOf(cq.Message)
+	page, err := strconv.Atoi(strings.TrimPrefix(cq.Data, dataReviewPage))
+	return b.respond(cq.Message.Chat.ID, cq.From.LanguageCode, &on, toast, func(s survey.Session, lang string, rep *reply) {
+		sc := b.reviewScreen(s, lang, page)
+		if err != nil || sc == nil {
+			*toast = b.def.Msg(lang, "stale_button")
+			rep.keep = true
+			return
+		}
+		rep.screen = sc
+	})
 }
 
 // forAnotherBot reports whether m is a command addressed to another bot

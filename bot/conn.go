@@ -23,6 +23,9 @@ type Conn struct {
 	api    *tgbotapi.BotAPI // the update loop's
 	send   *tgbotapi.BotAPI // the sender's
 	upload *tgbotapi.BotAPI // digest posts, charts, exports
+	// endpoint is the Bot API URL pattern (tgbotapi's, which it keeps to
+	// itself), for the few requests made without it.
+	endpoint string
 }
 
 // ConnectOptions configure Dial and Connect. Zero fields take the
@@ -65,7 +68,7 @@ func Dial(ctx context.Context, token Token, o ConnectOptions) (*Conn, error) {
 	send, upload := *api, *api
 	send.Client = client(context.WithoutCancel(ctx), o.SendTimeout)
 	upload.Client = client(context.WithoutCancel(ctx), o.RequestTimeout)
-	return &Conn{api: api, send: &send, upload: &upload}, nil
+	return &Conn{api: api, send: &send, upload: &upload, endpoint: endpoint}, nil
 }
 
 // Connect is Dial, retried with backoff while Telegram cannot be reached;

@@ -5,6 +5,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"toolmap/bot/chat"
 	"toolmap/survey"
 )
 
@@ -56,35 +57,48 @@ func (p ReminderPolicy) Awake(now time.Time) bool {
 	return m >= p.From || m < p.To
 }
 
-// Reminder returns the reminder for a respondent, to queue as it is (Bulk,
-// so the sender serves live conversations first), and the chat state to
-// store with it.
-func Reminder(def *survey.Definition, chatID int64, s survey.Session, c ChatState, now time.Time) (Outgoing, ChatState) {
+// Reminder returns what reminds a respondent, to queue as it is, and the
+// chat state to store with it: the reminder (Bulk, so the sender serves
+// live conversations first) becomes the chat's live message, at the
+// bottom, so the question above it loses its buttons; its Continue shows
+// the question again in its place.
+func Reminder(def *survey.Definition, chatID int64, s survey.Session, c ChatState, now time.Time) ([]Outgoing, ChatState) {
 	lang := s.Language
 	if lang == "" {
 		lang = def.DefaultLanguage
 	}
 	c.Reminded++
 	c.RemindedAt = now
-	return Outgoing{Kind: OutSend, ChatID: chatID, Bulk: true, Text: esc(def.Msg(lang, "reminder")), Keyboard: [][]Button{
+	v := newView(chatID, c)
+	v.freezeLive("")
+	kb := [][]Button{
 		{{Text: def.Msg(lang, "reminder_continue"), Data: survey.Tap{Kind: survey.InputResume, Version: def.Version}.Encode()}},
 		{{Text: def.Msg(lang, "reminder_stop"), Data: dataStopReminders}},
-	}}, c
+	}
+	text := esc(def.Msg(lang, "reminder"))
+	num := v.send(Outgoing{Text: text, Keyboard: kb, Prompt: true, Bulk: true})
+	v.st.Live = chat.Live{Num: num, What: liveMenu, Text: hashText(text), Body: hashText(text), Keys: hashKeys(kb)}
+	v.keyed(chat.Keyed{Num: num})
+	return v.out, v.st
 }
 
 // stopReminders handles "Stop reminding me": no more reminders, and the
-// reminder says so in place of its buttons.
+// reminder becomes the current step again, saying so.
 func (b *Bot) stopReminders(cq *tgbotapi.CallbackQuery, toast *string) func(survey.Session, ChatState) (Result, error) {
-	chatID, msgID := cq.Message.Chat.ID, cq.Message.MessageID
-	hint := cq.From.LanguageCode
-	return func(s survey.Session, c ChatState) (Result, error) {
-		lang := s.Language
-		if lang == "" {
-			lang = b.def.PickLanguage(hint)
+	on := tappedOf(cq.Message)
+	h := b.respond(cq.Message.Chat.ID, cq.From.LanguageCode, &on, toast, func(s survey.Session, lang string, rep *reply) {
+		stopped := esc(b.def.Msg(lang, "reminders_stopped"))
+		switch {
+		case rep.screen != nil:
+			rep.screen.header = "<i>" + stopped + "</i>\n\n"
+		case rep.onLive:
+			rep.freezeAs = stopped
+		default:
+			rep.notes = append(rep.notes, Outgoing{Text: stopped})
 		}
-		*toast = ""
+	})
+	return func(s survey.Session, c ChatState) (Result, error) {
 		c.NoReminders = true
-		return Result{Session: s, Chat: c, Out: []Outgoing{{Kind: OutEditText, ChatID: chatID, MessageID: msgID,
-			Text: esc(b.def.Msg(lang, "reminders_stopped"))}}}, nil
+		return h(s, c)
 	}
 }

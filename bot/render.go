@@ -9,8 +9,8 @@ import (
 	"toolmap/survey"
 )
 
-// renderer turns the engine's events for one update into outgoing messages
-// and, for a tap, the toast to show.
+// renderer turns the engine's events for one update into a reply: what
+// the chat shows next (see view.go), and for a tap the toast to show.
 type renderer struct {
 	def    *survey.Definition
 	chatID int64
@@ -18,9 +18,8 @@ type renderer struct {
 	before survey.Session
 	after  survey.Session
 	in     survey.Input
-	// viaTap is set when the input came from a button on message tapMsg.
-	viaTap bool
-	tapMsg int
+	view   *view
+	rep    reply
 
 	// peers, when set, adds "groups like yours…" to the thanks.
 	peers    Peers
@@ -28,7 +27,6 @@ type renderer struct {
 	referral string // the respondent's personal link, offered in the thanks
 	channel  string // the digest's public channel, offered with the give-back
 
-	out     []Outgoing
 	toast   string
 	notices []string
 }
@@ -38,20 +36,15 @@ func esc(s string) string { return html.EscapeString(s) }
 
 func (r *renderer) msg(key string, pairs ...string) string { return r.def.Msg(r.lang, key, pairs...) }
 
-func (r *renderer) send(o Outgoing) {
-	o.ChatID = r.chatID
-	if o.Kind == "" {
-		o.Kind = OutSend
-	}
-	r.out = append(r.out, o)
-}
-
-// note sends a short message that is not a question.
+// note adds a message that is not a step, before the screen.
 func (r *renderer) note(text string) {
-	r.send(Outgoing{Text: esc(text)})
+	r.rep.notes = append(r.rep.notes, Outgoing{Text: esc(text)})
 }
 
-// render handles the events of one step.
+// viaTap reports whether the input was a tap.
+func (r *renderer) viaTap() bool { return r.rep.tap != nil }
+
+// render handles the events of one step and places the reply in the chat.
 func (r *renderer) render(events []survey.Event) {
 	var recorded *survey.AnswerRecorded
 	for _, ev := range events {
@@ -70,19 +63,14 @@ func (r *renderer) render(events []survey.Event) {
 		case survey.Completed:
 			r.completed(ev, recorded)
 		case survey.Withdrawn:
-			if ev.Text != "" {
-				if r.viaTap {
-					r.send(Outgoing{Kind: OutEditText, MessageID: r.tapMsg, Text: esc(ev.Text)})
-				} else {
-					r.note(ev.Text)
-				}
-			}
+			r.withdrawn(ev)
 		}
 	}
 	if len(r.notices) > 0 { // notices with no question after them
 		r.note(strings.Join(r.notices, "\n"))
 		r.notices = nil
 	}
+	r.view.place(r.rep)
 }
 
 // takeNotices returns pending notices as an italic header.
@@ -95,102 +83,151 @@ func (r *renderer) takeNotices() string {
 	return s
 }
 
-func (r *renderer) consent(a survey.AskConsent) {
-	if a.Problem != "" && r.before.Status == survey.StatusAwaitingConsent {
-		if r.viaTap {
-			r.toast = a.Problem
-			return
-		}
-		r.note(a.Problem)
+// problem shows what was wrong with the input: in the toast of a tap, and
+// with the screen when it is sent anew.
+func (r *renderer) problem(sc *screen, problem string) {
+	if problem == "" {
 		return
 	}
+	if r.viaTap() {
+		r.toast = problem
+	}
+	sc.extra += "\n\n⚠️ " + esc(problem)
+}
+
+func (r *renderer) consent(a survey.AskConsent) {
+	sc := consentScreen(r.def, r.lang, a)
+	sc.header = r.takeNotices()
+	if a.Problem != "" && r.before.Status == survey.StatusAwaitingConsent {
+		r.problem(&sc, a.Problem)
+	}
+	r.rep.screen = &sc
+}
+
+// consentScreen is the consent notice with its two buttons.
+func consentScreen(def *survey.Definition, lang string, a survey.AskConsent) screen {
 	var b strings.Builder
-	b.WriteString(r.takeNotices())
 	if a.Intro != "" {
 		b.WriteString(esc(a.Intro) + "\n\n")
 	}
 	b.WriteString(esc(a.Text))
-	v := r.def.Version
-	kb := [][]Button{
+	v := def.Version
+	return screen{what: liveConsent, text: b.String(), kb: [][]Button{
 		{{Text: a.Agree, Data: survey.Tap{Kind: survey.InputAgree, Version: v}.Encode()}},
 		{{Text: a.Decline, Data: survey.Tap{Kind: survey.InputDecline, Version: v}.Encode()}},
-	}
-	if r.viaTap && r.before.Status == survey.StatusAwaitingConsent {
-		// A language switch under the notice: show it again in place.
-		r.send(Outgoing{Kind: OutEditText, MessageID: r.tapMsg, Text: b.String(), Keyboard: kb})
-		return
-	}
-	r.send(Outgoing{Text: b.String(), Keyboard: kb, Prompt: true})
-}
-
-// sameStep reports whether the Ask is for the step the chat's prompt
-// already shows.
-func (r *renderer) sameStep(a survey.Ask) bool {
-	return r.before.Status == survey.StatusActive && r.before.Cursor == a.At
+	}}
 }
 
 func (r *renderer) ask(a survey.Ask, recorded *survey.AnswerRecorded) {
-	stale := !r.in.At.IsZero() && r.in.At != r.before.Cursor
-	if r.sameStep(a) && len(r.notices) == 0 && r.in.Kind != survey.InputLanguage {
-		switch {
-		case stale && r.viaTap:
-			r.toast = a.Problem
-			return
-		case a.Problem != "" && r.viaTap:
-			r.toast = a.Problem
-			return
-		case a.Problem != "":
-			r.note("⚠️ " + a.Problem)
-			if a.AwaitingOther {
-				r.otherPrompt(a)
-			}
-			return
+	sc := askScreen(r.def, r.lang, a)
+	sc.header = r.takeNotices()
+	r.problem(&sc, a.Problem)
+	if a.Note != "" {
+		if r.viaTap() && r.toast == "" {
+			r.toast = a.Note
 		}
-		if r.in.Kind == survey.InputToggle || r.in.Kind == survey.InputChoose || r.in.Kind == survey.InputMore || r.in.Kind == survey.InputPage ||
-			(r.in.Kind == survey.InputText && (a.Kind == survey.KindMulti || a.Kind == survey.KindMatrix)) || r.in.Kind == survey.InputBack {
-			// The selection changed (or Other… was cancelled): redraw the keyboard in place.
-			if r.viaTap {
-				r.toast = a.Note // what the tap did besides the ticks, e.g. an exclusive option unticked the others
-			}
-			r.send(Outgoing{Kind: OutEditMarkup, MessageID: r.tapMsg, ToPrompt: !r.viaTap, Keyboard: r.keyboard(a)})
-			if a.AwaitingOther {
-				r.otherPrompt(a)
-			}
-			return
-		}
+		sc.extra = "\n\n<i>" + esc(a.Note) + "</i>" + sc.extra
 	}
-	// A new step. After a tap on the question's own message, that message
-	// becomes the next question, headed by the answer just given: one edit
-	// a tap, and no old buttons left to tap. Otherwise (a typed answer, a
-	// command) the old question is frozen with its answer and the new one
-	// sent below what the respondent typed.
-	if r.onQuestion() && r.before.Status == survey.StatusActive {
-		head := ""
-		if recorded != nil {
-			head = "✔ " + esc(r.answerLine(recorded.Answer)) + "\n\n"
-		}
-		r.send(Outgoing{Kind: OutEditText, MessageID: r.tapMsg, Text: r.takeNotices() + head + r.askText(a), Keyboard: r.keyboard(a)})
-	} else {
-		r.freeze(recorded)
-		r.send(Outgoing{Text: r.takeNotices() + r.askText(a), Keyboard: r.keyboard(a), Prompt: true})
+	r.rep.screen = &sc
+	if r.before.Status == survey.StatusAwaitingConsent && r.after.Status == survey.StatusActive {
+		// Consent given: the notice stays, without its buttons, showing
+		// the agreement; the first question follows below.
+		r.rep.freezeAs, r.rep.fresh = r.consentGiven(), true
+		return
 	}
-	if a.AwaitingOther {
-		r.otherPrompt(a)
+	if recorded != nil {
+		r.rep.head = "✔ " + esc(r.answerLine(recorded.Answer)) + "\n\n"
+		r.rep.freezeAs = r.answered(recorded)
 	}
 }
 
-// onQuestion reports whether the input came from a button on the question
-// message itself, rather than on a menu (/review, /language).
-func (r *renderer) onQuestion() bool {
-	if !r.viaTap {
-		return false
+// askScreen is a question with its keyboard, or, while waiting for a name
+// typed under Other…, the question with the request to type and a Back.
+func askScreen(def *survey.Definition, lang string, a survey.Ask) screen {
+	sc := screen{what: liveAsk, at: a.At, text: askText(a)}
+	if a.AwaitingOther {
+		sc.what = liveOther
+		sc.text = askTitle(a) + "\n\n✍️ " + esc(a.OtherPrompt)
+		sc.kb = [][]Button{{{Text: def.Msg(lang, "back"), Data: survey.Tap{Kind: survey.InputBack, Version: def.Version, At: a.At}.Encode()}}}
+		return sc
 	}
-	switch r.in.Kind {
-	case survey.InputChoose, survey.InputToggle, survey.InputDone, survey.InputBack, survey.InputSkip, survey.InputMore,
-		survey.InputPage, survey.InputSame:
-		return true
+	sc.kb = keyboard(def, lang, a)
+	return sc
+}
+
+// consentGiven is the consent notice as it stays once agreed to.
+func (r *renderer) consentGiven() string {
+	var b strings.Builder
+	if intro := r.def.Text(r.def.Intro, r.lang); intro != "" {
+		b.WriteString(esc(intro) + "\n\n")
 	}
-	return false
+	b.WriteString(esc(r.def.Text(r.def.Consent.Text, r.lang)) + "\n\n<b>")
+	agree := r.def.Text(r.def.Consent.Agree, r.lang)
+	if !strings.HasPrefix(agree, "✅") && !strings.HasPrefix(agree, "✔") {
+		b.WriteString("✔ ")
+	}
+	b.WriteString(esc(agree) + "</b>")
+	return b.String()
+}
+
+// answered is the text the live message keeps when its buttons go, if it
+// shows the question just answered: the question and the answer; else "".
+func (r *renderer) answered(recorded *survey.AnswerRecorded) string {
+	l := r.view.st.Live
+	if l.Num == 0 || (l.What != liveAsk && l.What != liveOther) || l.At != r.before.Cursor.Key() {
+		return ""
+	}
+	q := r.def.Question(r.before.Cursor.Question)
+	if q == nil {
+		return ""
+	}
+	title := r.def.Text(q.Text, r.lang)
+	if a, ok := r.def.AskAt(&r.before); ok {
+		title = a.Text // with the row or the earlier answer it names
+	}
+	return "<b>" + esc(title) + "</b>\n✔ " + esc(r.def.AnswerText(q, recorded.Answer, r.lang))
+}
+
+func (r *renderer) withdrawn(w survey.Withdrawn) {
+	if w.Text == "" {
+		return
+	}
+	if r.rep.onLive && r.view.atBottom() {
+		r.rep.freezeAs = esc(w.Text) // the notice becomes the answer
+		return
+	}
+	r.note(w.Text)
+}
+
+func (r *renderer) completed(c survey.Completed, recorded *survey.AnswerRecorded) {
+	if c.Problem != "" && !c.Recorded {
+		if r.viaTap() {
+			r.toast = c.Problem
+			return
+		}
+		r.note(c.Problem)
+		return
+	}
+	if c.Recorded && recorded != nil {
+		r.rep.freezeAs = r.answered(recorded)
+	}
+	var b strings.Builder
+	b.WriteString(esc(c.Thanks))
+	b.WriteString(r.takeNotices())
+	if c.Recorded && r.peers != nil {
+		b.WriteString("\n\n" + r.giveBack(r.peers, r.minCount))
+		if r.channel != "" {
+			b.WriteString("\n" + esc(r.msg("giveback_channel", "link", r.channel)))
+		}
+	}
+	if c.Recorded && r.referral != "" {
+		b.WriteString("\n\n" + esc(r.msg("referral_offer", "link", r.referral)))
+	}
+	if len(c.Summary) > 0 {
+		b.WriteString("\n\n<b>" + esc(r.msg("summary_title")) + "</b>\n")
+		b.WriteString(summaryHTML(c.Summary))
+	}
+	r.rep.notes = append(r.rep.notes, Outgoing{Text: limitHTML(b.String())})
 }
 
 // answerLine is "Kind of group: Choir", for the head of the next question.
@@ -215,85 +252,6 @@ func (r *renderer) answerLine(ans survey.Answer) string {
 	return truncate(name+": "+r.def.AnswerText(q, ans, r.lang), 300)
 }
 
-func (r *renderer) otherPrompt(a survey.Ask) {
-	r.send(Outgoing{Text: esc(a.OtherPrompt), ForceReply: true, Placeholder: truncate(r.msg("other"), 60)})
-}
-
-// freeze edits the message of the question just left so that it shows the
-// answer and has no buttons, so old buttons cannot be tapped.
-func (r *renderer) freeze(recorded *survey.AnswerRecorded) {
-	if r.before.Status != survey.StatusActive || r.before.Cursor.IsZero() {
-		if r.before.Status == survey.StatusAwaitingConsent && r.after.Status == survey.StatusActive {
-			// Consent given: keep the notice, drop its buttons, note the agreement.
-			var b strings.Builder
-			if intro := r.def.Text(r.def.Intro, r.lang); intro != "" {
-				b.WriteString(esc(intro) + "\n\n")
-			}
-			b.WriteString(esc(r.def.Text(r.def.Consent.Text, r.lang)) + "\n\n<b>")
-			agree := r.def.Text(r.def.Consent.Agree, r.lang)
-			if !strings.HasPrefix(agree, "✅") && !strings.HasPrefix(agree, "✔") {
-				b.WriteString("✔ ")
-			}
-			b.WriteString(esc(agree) + "</b>")
-			r.send(Outgoing{Kind: OutEditText, MessageID: r.tapMsg, ToPrompt: !r.viaTap, Text: b.String()})
-		}
-		return
-	}
-	q := r.def.Question(r.before.Cursor.Question)
-	if q == nil {
-		return
-	}
-	title := r.def.Text(q.Text, r.lang)
-	if a, ok := r.def.AskAt(&r.before); ok {
-		title = a.Text // with the row or the earlier answer it names
-	}
-	text := "<b>" + esc(title) + "</b>"
-	if recorded != nil {
-		text += "\n✔ " + esc(r.def.AnswerText(q, recorded.Answer, r.lang))
-	}
-	r.send(r.editQuestion(text))
-}
-
-// editQuestion edits the message showing the question: the tapped one when
-// the tap came from it, else the chat's prompt.
-func (r *renderer) editQuestion(text string) Outgoing {
-	if r.onQuestion() {
-		return Outgoing{Kind: OutEditText, MessageID: r.tapMsg, Text: text}
-	}
-	return Outgoing{Kind: OutEditText, ToPrompt: true, Text: text}
-}
-
-func (r *renderer) completed(c survey.Completed, recorded *survey.AnswerRecorded) {
-	if c.Problem != "" && !c.Recorded {
-		if r.viaTap {
-			r.toast = c.Problem
-			return
-		}
-		r.note(c.Problem)
-		return
-	}
-	if c.Recorded {
-		r.freeze(recorded)
-	}
-	var b strings.Builder
-	b.WriteString(esc(c.Thanks))
-	b.WriteString(r.takeNotices())
-	if c.Recorded && r.peers != nil {
-		b.WriteString("\n\n" + r.giveBack(r.peers, r.minCount))
-		if r.channel != "" {
-			b.WriteString("\n" + esc(r.msg("giveback_channel", "link", r.channel)))
-		}
-	}
-	if c.Recorded && r.referral != "" {
-		b.WriteString("\n\n" + esc(r.msg("referral_offer", "link", r.referral)))
-	}
-	if len(c.Summary) > 0 {
-		b.WriteString("\n\n<b>" + esc(r.msg("summary_title")) + "</b>\n")
-		b.WriteString(summaryHTML(c.Summary))
-	}
-	r.send(Outgoing{Text: limitHTML(b.String())})
-}
-
 // summaryHTML lists answers, one a line.
 func summaryHTML(lines []survey.SummaryLine) string {
 	var b strings.Builder
@@ -303,30 +261,37 @@ func summaryHTML(lines []survey.SummaryLine) string {
 	return b.String()
 }
 
-// askText is the text of a question message.
-func (r *renderer) askText(a survey.Ask) string {
+// askTitle is the head of a question message: where it stands, in
+// italics, and the question in bold.
+func askTitle(a survey.Ask) string {
 	var b strings.Builder
 	b.WriteString("<i>" + esc(a.Title))
 	if a.Row != "" {
 		b.WriteString(" · " + esc(a.Row))
 	}
 	b.WriteString("</i>\n<b>" + esc(a.Text) + "</b>")
+	return b.String()
+}
+
+// askText is the text of a question message (without its problem, which
+// is shown apart: see renderer.problem).
+func askText(a survey.Ask) string {
+	var b strings.Builder
+	b.WriteString(askTitle(a))
 	if a.Hint != "" {
 		b.WriteString("\n" + esc(a.Hint))
 	}
 	if a.Value != "" {
 		b.WriteString("\n\n✔ " + esc(truncate(a.Value, 500)))
 	}
-	if a.Problem != "" {
-		b.WriteString("\n\n⚠️ " + esc(a.Problem))
-	}
 	return limitHTML(b.String())
 }
 
 // keyboard lays out a question's buttons: options (two a row when short),
 // then More…/Other…, then Back, Skip and Done.
-func (r *renderer) keyboard(a survey.Ask) [][]Button {
-	v := r.def.Version
+func keyboard(def *survey.Definition, lang string, a survey.Ask) [][]Button {
+	msg := func(key string, pairs ...string) string { return def.Msg(lang, key, pairs...) }
+	v := def.Version
 	tap := func(kind survey.InputKind, opt string) string {
 		return survey.Tap{Kind: kind, Version: v, At: a.At, Option: opt}.Encode()
 	}
@@ -378,17 +343,17 @@ func (r *renderer) keyboard(a survey.Ask) [][]Button {
 	paged := a.Pages > 1 && a.Page >= 1
 	var row []Button
 	if paged && a.Page > 1 {
-		row = append(row, Button{Text: r.msg("page_prev", "n", strconv.Itoa(a.Page-1), "total", strconv.Itoa(a.Pages)), Data: tap(survey.InputPage, strconv.Itoa(a.Page-1))})
+		row = append(row, Button{Text: msg("page_prev", "n", strconv.Itoa(a.Page-1), "total", strconv.Itoa(a.Pages)), Data: tap(survey.InputPage, strconv.Itoa(a.Page-1))})
 	}
 	if a.More {
-		label := r.msg("more")
+		label := msg("more")
 		if a.Page >= 1 {
-			label = r.msg("fewer")
+			label = msg("fewer")
 		}
 		row = append(row, Button{Text: label, Data: tap(survey.InputMore, "")})
 	}
 	if paged && a.Page < a.Pages {
-		row = append(row, Button{Text: r.msg("page_next", "n", strconv.Itoa(a.Page+1), "total", strconv.Itoa(a.Pages)), Data: tap(survey.InputPage, strconv.Itoa(a.Page+1))})
+		row = append(row, Button{Text: msg("page_next", "n", strconv.Itoa(a.Page+1), "total", strconv.Itoa(a.Pages)), Data: tap(survey.InputPage, strconv.Itoa(a.Page+1))})
 	}
 	if paged && len(row) > 0 {
 		rows = append(rows, row)
@@ -403,17 +368,17 @@ func (r *renderer) keyboard(a survey.Ask) [][]Button {
 		if same.Plus {
 			key = "same_as_plus"
 		}
-		rows = append(rows, []Button{{Text: truncate(r.msg(key, "label", same.Label), 40), Data: tap(survey.InputSame, same.Item)}})
+		rows = append(rows, []Button{{Text: truncate(msg(key, "label", same.Label), 40), Data: tap(survey.InputSame, same.Item)}})
 	}
 	var nav []Button
 	if a.CanBack {
-		nav = append(nav, Button{Text: r.msg("back"), Data: tap(survey.InputBack, "")})
+		nav = append(nav, Button{Text: msg("back"), Data: tap(survey.InputBack, "")})
 	}
 	if a.CanSkip {
-		nav = append(nav, Button{Text: r.msg("skip"), Data: tap(survey.InputSkip, "")})
+		nav = append(nav, Button{Text: msg("skip"), Data: tap(survey.InputSkip, "")})
 	}
 	if a.CanDone {
-		nav = append(nav, Button{Text: r.msg("done"), Data: tap(survey.InputDone, "")})
+		nav = append(nav, Button{Text: msg("done"), Data: tap(survey.InputDone, "")})
 	}
 	if len(nav) > 0 {
 		rows = append(rows, nav)

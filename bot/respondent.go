@@ -191,37 +191,52 @@ func (b *Bot) myDataJSON(chatID int64, s survey.Session, resp *survey.Session, l
 	return out
 }
 
-// deleteConfirm answers /delete: a question with two buttons. Nothing is
-// changed yet.
+// deleteConfirm answers /delete: a question with two buttons, at the
+// bottom in place of the current step. Nothing is changed yet.
 func (b *Bot) deleteConfirm(chatID int64, hint string) func(survey.Session, ChatState) (Result, error) {
-	return b.reply(func(s survey.Session, lang string) []Outgoing {
-		return []Outgoing{{Kind: OutSend, ChatID: chatID, Text: esc(b.def.Msg(lang, "delete_confirm")), Keyboard: [][]Button{
+	return b.respond(chatID, hint, nil, nil, func(s survey.Session, lang string, rep *reply) {
+		rep.screen = &screen{what: liveMenu, text: esc(b.def.Msg(lang, "delete_confirm")), kb: [][]Button{
 			{{Text: b.def.Msg(lang, "delete_yes"), Data: dataDeleteYes}},
 			{{Text: b.def.Msg(lang, "delete_no"), Data: dataDeleteNo}},
-		}}}
-	}, hint)
+		}}
+	})
 }
 
 // deleteTap handles a tap on a /delete confirmation button: yes forgets
 // everything stored about the respondent (Result.Forget), in the same
-// transaction that queues the edit saying so; no leaves everything.
+// transaction that queues the message saying so; no leaves everything,
+// and the current step comes back.
 func (b *Bot) deleteTap(cq *tgbotapi.CallbackQuery, toast *string) func(survey.Session, ChatState) (Result, error) {
-	chatID, msgID := cq.Message.Chat.ID, cq.Message.MessageID
+	chatID := cq.Message.Chat.ID
 	hint := cq.From.LanguageCode
-	yes := cq.Data == dataDeleteYes
+	on := tappedOf(cq.Message)
+	if cq.Data != dataDeleteYes {
+		return b.respond(chatID, hint, &on, toast, func(s survey.Session, lang string, rep *reply) {
+			kept := esc(b.def.Msg(lang, "delete_kept"))
+			if rep.screen != nil {
+				rep.screen.header = "<i>" + kept + "</i>\n\n"
+				return
+			}
+			if rep.onLive {
+				rep.freezeAs = kept
+				return
+			}
+			rep.notes = append(rep.notes, Outgoing{Text: kept})
+		})
+	}
 	return func(s survey.Session, c ChatState) (Result, error) {
-		lang := s.Language
-		if lang == "" {
-			lang = b.def.PickLanguage(hint)
-		}
-		if !yes {
-			*toast = ""
-			return Result{Session: s, Chat: c, Out: []Outgoing{{Kind: OutEditText, ChatID: chatID, MessageID: msgID,
-				Text: esc(b.def.Msg(lang, "delete_kept"))}}}, nil
-		}
+		lang := b.language(s, hint)
 		*toast = b.def.Msg(lang, "deleted_toast")
-		return Result{Forget: true, Out: []Outgoing{{Kind: OutEditText, ChatID: chatID, MessageID: msgID,
-			Text: esc(b.def.Msg(lang, "deleted"))}}}, nil
+		v := newView(chatID, c)
+		rep := reply{tap: &on, onLive: v.onLive(on)}
+		deleted := esc(b.def.Msg(lang, "deleted"))
+		if rep.onLive && v.atBottom() {
+			rep.freezeAs = deleted
+		} else {
+			rep.notes = []Outgoing{{Text: deleted}}
+		}
+		v.place(rep)
+		return Result{Forget: true, Out: v.out}, nil
 	}
 }
 

@@ -50,6 +50,7 @@ type SenderStats struct {
 	Sent           int64 // messages delivered (sendMessage or sendDocument succeeded)
 	Edits          int64 // edits that changed a message
 	NotModified    int64 // edits Telegram found identical: counted as delivered
+	Unneeded       int64 // edits not sent: the message already shows what they would set
 	RateLimited429 int64 // 429 answers
 	Blocked        int64 // 403 answers: chats that blocked the bot
 	Dropped        int64 // items given up, for any DropReason
@@ -99,6 +100,7 @@ type Sender struct {
 	storeFails   int       // Pending failures in a row
 	lastSweep    time.Time
 	results      chan flight      // answers of requests in flight
+	shows        shows            // what the messages sent or edited lately show
 	inflight     map[int64]uint64 // chat -> the item whose request is in flight
 	queues       []*chatQueue     // the batch in hand, by chat
 	served       int              // requests started from the batch
@@ -265,6 +267,7 @@ type chatQueue struct {
 type flight struct {
 	q      Queued
 	method string
+	target int // the message an edit changes
 	resp   *tgbotapi.APIResponse
 	err    error
 	done   time.Time
@@ -591,6 +594,7 @@ func (s *Sender) start(ctx context.Context, cq *chatQueue) {
 	cq.urgent = hasUrgent(cq.items)
 	out := q.Out
 	var req tgbotapi.Chattable
+	target := 0 // the message an edit changes
 	switch out.Kind {
 	case OutSend:
 		m := tgbotapi.NewMessage(out.ChatID, out.Text)
@@ -612,9 +616,15 @@ func (s *Sender) start(ctx context.Context, cq *chatQueue) {
 		d.ParseMode = tgbotapi.ModeHTML
 		req = d
 	case OutEditText, OutEditMarkup:
-		target := out.MessageID
+		target = out.MessageID
 		if out.ToPrompt {
-			id, err := s.ob.PromptMessage(out.ChatID)
+			var id int
+			var err error
+			if out.Num != 0 {
+				id, err = s.ob.SentMessage(out.ChatID, out.Num)
+			} else {
+				id, err = s.ob.PromptMessage(out.ChatID)
+			}
 			if err != nil {
 				s.log.LogAttrs(ctx, slog.LevelError, "prompt lookup failed", slog.Int64("chat_id", out.ChatID),
 					slog.String("class", "store"), slog.Int("attempt", q.Attempts+1), slog.Any("err", err))
@@ -628,6 +638,13 @@ func (s *Sender) start(ctx context.Context, cq *chatQueue) {
 		}
 		if target == 0 {
 			s.drop(ctx, q, DropNoTarget, "no_target")
+			return
+		}
+		if s.shows.unneeded(out, target) {
+			// Coalesced or racing edits can come to change nothing:
+			// Telegram would answer "message is not modified".
+			s.count(func(st *SenderStats) { st.Unneeded++ })
+			s.done(ctx, q, 0)
 			return
 		}
 		if out.Kind == OutEditText {
@@ -649,7 +666,7 @@ func (s *Sender) start(ctx context.Context, cq *chatQueue) {
 	s.inflight[out.ChatID] = q.Seq
 	go func() {
 		resp, err := s.api.Request(req)
-		s.results <- flight{q: q, method: method, resp: resp, err: err, done: s.o.Now()}
+		s.results <- flight{q: q, method: method, target: target, resp: resp, err: err, done: s.o.Now()}
 	}()
 }
 
@@ -700,8 +717,12 @@ func (s *Sender) finish(ctx context.Context, f flight) {
 			}
 			msgID = m.MessageID
 			s.count(func(st *SenderStats) { st.Sent++ })
+			if out.Kind == OutSend {
+				s.shows.set(out.ChatID, msgID, out)
+			}
 		} else {
 			s.count(func(st *SenderStats) { st.Edits++ })
+			s.shows.set(out.ChatID, f.target, out)
 		}
 		s.log.LogAttrs(ctx, slog.LevelDebug, "delivered", attrs("ok")...)
 		s.done(ctx, q, msgID)
@@ -709,6 +730,7 @@ func (s *Sender) finish(ctx context.Context, f flight) {
 	case errors.As(err, &te) && te.Code == 400 && strings.Contains(te.Message, "message is not modified"):
 		s.streak = 0
 		s.count(func(st *SenderStats) { st.NotModified++ })
+		s.shows.set(out.ChatID, f.target, out)
 		s.log.LogAttrs(ctx, slog.LevelDebug, "delivered", attrs("not_modified")...)
 		s.done(ctx, q, 0)
 
@@ -894,4 +916,69 @@ func latest(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// shows remembers, for the messages the sender sent or edited lately, a
+// hash of the text and of the keyboard each shows, as delivered: an edit
+// that would change neither is not sent. Two generations of at most
+// showsMax messages each bound the memory. After a restart it knows
+// nothing, and the bot's own record (view.go) keeps edits real.
+type shows struct {
+	cur, old map[showKey]shown
+}
+
+type showKey struct {
+	chat int64
+	msg  int
+}
+
+// shown is what a message shows: hashes of its text (0: unknown) and of
+// its inline keyboard.
+type shown struct{ text, keys uint64 }
+
+const showsMax = 50_000
+
+func (sh *shows) get(k showKey) (shown, bool) {
+	if v, ok := sh.cur[k]; ok {
+		return v, true
+	}
+	v, ok := sh.old[k]
+	return v, ok
+}
+
+// set records what out made message msg of chat show once delivered; an
+// edit of the keyboard alone keeps the text known before.
+func (sh *shows) set(chat int64, msg int, out Outgoing) {
+	if msg == 0 {
+		return
+	}
+	k := showKey{chat, msg}
+	v := shown{text: hashText(out.Text), keys: hashKeys(out.Keyboard)}
+	if out.Kind == OutEditMarkup {
+		before, _ := sh.get(k)
+		v.text = before.text
+	}
+	if sh.cur == nil {
+		sh.cur = map[showKey]shown{}
+	}
+	if len(sh.cur) >= showsMax {
+		sh.old, sh.cur = sh.cur, map[showKey]shown{}
+	}
+	sh.cur[k] = v
+}
+
+// unneeded reports whether the edit out of message target would change
+// nothing that is known.
+func (sh *shows) unneeded(out Outgoing, target int) bool {
+	v, ok := sh.get(showKey{out.ChatID, target})
+	if !ok {
+		return false
+	}
+	switch out.Kind {
+	case OutEditMarkup:
+		return v.keys == hashKeys(out.Keyboard)
+	case OutEditText:
+		return v.text != 0 && v.text == hashText(out.Text) && v.keys == hashKeys(out.Keyboard)
+	}
+	return false
 }

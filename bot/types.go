@@ -68,6 +68,9 @@ type Outbox interface {
 	// PromptMessage returns the id of the message showing the chat's
 	// current question, or 0.
 	PromptMessage(chatID int64) (int, error)
+	// SentMessage returns the id of the message the chat's send numbered
+	// num became (chat.Message.Num), or 0 if it is not known.
+	SentMessage(chatID int64, num int) (int, error)
 }
 
 // Store is what the update loop needs of the database.

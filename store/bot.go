@@ -127,7 +127,7 @@ func (tx *Tx) commitOne(p chat.Pending) (bool, error) {
 		}
 		// A chat record is kept only beside a session: someone who never
 		// agreed, or who is forgotten, has none.
-		if (hadRec || res.Chat != (chat.State{})) && !forgot && tx.HasSession(respondent) {
+		if (hadRec || !res.Chat.IsZero()) && !forgot && tx.HasSession(respondent) {
 			if err := tx.putChatState(int64(respondent), rec, res.Chat); err != nil {
 				return false, err
 			}
@@ -278,8 +278,15 @@ type deliveries struct {
 	written map[uint64]bool // outcomes written since the last Pending began
 	ackedAt time.Time       // when the oldest of them was reported
 	prompts map[int64]int   // prompt message ids of those deliveries
+	sent    map[sentKey]int // message ids of those deliveries, by chat and send number
 
 	afterRead func() // tests: runs between Pending's read and its filtering
+}
+
+// sentKey names a numbered send of a chat.
+type sentKey struct {
+	chat int64
+	num  int
 }
 
 const (
@@ -293,6 +300,7 @@ type ack struct {
 	seq    uint64
 	chat   int64
 	prompt bool
+	num    int // the send's number in its chat (chat.Message.Num), 0 if none
 	msg    int
 	drop   chat.DropReason
 }
@@ -354,7 +362,11 @@ func (db *DB) Pending(limit int) ([]chat.Queued, error) {
 // The error is that of a write it triggered; the outcome is kept either
 // way.
 func (db *DB) Done(q chat.Queued, messageID int) error {
-	if db.del.add(ack{seq: q.Seq, chat: q.Out.ChatID, prompt: q.Out.Prompt, msg: messageID}, db.now()) {
+	num := 0
+	if q.Out.Kind == chat.Send || q.Out.Kind == chat.SendDocument {
+		num = q.Out.Num
+	}
+	if db.del.add(ack{seq: q.Seq, chat: q.Out.ChatID, prompt: q.Out.Prompt, num: num, msg: messageID}, db.now()) {
 		return db.Flush()
 	}
 	return nil
@@ -405,6 +417,25 @@ func (db *DB) PromptMessage(chatID int64) (int, error) {
 	return rec.PromptMessageID, err
 }
 
+// SentMessage returns the id of the message the send numbered num became
+// in chatID (see chat.Message.Num), or 0 if it is not known: not
+// delivered yet, or not a message with buttons.
+func (db *DB) SentMessage(chatID int64, num int) (int, error) {
+	db.del.mu.Lock()
+	id, ok := db.del.sent[sentKey{chatID, num}]
+	db.del.mu.Unlock()
+	if ok {
+		return id, nil
+	}
+	var st chat.State
+	err := db.View(func(tx *Tx) error {
+		var err error
+		_, _, st, err = tx.chatState(chatID)
+		return err
+	})
+	return st.MessageOf(num), err
+}
+
 // Flush writes the outcomes kept in memory, in one transaction. The
 // sender calls it when it falls idle; Close calls it too.
 func (db *DB) Flush() error {
@@ -436,6 +467,12 @@ func (d *deliveries) add(a ack, now time.Time) (full bool) {
 			d.prompts = map[int64]int{}
 		}
 		d.prompts[a.chat] = a.msg
+	}
+	if a.drop == "" && a.num != 0 && a.msg != 0 {
+		if d.sent == nil {
+			d.sent = map[sentKey]int{}
+		}
+		d.sent[sentKey{a.chat, a.num}] = a.msg
 	}
 	return len(d.acks) >= ackBatch
 }
@@ -471,6 +508,9 @@ func (d *deliveries) settle(acks []ack, written bool, now time.Time) {
 		if a.prompt && a.msg != 0 && d.prompts[a.chat] == a.msg {
 			delete(d.prompts, a.chat)
 		}
+		if a.num != 0 {
+			delete(d.sent, sentKey{a.chat, a.num})
+		}
 	}
 	if len(d.acks) > 0 {
 		d.ackedAt = now
@@ -489,6 +529,11 @@ func (d *deliveries) forgetChat(chatID int64) {
 		}
 	}
 	delete(d.prompts, chatID)
+	for k := range d.sent {
+		if k.chat == chatID {
+			delete(d.sent, k)
+		}
+	}
 }
 
 // writeAcks writes outcomes in tx.
@@ -510,16 +555,107 @@ func (tx *Tx) writeAcks(acks []ack) error {
 			if err := tx.putChatState(a.chat, rec, st); err != nil {
 				return err
 			}
-		case a.drop == "" && a.prompt && a.msg != 0:
+		case a.drop == "" && a.msg != 0 && (a.prompt || a.num != 0):
 			// A chat with no session was forgotten (/delete) while the
 			// message was on its way: keep no record of it.
 			if !tx.HasSession(survey.RespondentID(a.chat)) {
 				continue
 			}
-			if err := tx.setPromptMessage(a.chat, a.msg); err != nil {
+			rec, _, st, err := tx.chatState(a.chat)
+			if err != nil {
+				return err
+			}
+			// The chat's state learns which message the send became.
+			changed := a.num != 0 && st.Delivered(a.num, a.msg)
+			if a.prompt {
+				rec.PromptMessageID = a.msg
+			}
+			if changed {
+				err = tx.putChatState(a.chat, rec, st)
+			} else if a.prompt {
+				err = tx.putChatRecord(a.chat, rec)
+			}
+			if err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// Requeue hands every private chat with items in the outbox to fn, with
+// its session, chat state and queued items, and applies what fn returns:
+// the items it drops are removed, its messages are queued after the rest,
+// and its state is stored. It runs in one transaction and returns how
+// many chats fn changed. The bot calls it at start-up, before the sender
+// runs (bot.Bot.Restart): items queued before a crash may have been
+// delivered already, their delivery unrecorded.
+func (db *DB) Requeue(fn func(chat.Backlog) (chat.Rework, error)) (int, error) {
+	if err := db.Flush(); err != nil {
+		return 0, err
+	}
+	changed := 0
+	err := db.Update(func(tx *Tx) error {
+		changed = 0
+		items, err := tx.outbox(0)
+		if err != nil {
+			return err
+		}
+		var order []int64
+		byChat := map[int64][]chat.Queued{}
+		for _, it := range items {
+			if it.ChatID <= 0 {
+				continue // groups and channels hold no conversation
+			}
+			var m chat.Message
+			if err := json.Unmarshal(it.Payload, &m); err != nil {
+				return db.corrupt(fmt.Sprintf("outbox item %d", it.Seq), err)
+			}
+			if _, ok := byChat[it.ChatID]; !ok {
+				order = append(order, it.ChatID)
+			}
+			byChat[it.ChatID] = append(byChat[it.ChatID], chat.Queued{Seq: it.Seq, Out: m, Attempts: it.Attempts, NotBefore: it.NotBefore})
+		}
+		for _, id := range order {
+			s, _, err := tx.Session(survey.RespondentID(id))
+			if err != nil {
+				return err
+			}
+			rec, hadRec, st, err := tx.chatState(id)
+			if err != nil {
+				return err
+			}
+			rw, err := fn(chat.Backlog{ChatID: id, Session: s, State: st, Queued: byChat[id]})
+			if err != nil {
+				return err
+			}
+			if len(rw.Drop) == 0 && len(rw.Out) == 0 {
+				continue
+			}
+			changed++
+			for _, seq := range rw.Drop {
+				if err := tx.outboxDone(seq); err != nil {
+					return err
+				}
+			}
+			for _, o := range rw.Out {
+				if err := tx.Enqueue(o, time.Time{}); err != nil {
+					return err
+				}
+			}
+			if hadRec || !rw.State.IsZero() {
+				if err := tx.putChatState(id, rec, rw.State); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	db.del.mu.Lock()
+	db.del.decoded = nil // dropped items may be cached
+	db.del.mu.Unlock()
+	return changed, nil
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"time"
@@ -118,4 +119,27 @@ func (db *DB) PruneSeen(before time.Time) (int, error) {
 		n += deleted
 	}
 	return n, nil
+}
+
+// HandledSince returns the seen keys that begin with prefix and were
+// marked at since or later, in key order. The bot uses it at start-up to
+// find the taps it committed just before a crash ("c:" keys), whose
+// answers may not have gone out.
+func (db *DB) HandledSince(prefix string, since time.Time) ([]string, error) {
+	cut := uint64(since.UnixNano())
+	var out []string
+	err := db.view(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketSeen).Cursor()
+		p := []byte(prefix)
+		for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
+			if len(v) != 8 {
+				return db.corrupt(fmt.Sprintf("seen key %q", k), fmt.Errorf("%d bytes, want 8", len(v)))
+			}
+			if binary.BigEndian.Uint64(v) >= cut {
+				out = append(out, string(k))
+			}
+		}
+		return nil
+	})
+	return out, err
 }

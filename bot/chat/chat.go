@@ -12,6 +12,7 @@
 package chat
 
 import (
+	"reflect"
 	"time"
 
 	"toolmap/survey"
@@ -48,12 +49,20 @@ type Message struct {
 	Kind   Kind  `json:"kind"`
 	ChatID int64 `json:"chat"`
 
-	// The message an edit changes: MessageID, or with ToPrompt the message
-	// that shows the chat's current question, looked up when the edit is
-	// sent (so it is right even if that message was still in the outbox
-	// when the edit was queued). An edit whose target is unknown is dropped.
+	// The message an edit changes: MessageID, or with ToPrompt a message
+	// the bot sent, looked up when the edit is sent (so it is right even
+	// if that message was still in the outbox when the edit was queued):
+	// the send numbered Num, or without Num (items queued by earlier
+	// versions) the newest Prompt. An edit whose target is unknown is
+	// dropped.
 	MessageID int  `json:"msg,omitempty"`
 	ToPrompt  bool `json:"to_prompt,omitempty"`
+	// Num numbers the sends of the survey's conversation in a private
+	// chat (State.Sends counts them): a delivery records the message id
+	// Telegram gave the send under its number (State.Keyed), so the bot
+	// learns which message is which. On a ToPrompt edit, the send whose
+	// message to edit.
+	Num int `json:"num,omitempty"`
 
 	Text        string     `json:"text,omitempty"` // HTML; everything user-supplied escaped. A document's caption.
 	Keyboard    [][]Button `json:"kb,omitempty"`   // inline keyboard
@@ -98,6 +107,68 @@ type State struct {
 	Reminded    int       `json:"reminded,omitempty"`
 	RemindedAt  time.Time `json:"reminded_at,omitzero"`
 	NoReminders bool      `json:"no_reminders,omitempty"`
+
+	// The bottom of the chat as the bot left it (see bot/view.go): the
+	// sends it queued so far (which numbers them), the one message with
+	// live buttons, whether the person wrote after the newest send, the
+	// newest message id known in the chat, and the messages sent with
+	// buttons lately, with their ids once known.
+	Sends int     `json:"sends,omitempty"`
+	Live  Live    `json:"live,omitzero"`
+	Wrote bool    `json:"wrote,omitempty"`
+	Seen  int     `json:"seen,omitempty"`
+	Keyed []Keyed `json:"keyed,omitempty"`
+}
+
+// IsZero reports whether st holds nothing: a chat the bot keeps no
+// record of.
+func (st State) IsZero() bool { return reflect.ValueOf(st).IsZero() }
+
+// Live is the chat's one message with live buttons: a question, the
+// consent notice, a menu (/review, /language, a reminder, /delete).
+type Live struct {
+	Num  int    `json:"n"`              // its send number
+	What string `json:"what,omitempty"` // what it shows: see bot/view.go
+	At   string `json:"at,omitempty"`   // the step it asks, for a question (survey.Cursor.Key)
+	Text uint64 `json:"text,omitempty"` // a hash of its text, as sent or last edited
+	Body uint64 `json:"body,omitempty"` // the same without the line heading it (what the step before recorded)
+	Keys uint64 `json:"kb,omitempty"`   // a hash of its keyboard
+}
+
+// Keyed is a message the bot sent with buttons.
+type Keyed struct {
+	Num    int  `json:"n,omitempty"` // its send number (0: known only from a tap)
+	Msg    int  `json:"m,omitempty"` // its message id, once delivered
+	Frozen bool `json:"f,omitempty"` // its buttons are removed, or their removal is queued
+}
+
+// MaxKeyed is how many messages with buttons a State remembers.
+const MaxKeyed = 8
+
+// Delivered records that the send numbered num became message msgID:
+// what a delivery teaches the chat's state. It reports whether the state
+// changed.
+func (st *State) Delivered(num, msgID int) bool {
+	changed := false
+	if msgID > st.Seen {
+		st.Seen, changed = msgID, true
+	}
+	for i := range st.Keyed {
+		if k := &st.Keyed[i]; k.Num == num && k.Msg == 0 {
+			k.Msg, changed = msgID, true
+		}
+	}
+	return changed
+}
+
+// MessageOf returns the message id of the send numbered num, if known.
+func (st *State) MessageOf(num int) int {
+	for _, k := range st.Keyed {
+		if k.Num == num {
+			return k.Msg
+		}
+	}
+	return 0
 }
 
 // Update is what the bot knows of one Telegram update before it is
@@ -136,4 +207,24 @@ type Pending struct {
 	Update     Update
 	Respondent survey.RespondentID
 	Fn         func(survey.Session, State) (Result, error)
+}
+
+// Backlog is a private chat with items still queued when the bot starts.
+// Some of them may have been delivered just before the process stopped
+// (their delivery was not recorded yet), so sending them again could
+// repeat a message or an edit: the bot decides what to do with them
+// (bot.Bot.Restart) before the sender runs.
+type Backlog struct {
+	ChatID  int64
+	Session survey.Session // zero if the respondent has none
+	State   State
+	Queued  []Queued // in queue order
+}
+
+// Rework is what to do with a Backlog: drop some queued items, queue more
+// after the rest, and store the chat's new state.
+type Rework struct {
+	Drop  []uint64  // sequence numbers of queued items to drop
+	Out   []Message // queued after the items kept
+	State State
 }

@@ -37,7 +37,11 @@ import (
 // The short form (a few kills of a short survey) runs with go test ./...;
 // the long form is, for example:
 //
-//	go test ./bot/demo -run TestCrashHarness -v -crash.kills=50 -crash.gap=120 -crash.respondents=40 -crash.quiet=30s -crash.survey=default -crash.budget=20m -timeout 25m
+//	go test ./bot/demo -run TestCrashHarness -v -crash.kills=50 -crash.gap=120 -crash.respondents=500 -crash.quiet=30s -crash.survey=default -crash.budget=35m -timeout 38m
+//
+// The organisers behave as people on phones do (telegramtest.Person): at
+// the end each must have finished once, with every stored answer the one
+// they gave, no Bot API call refused, and every tap answered.
 var (
 	crashKills       = flag.Int("crash.kills", 3, "TestCrashHarness: how many times to kill -9 the bot")
 	crashRespondents = flag.Int("crash.respondents", 8, "TestCrashHarness: simulated organisers")
@@ -246,13 +250,20 @@ func TestCrashHarness(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), budget)
 	defer cancel()
 	var wg sync.WaitGroup
-	var finished atomic.Int64
+	minds := make([]*organiser, n)
 	for i := range n {
 		wg.Go(func() {
-			if crashOrganiser(ctx, d, i) {
+			o, err := crashOrganiser(ctx, d, i)
+			minds[i] = o
+			switch {
+			case err != nil:
+				d.fail(fmt.Sprintf("respondent %d: %v", 100_000+i, err))
+			case o.status == "completed":
 				d.completed.Add(1)
 			}
-			finished.Add(1)
+			if o.status != "completed" {
+				t.Logf("respondent %d did not finish (%s %v):\n%s", 100_000+i, o.failed, err, debugChat(srv, int64(100_000+i)))
+			}
 		})
 	}
 	allDone := make(chan struct{})
@@ -260,6 +271,7 @@ func TestCrashHarness(t *testing.T) {
 
 	kills := 0
 	checks := 0
+	var killedAt []string
 	for kills < *crashKills {
 		target := srv.CallCount("") + 3 + rng.IntN(max(*crashGap-2, 1))
 		waitCtx, stopWait := context.WithCancel(ctx)
@@ -281,6 +293,7 @@ func TestCrashHarness(t *testing.T) {
 			break // everyone finished
 		}
 		c.kill()
+		killedAt = append(killedAt, time.Now().Format("05.000000"))
 		kills++
 		checks += checkAcknowledged(t, dbPath, srv, d, ids)
 		if t.Failed() {
@@ -301,13 +314,54 @@ func TestCrashHarness(t *testing.T) {
 			redelivered++
 		}
 	}
-	t.Logf("%d kills, %d sessions checked against the chats after kills, %d respondents completed, %d fresh /start by organisers, %d updates delivered more than once, %d Bot API calls",
-		kills, checks, d.completed.Load(), freshStarts.Load(), redelivered, srv.CallCount(""))
+	t.Logf("%d kills, %d sessions checked against the chats after kills, %d respondents completed, %d /start after a quiet chat, %d strays (texts, emoji, stickers, taps on older messages, leaving), %d updates delivered more than once, %d Bot API calls",
+		kills, checks, d.completed.Load(), impatient.Load(), strays.Load(), redelivered, srv.CallCount(""))
 	if kills < *crashKills {
 		t.Errorf("only %d kills of %d: the organisers finished first; use more respondents or the default survey", kills, *crashKills)
 	}
 	if got := d.completed.Load(); got != int64(n) || len(d.failures) > 0 {
 		t.Fatalf("%d of %d organisers completed; failures: %v", got, n, d.failures)
+	}
+	if logs, err := os.ReadFile(c.logPath); err == nil {
+		late := 0
+		for line := range strings.Lines(string(logs)) {
+			if strings.Contains(line, "answered the taps a restart left unanswered") {
+				late++
+			}
+		}
+		t.Logf("restarts that answered taps a crash left unanswered: %d; answers that failed: %d", late, strings.Count(string(logs), "answerCallbackQuery failed"))
+	}
+	checkChatOutcome(t, srv, ids)
+	if un := srv.UnansweredCallbacks(); len(un) > 0 {
+		// Why: committed (a handled key) or not, and in the tap log or not.
+		marked := map[string]bool{}
+		for _, p := range []string{dbPath + ".taps.old", dbPath + ".taps"} {
+			data, _ := os.ReadFile(p)
+			for line := range strings.Lines(string(data)) {
+				marked[strings.TrimSpace(line)] = true
+			}
+		}
+		db, err := store.Open(dbPath, &store.Options{ReadOnly: true})
+		if err == nil {
+			keys, _ := db.HandledSince("c:", time.Unix(0, 0))
+			db.Close()
+			handled := map[string]bool{}
+			for _, k := range keys {
+				handled[bot.TapKeyID(k)] = true
+			}
+			kinds := map[string]int{}
+			deliveries := map[int]int{}
+			for _, u := range srv.Updates() {
+				deliveries[u.ID] = u.Deliveries
+			}
+			for i, cb := range un {
+				kinds[fmt.Sprintf("committed %v, in the tap log %v", handled[cb.ID], marked[cb.ID])]++
+				if i < 2 {
+					t.Logf("never answered: %+v, delivered %d times; kills at %v\n%s", cb, deliveries[cb.UpdateID], killedAt, debugChat(srv, cb.ChatID))
+				}
+			}
+			t.Logf("the taps never answered: %v", kinds)
+		}
 	}
 
 	// At the end: every respondent completed once, nothing twice, and the
@@ -340,6 +394,9 @@ func TestCrashHarness(t *testing.T) {
 		}
 		if completedLog[survey.RespondentID(id)] != 1 {
 			t.Errorf("respondent %d completed %d times in the answer log, want once", id, completedLog[survey.RespondentID(id)])
+		}
+		if err := minds[id-100_000].check(s); err != nil {
+			t.Errorf("respondent %d: %v\nwhat they did:\n%s\nthe chat:\n%s", id, err, strings.Join(minds[id-100_000].history, "\n"), debugChat(srv, id))
 		}
 	}
 	logs, _ := os.ReadFile(c.logPath)
@@ -462,81 +519,38 @@ func tail(path string) string {
 	return string(data)
 }
 
-// freshStarts counts the organisers' /start after quiet or a stuck prompt.
-var freshStarts atomic.Int64
-
 // crashQuiet is how long an organiser waits for the bot without any
 // change in their chat before sending /start again, as a person would. A
-// crash can leave the reply to their last action on another message than
-// the one they watch (a prompt shown twice), or unsent until they write.
+// crash can leave the reply to their last action unsent until they write.
 // With many organisers, make it longer than a chat's turn in the sender
 // (organisers over 30 share Telegram's 30 messages a second), or every
 // /start adds to the queue it waits for.
 var crashQuiet = flag.Duration("crash.quiet", 4*time.Second, "TestCrashHarness: an organiser's wait in a quiet chat before /start")
 
-// crashOrganiser plays the demo's organiser i until the survey is done,
-// sending /start again whenever the chat stays quiet for crashQuiet. It
-// reports whether the organiser completed the survey.
-func crashOrganiser(ctx context.Context, d *demoRun, i int) bool {
-	id := int64(100_000 + i)
-	o := &organiser{
-		d:     d,
-		u:     d.srv.User(id),
-		rng:   rand.New(rand.NewPCG(d.o.Seed, uint64(i))),
-		plans: map[survey.Cursor]*plan{},
+// crashHabits are the harness's organisers' habits: those of the demo's,
+// straying a little more.
+var crashHabits = telegramtest.Habits{Stray: 0.03, Emoji: 0.02, Sticker: 0.02, ScrollUp: 0.04, Leave: 0.01}
+
+// crashOrganiser plays the demo's organiser i, as a person on a phone,
+// until the survey is done; they send /start again whenever the chat
+// stays quiet for crashQuiet.
+func crashOrganiser(ctx context.Context, d *demoRun, i int) (*organiser, error) {
+	o := newOrganiser(d, uint64(i))
+	o.trace = func(format string, args ...any) { // kept for a failure's report
+		o.history = append(o.history, fmt.Sprintf(format, args...))
 	}
-	for attempt := 0; ctx.Err() == nil; attempt++ {
-		if attempt > 50 {
-			d.mu.Lock()
-			d.failures = append(d.failures, fmt.Sprintf("respondent %d: still not done after %d fresh starts", id, attempt))
-			d.mu.Unlock()
-			return false
-		}
-		// A fresh start forgets the plans: their step counts, and the
-		// options a stale prompt refused, belong to the view before.
-		o.plans = map[survey.Cursor]*plan{}
-		runCtx, cancel := context.WithCancel(ctx)
-		type result struct {
-			status string
-			err    error
-		}
-		done := make(chan result, 1)
-		go func() {
-			st, err := o.run(runCtx)
-			done <- result{st, err}
-		}()
-		quiet := time.NewTimer(*crashQuiet)
-	watch:
-		for {
-			select {
-			case r := <-done:
-				cancel()
-				quiet.Stop()
-				if r.status == "completed" {
-					return true
-				}
-				// Cancelled for quiet, or stuck (the demo's organiser gives
-				// up after many refused taps on a prompt shown twice):
-				// start again, as a person would.
-				freshStarts.Add(1)
-				break watch
-			case <-d.srv.ChatChanged(id):
-				if thanked(d, id) {
-					// Done: a prompt repeated after a crash may have
-					// arrived after the closing message.
-					cancel()
-					quiet.Stop()
-					<-done
-					return true
-				}
-				quiet.Reset(*crashQuiet)
-			case <-quiet.C:
-				cancel() // quiet for too long: start again
-			}
-		}
-	}
-	return false
+	h := crashHabits
+	h.Patience = *crashQuiet
+	p := d.srv.Person(int64(100_000+i), o, h, d.o.Seed)
+	err := p.Run(ctx, "")
+	impatient.Add(int64(p.Stats().Impatient))
+	strays.Add(int64(p.Stats().Stray + p.Stats().Emoji + p.Stats().Sticker + p.Stats().ScrollUps + p.Stats().Leaves))
+	return o, err
 }
+
+// impatient and strays count, over the harness's organisers, their
+// /start after a quiet chat, and what they did besides answering.
+var impatient, strays atomic.Int64
 
 // busiest describes the chat with the most user actions, for failure
 // messages: its counts and its newest messages and taps.

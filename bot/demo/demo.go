@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -33,12 +32,17 @@ only, and lets N simulated organisers answer the survey at once. Nothing
 reaches Telegram and no token is needed.
 
 Each simulated organiser opens the bot from a link (flyer, partner,
-website, a friend), agrees, and answers what the bot asks by reading its
-newest message and decoding its buttons: a kind of group, a size, where
-they are (or Skip), two to five activities, a few tools for each (now and
-then from the full list via More…, a tool typed after Other…, or "None"),
-going Back once in a while, and what is hard. Their choices come from a
-random generator seeded with --seed, so runs repeat.
+website, a friend), agrees, and answers what the bot asks as a person on
+a phone does: they read only the newest message and tap only its
+buttons: a kind of group, a size, where they are (or Skip), two to five
+activities, a few tools for each (now and then from the full list via
+More…, a tool typed after Other…, or the same as the activity before),
+going Back once in a while, and what is hard. Now and then they stray
+instead: they type a few words or an emoji where a tap is expected, send
+a sticker, a photo or a voice note, tap a button on an older message, or
+leave and come back with /start (--strays=false: never). At the end each
+one's answers as stored are checked against what they chose. Their
+choices come from a random generator seeded with --seed, so runs repeat.
 
 By default the fake server enforces Telegram's flood limits (about 30
 messages a second overall and 1 a second per chat, with short bursts),
@@ -47,8 +51,8 @@ under them. --unlimited turns both off, to measure how fast the bot itself
 is. --partway stops every organiser after the activities question, leaving
 N surveys in progress, to measure memory.
 
-Organisers act the moment the bot answers, unless --think gives them a
-pause before each action (between D/2 and 3D/2, like a person reading;
+Organisers act as soon as the bot has answered them, unless --think gives
+them a pause before each action (between D/2 and 3D/2, like a person reading;
 the first, /start, comes after such a pause too, so they do not all arrive
 in the same millisecond).
 Without it the run measures the most the bot can do (a closed loop: each
@@ -57,17 +61,18 @@ latency N people see in ordinary use.
 
 At the end it prints the completed surveys, the time taken, the updates
 the bot processed per second, the messages and edits it sent (in total,
-per completed survey and per tap), the reply latency (from an organiser's
+per completed survey, per update and per tap), the reply latency (from an organiser's
 action to the first Bot API call that changes their screen: the next
 question, a tick, a message; and, for taps, to the answerCallbackQuery
 that stops the button's spinner), memory (peak and
-current resident size, Go heap), limit breaches and 429 answers. A
+current resident size, Go heap), limit breaches and 429 answers, and the
+Bot API calls the fake server refused (there should be none). A
 progress bar is drawn on standard error when it is a terminal.
 
 The database is a temporary file, removed at the end, unless --db names
 one to keep. The bot's log goes to a file beside it (FILE.log with --db)
-and never to the output. Exit status 1 means some survey did not finish
-or, with limits on, a limit was breached.
+and never to the output. Exit status 1 means some survey did not finish,
+a Bot API call was refused, or, with limits on, a limit was breached.
 
 Last, it posts this week's digest to a fake coordinators' channel and
 prints it, and leaves the digest's chart (PNG) and a pseudonymised export
@@ -95,6 +100,7 @@ type Options struct {
 	Survey      string // the survey file, for the bot process; "" the built-in survey
 	Def         *survey.Definition
 	Think       time.Duration
+	Plain       bool   // organisers never stray (--strays=false)
 	Out         string // where the chart and export are left
 	CPUProfile  string // hidden: --cpuprofile FILE
 	MemProfile  string // hidden: --memprofile FILE
@@ -156,6 +162,7 @@ type demoRun struct {
 	taps      atomic.Int64
 	texts     atomic.Int64
 	rejected  atomic.Int64  // taps answered with a problem toast
+	strays    atomic.Int64  // strays: texts, emoji, stickers where a tap was expected, taps on older messages, /start again
 	stalled   chan struct{} // closed when the bot seems stuck
 
 	mu        sync.Mutex
@@ -403,10 +410,11 @@ func (d *demoRun) report(w io.Writer, elapsed time.Duration, loop bot.LoopStats,
 	fmt.Fprintf(w, "updates processed:      %d (%.0f/s); commits %d, mean commit %s\n", loop.Updates, float64(loop.Updates)/secs,
 		loop.Commits, meanDur(loop.CommitTime, loop.Commits))
 	fmt.Fprintf(w, "completions per second: %.1f\n", float64(completed)/secs)
-	fmt.Fprintf(w, "messages + edits:       %d (sendMessage %d, editMessageText %d, editMessageReplyMarkup %d; not modified %d)\n",
-		msgs, sends, editText, editMarkup, sent.NotModified)
+	fmt.Fprintf(w, "messages + edits:       %d (sendMessage %d, editMessageText %d, editMessageReplyMarkup %d; not modified %d, not sent as they would change nothing %d)\n",
+		msgs, sends, editText, editMarkup, sent.NotModified, sent.Unneeded)
 	fmt.Fprintf(w, "  per completed survey: %s\n", per(msgs, completed))
-	fmt.Fprintf(w, "  per tap:              %s (taps %d, typed messages %d; callback answers %d)\n", per(msgs, taps), taps, d.texts.Load(), answers)
+	fmt.Fprintf(w, "  per update:           %s\n", per(msgs, loop.Updates))
+	fmt.Fprintf(w, "  per tap:              %s (taps %d, typed messages %d, strays %d; callback answers %d)\n", per(msgs, taps), taps, d.texts.Load(), d.strays.Load(), answers)
 	d.mu.Lock()
 	lat, typed, ack := slices.Clone(d.latencies), slices.Clone(d.typedLat), slices.Clone(d.ackLat)
 	d.mu.Unlock()
@@ -436,16 +444,40 @@ func (d *demoRun) report(w io.Writer, elapsed time.Duration, loop bot.LoopStats,
 	} else {
 		fmt.Fprintln(w, "database:               a temporary file, removed")
 	}
+	errs := d.apiErrors(w)
 	ok := true
 	if o.Partway {
 		ok = partway+completed == n
 	} else {
 		ok = completed == n
 	}
-	if !o.Unlimited && breaches > 0 {
+	if !o.Unlimited && breaches > 0 || errs > 0 {
 		ok = false
 	}
 	return ok
+}
+
+// apiErrors prints the Bot API calls the fake server refused (a 429 is
+// counted with the limits) and returns how many.
+func (d *demoRun) apiErrors(w io.Writer) int {
+	var parts []string
+	total := 0
+	for _, m := range telegramtest.Methods() {
+		for status, n := range d.srv.StatusCounts(m) {
+			if status == 200 || status == 429 || strings.EqualFold(m, "getUpdates") && status == 0 {
+				continue // a long poll cut short as the bot stops is no error
+			}
+			total += n
+			parts = append(parts, fmt.Sprintf("%s %d: %d", m, status, n))
+		}
+	}
+	slices.Sort(parts)
+	if total == 0 {
+		fmt.Fprintln(w, "Bot API errors:         0")
+	} else {
+		fmt.Fprintf(w, "Bot API errors:         %d (%s)\n", total, strings.Join(parts, ", "))
+	}
+	return total
 }
 
 func meanDur(total time.Duration, n int64) string {
@@ -474,616 +506,6 @@ func pct(sorted []time.Duration, p int) string {
 	i := (len(sorted)*p + 99) / 100
 	i = min(max(i-1, 0), len(sorted)-1)
 	return fmtDur(sorted[i])
-}
-
-// --- one simulated organiser -------------------------------------------------
-
-// demoStall is how long the bot may make no Bot API call at all while
-// organisers wait for it, before they give up.
-const demoStall = 15 * time.Second
-
-// watchdog closes d.stalled when the server has seen no call for
-// demoStall, until done is closed.
-func (d *demoRun) watchdog(done <-chan struct{}) {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	last, idle := -1, time.Duration(0)
-	for {
-		select {
-		case <-done:
-			return
-		case <-t.C:
-		}
-		n := d.srv.CallCount("")
-		if n != last {
-			last, idle = n, 0
-			continue
-		}
-		if idle += time.Second; idle >= demoStall {
-			close(d.stalled)
-			return
-		}
-	}
-}
-
-func (k expectKind) String() string {
-	switch k {
-	case expectToggle:
-		return "a tick to change"
-	case expectForceReply:
-		return "a request to type"
-	}
-	return "the next question"
-}
-
-// expectKind is what an organiser waits for after acting.
-type expectKind int
-
-const (
-	expectChange     expectKind = iota // the prompt changes, or the closing message arrives
-	expectToggle                       // the tapped option's tick flips
-	expectForceReply                   // a new message asking to type
-)
-
-type expectation struct {
-	kind         expectKind
-	promptID     int
-	promptEdits  int
-	lastID       int
-	callbackID   string
-	option       string
-	wasSelected  bool
-	latencyTaken bool
-}
-
-// organiser is one simulated respondent.
-type organiser struct {
-	d   *demoRun
-	u   *telegramtest.User
-	rng *rand.Rand
-
-	exp        expectation
-	plans      map[survey.Cursor]*plan
-	replan     bool // went Back: answer the question again
-	backs      int
-	answeredFR int    // the ForceReply message already answered
-	otherFor   string // the question whose Other… was tapped
-	multiDone  bool   // finished a multi-select question (for --partway)
-	actions    int
-	lastTap    survey.Tap
-}
-
-// plan is how an organiser means to answer one question (or matrix row).
-type plan struct {
-	backFirst bool // tap ⬅ Back before answering
-	backDone  bool
-	choice    string          // single: the option to choose
-	other     bool            // tap Other… and type
-	text      string          // text question: what to type ("" = Skip)
-	target    map[string]bool // multi, matrix: options to tick
-	shortlist map[string]bool // matrix: the options first shown
-	wantMore  bool            // matrix: tick one tool from the full list
-	morePick  string
-	rejected  map[string]bool // ticks the bot refused
-	steps     int
-}
-
-func (d *demoRun) respondent(ctx context.Context, i int) {
-	defer d.finished.Add(1)
-	id := int64(100_000 + i)
-	o := &organiser{
-		d:     d,
-		u:     d.srv.User(id),
-		rng:   rand.New(rand.NewPCG(d.o.Seed, uint64(i))),
-		plans: map[survey.Cursor]*plan{},
-	}
-	status, err := o.run(ctx)
-	switch {
-	case err != nil:
-		if ctx.Err() == nil {
-			d.mu.Lock()
-			d.failures = append(d.failures, fmt.Sprintf("respondent %d: %v", id, err))
-			d.mu.Unlock()
-		}
-	case status == "completed":
-		d.completed.Add(1)
-	case status == "partway":
-		d.partway.Add(1)
-	}
-}
-
-var demoSources = []weighted{{"flyer_leeds", 20}, {"partner_union", 15}, {"web", 25}, {"friend", 20}, {"newsletter_may", 10}, {"", 10}}
-
-// run plays the organiser until the survey is finished (or, with
-// --partway, the activities question is).
-func (o *organiser) run(ctx context.Context) (string, error) {
-	srv, id := o.d.srv, o.u.ChatID()
-	o.exp = expectation{kind: expectChange}
-	if !o.pause(ctx) { // with --think, organisers arrive over the first moments, not all in one millisecond
-		return "", ctx.Err()
-	}
-	o.u.Start(pick(o.rng, demoSources))
-	for {
-		ch := srv.ChatChanged(id)
-		v := srv.View(id)
-		if !o.reacted(v) {
-			select {
-			case <-ch:
-				continue
-			case <-ctx.Done():
-				return "", ctx.Err()
-			case <-o.d.stalled:
-				return "", fmt.Errorf("no reply (the bot made no Bot API call for %v); newest message %q, message %d with %d edits shown, waiting for %s",
-					demoStall, firstWords(v.Last.Rendered), v.Prompt.MessageID, v.Prompt.Edits, o.exp.kind)
-			}
-		}
-		o.takeLatency(v)
-		if e := o.exp; e.callbackID != "" && v.Callback.ID == e.callbackID && v.Callback.Answered && v.Callback.AnswerText != "" {
-			// Refused with a toast: do not try that option again.
-			o.d.rejected.Add(1)
-			if pl := o.plans[o.lastTap.At]; pl != nil {
-				pl.rejected[o.lastTap.Option] = true
-			}
-			o.exp.callbackID = ""
-		}
-		o.actions++
-		if o.actions > 400 {
-			return "", fmt.Errorf("still not done after %d actions; newest message %q", o.actions, firstWords(v.Last.Rendered))
-		}
-		if !o.pause(ctx) {
-			return "", ctx.Err()
-		}
-		status, err := o.act(v)
-		if status != "" || err != nil {
-			return status, err
-		}
-	}
-}
-
-// pause waits as long as a person reading the question might (--think),
-// and reports false if ctx ended first.
-func (o *organiser) pause(ctx context.Context) bool {
-	d := o.d.o.Think
-	if d <= 0 {
-		return true
-	}
-	t := time.NewTimer(d/2 + time.Duration(o.rng.Int64N(int64(d)+1)))
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// reacted reports whether the bot has answered the last action.
-func (o *organiser) reacted(v telegramtest.ChatView) bool {
-	e := &o.exp
-	if e.callbackID != "" && v.Callback.ID == e.callbackID && v.Callback.Answered && v.Callback.AnswerText != "" {
-		return true // refused, with a toast
-	}
-	switch e.kind {
-	case expectToggle:
-		// The tick flips, or the keyboard is redrawn otherwise (unticking
-		// a tool from the full list while the shortlist shows hides it).
-		if v.Prompt.MessageID != e.promptID || v.Prompt.Edits != e.promptEdits {
-			return v.Prompt.MessageID != 0
-		}
-		sel, ok := selected(v.Prompt, e.option)
-		return ok && sel != e.wasSelected
-	case expectForceReply:
-		return v.Last.MessageID != e.lastID && v.Last.ForceReply
-	}
-	if v.Last.MessageID != e.lastID && o.isThanks(v.Last) {
-		return true
-	}
-	return v.Prompt.MessageID != 0 && (v.Prompt.MessageID != e.promptID || v.Prompt.Edits != e.promptEdits)
-}
-
-func (o *organiser) isThanks(m telegramtest.Message) bool {
-	return m.MessageID != 0 && strings.HasPrefix(m.Rendered, o.d.thanks)
-}
-
-// takeLatency records the reply latency of the last action, once.
-func (o *organiser) takeLatency(v telegramtest.ChatView) {
-	if o.exp.latencyTaken || v.ReplyAt.IsZero() || v.UpdateAt.IsZero() {
-		return
-	}
-	o.exp.latencyTaken = true
-	lat := v.ReplyAt.Sub(v.UpdateAt)
-	if !v.ShownAt.IsZero() {
-		lat = v.ShownAt.Sub(v.UpdateAt)
-	}
-	o.d.mu.Lock()
-	o.d.latencies = append(o.d.latencies, lat)
-	if o.exp.callbackID == "" {
-		o.d.typedLat = append(o.d.typedLat, lat)
-	} else {
-		o.d.ackLat = append(o.d.ackLat, v.ReplyAt.Sub(v.UpdateAt))
-	}
-	o.d.mu.Unlock()
-}
-
-// button is an inline button with its decoded callback data.
-type button struct {
-	label string
-	data  string
-	tap   survey.Tap
-}
-
-func buttons(m telegramtest.Message) []button {
-	var out []button
-	for _, row := range m.Keyboard {
-		for _, b := range row {
-			if b.CallbackData == "" {
-				continue
-			}
-			t, err := survey.DecodeTap(b.CallbackData)
-			if err != nil {
-				continue
-			}
-			out = append(out, button{label: b.Text, data: b.CallbackData, tap: t})
-		}
-	}
-	return out
-}
-
-// selected reports whether the toggle for option shows a tick.
-func selected(m telegramtest.Message, option string) (sel, ok bool) {
-	for _, b := range buttons(m) {
-		if b.tap.Kind == survey.InputToggle && b.tap.Option == option {
-			return strings.HasPrefix(b.label, "✅ "), true
-		}
-	}
-	return false, false
-}
-
-// act does the next thing: it returns a status when the organiser is done.
-func (o *organiser) act(v telegramtest.ChatView) (string, error) {
-	if o.isThanks(v.Last) {
-		return "completed", nil
-	}
-	if o.d.o.Partway && o.multiDone {
-		return "partway", nil
-	}
-	if v.Last.ForceReply && v.Last.MessageID != o.answeredFR {
-		o.answeredFR = v.Last.MessageID
-		o.say(v, v.Last.MessageID, o.otherText())
-		return "", nil
-	}
-	p := v.Prompt
-	bs := buttons(p)
-	if p.MessageID == 0 || len(bs) == 0 {
-		o.expect(v, expectChange) // nothing to do yet
-		return "", nil
-	}
-	var cur survey.Cursor
-	var chooses, toggles []button
-	var back, skip, done, more, other, agree *button
-	otherNamed := false // a name is given under Other… already
-	for i := range bs {
-		b := &bs[i]
-		switch b.tap.Kind {
-		case survey.InputAgree:
-			agree = b
-		case survey.InputChoose:
-			cur = b.tap.At
-			if b.tap.Option == survey.OtherID {
-				other = b
-			} else {
-				chooses = append(chooses, *b)
-			}
-		case survey.InputToggle:
-			cur = b.tap.At
-			switch {
-			case b.tap.Option == survey.OtherID:
-				other = b
-			case strings.HasPrefix(b.tap.Option, survey.OtherID+"."): // a name given, tapped to untick it
-				otherNamed = true
-			default:
-				toggles = append(toggles, *b)
-			}
-		case survey.InputBack:
-			back, cur = b, b.tap.At
-		case survey.InputSkip:
-			skip, cur = b, b.tap.At
-		case survey.InputDone:
-			done, cur = b, b.tap.At
-		case survey.InputMore:
-			more = b
-		}
-	}
-	if agree != nil {
-		o.tap(v, *agree, expectChange)
-		return "", nil
-	}
-	if o.d.o.Partway && cur.Item != "" {
-		return "partway", nil // reached the tools: the activities are answered
-	}
-	pl := o.plans[cur]
-	if pl == nil || o.replan {
-		pl = &plan{rejected: map[string]bool{}}
-		o.plans[cur] = pl
-		o.replan = false
-		o.makePlan(pl, cur, chooses, toggles, other != nil, more != nil, skip != nil)
-		if back != nil && o.backs < 2 && o.rng.Float64() < 0.05 {
-			pl.backFirst = true
-		}
-	}
-	pl.steps++
-	if pl.steps > 60 {
-		return "", fmt.Errorf("question %s: no progress after %d steps", cur.Question, pl.steps)
-	}
-	if pl.backFirst && !pl.backDone && back != nil {
-		pl.backDone = true
-		o.backs++
-		o.replan = true
-		o.tap(v, *back, expectChange)
-		return "", nil
-	}
-	switch {
-	case len(chooses) > 0: // single
-		if pl.other && other != nil {
-			o.otherFor = cur.Question
-			o.tap(v, *other, expectForceReply)
-			return "", nil
-		}
-		var open []button // not refused (a prompt shown twice refuses them all)
-		for _, b := range chooses {
-			if pl.rejected[b.tap.Option] {
-				continue
-			}
-			if b.tap.Option == pl.choice {
-				o.tap(v, b, expectChange)
-				return "", nil
-			}
-			open = append(open, b)
-		}
-		if len(open) == 0 {
-			return "", fmt.Errorf("question %s: every option was refused", cur.Question)
-		}
-		o.tap(v, open[o.rng.IntN(len(open))], expectChange)
-		return "", nil
-
-	case len(toggles) > 0: // multi or matrix
-		visible := map[string]bool{}
-		for _, b := range toggles {
-			visible[b.tap.Option] = strings.HasPrefix(b.label, "✅ ")
-		}
-		if pl.wantMore && pl.morePick == "" && len(toggles) > len(pl.shortlist) {
-			var extra []string
-			for _, b := range toggles {
-				if !pl.shortlist[b.tap.Option] && b.tap.Option != "none" {
-					extra = append(extra, b.tap.Option)
-				}
-			}
-			if len(extra) > 0 {
-				pl.morePick = extra[o.rng.IntN(len(extra))]
-				pl.target[pl.morePick] = true
-			} else {
-				pl.wantMore = false
-			}
-		}
-		for _, b := range toggles {
-			opt := b.tap.Option
-			if pl.rejected[opt] {
-				continue
-			}
-			if visible[opt] != pl.target[opt] {
-				o.exp.option, o.exp.wasSelected = opt, visible[opt]
-				o.tap(v, b, expectToggle)
-				return "", nil
-			}
-		}
-		if pl.wantMore && pl.morePick == "" && more != nil {
-			o.tap(v, *more, expectChange)
-			return "", nil
-		}
-		if pl.other && other != nil && !otherNamed && !strings.HasPrefix(other.label, "✅ ") && !pl.rejected[survey.OtherID] {
-			o.otherFor = cur.Question
-			o.tap(v, *other, expectForceReply)
-			return "", nil
-		}
-		if done != nil {
-			if cur.Item == "" {
-				o.multiDone = true
-			}
-			o.tap(v, *done, expectChange)
-			return "", nil
-		}
-		return "", fmt.Errorf("question %s: a multi-select without Done", cur.Question)
-
-	default: // a text question: its prompt has only Back and Skip
-		if pl.text == "" && skip != nil {
-			o.tap(v, *skip, expectChange)
-			return "", nil
-		}
-		text := pl.text
-		if text == "" {
-			text = "Not sure"
-		}
-		o.say(v, 0, text)
-		return "", nil
-	}
-}
-
-// expect starts waiting for the bot's answer to an action.
-func (o *organiser) expect(v telegramtest.ChatView, k expectKind) {
-	opt, was := o.exp.option, o.exp.wasSelected
-	o.exp = expectation{kind: k, promptID: v.Prompt.MessageID, promptEdits: v.Prompt.Edits, lastID: v.Last.MessageID}
-	if k == expectToggle {
-		o.exp.option, o.exp.wasSelected = opt, was
-	}
-}
-
-func (o *organiser) tap(v telegramtest.ChatView, b button, k expectKind) {
-	o.expect(v, k)
-	o.lastTap = b.tap
-	o.d.taps.Add(1)
-	sent := o.u.TapData(v.Prompt.MessageID, b.data)
-	o.exp.callbackID = sent.CallbackQueryID
-}
-
-func (o *organiser) say(v telegramtest.ChatView, replyTo int, text string) {
-	o.expect(v, expectChange)
-	o.d.texts.Add(1)
-	if replyTo != 0 {
-		o.u.ReplyTo(replyTo, text)
-	} else {
-		o.u.SendText(text)
-	}
-}
-
-// --- what organisers choose and type -----------------------------------------
-
-type weighted struct {
-	value  string
-	weight float64
-}
-
-func pick(rng *rand.Rand, ws []weighted) string {
-	total := 0.0
-	for _, w := range ws {
-		total += w.weight
-	}
-	x := rng.Float64() * total
-	for _, w := range ws {
-		if x < w.weight {
-			return w.value
-		}
-		x -= w.weight
-	}
-	return ws[len(ws)-1].value
-}
-
-// demoWeights are how likely each option of the built-in survey is; other
-// options (another survey's) weigh 10.
-var demoWeights = map[string]float64{
-	// group_kind
-	"community": 20, "residents": 12, "union": 8, "campaign": 10, "faith": 8, "arts": 10, "sport": 7, "social": 12, "charity": 10,
-	// size
-	"under_10": 25, "to_30": 35, "to_100": 25, "to_500": 10, "over_500": 5,
-	// formality
-	"informal": 40, "structured": 35, "constituted": 15, "registered": 10,
-	// quote_ok
-	"yes": 60, "no": 40,
-	// activities
-	"announce": 30, "coordinate": 28, "events": 22, "meet_online": 15, "recruit": 12, "promote": 12,
-	"money": 10, "decide": 10, "share": 10, "mutual_aid": 10, "records": 6,
-}
-
-func weightOf(id string) float64 {
-	if w, ok := demoWeights[id]; ok {
-		return w
-	}
-	return 10
-}
-
-// sample picks k distinct options, each with its weight.
-func sample(rng *rand.Rand, ws []weighted, k int) []string {
-	ws = slices.Clone(ws)
-	var out []string
-	for len(out) < k && len(ws) > 0 {
-		v := pick(rng, ws)
-		out = append(out, v)
-		ws = slices.DeleteFunc(ws, func(w weighted) bool { return w.value == v })
-	}
-	return out
-}
-
-var (
-	demoAreas = []string{"Leeds", "Hackney, London", "Bristol", "Glasgow Southside", "Cardiff", "a village near Norwich",
-		"Manchester", "Belfast", "Sheffield", "Brighton & Hove", "Madrid", "Sevilla", "Derry", "Swansea", "Harehills"}
-	demoHard = []string{
-		"Too many group chats: people miss things and then feel left out.",
-		"Getting older members to use anything but email.",
-		"Keeping track of who is volunteering when.",
-		"Facebook hides our posts unless we pay.",
-		"Everything is on one organiser's phone; if they leave, we lose it all.",
-		"A shared calendar everyone can actually use would change our lives.",
-		"We pay for Zoom out of our own pockets.",
-		"Nothing much, paper works fine for us <3",
-		"Knowing whether anyone read the newsletter.",
-		"Moving people off WhatsApp without losing half of them.",
-	}
-	demoOtherTools = []string{"Mobilizon", "Trello", "Notion", "a noticeboard in the library", "Airtable", "Element / Matrix",
-		"Padlet", "a WhatsApp broadcast list", "Framadate", "Bluesky", "Mastodon", "word of mouth at the school gate"}
-	demoOtherKinds      = []string{"Allotment society", "Parent and toddler group", "Repair café", "Food bank", "Community garden"}
-	demoOtherActivities = []string{"Running a food bank", "Litter picks", "A childcare rota", "A tool library", "Supper clubs"}
-)
-
-func (o *organiser) one(list []string) string { return list[o.rng.IntN(len(list))] }
-
-// otherText is what the organiser types after Other….
-func (o *organiser) otherText() string {
-	q := o.d.def.Question(o.otherFor)
-	switch {
-	case q != nil && q.Kind == survey.KindMatrix:
-		return o.one(demoOtherTools)
-	case q != nil && q.Kind == survey.KindMulti: // the first names more often, as in a real study
-		return demoOtherActivities[int(float64(len(demoOtherActivities))*o.rng.Float64()*o.rng.Float64())]
-	}
-	return o.one(demoOtherKinds)
-}
-
-// makePlan decides how to answer the question at cur, as first shown.
-func (o *organiser) makePlan(pl *plan, cur survey.Cursor, chooses, toggles []button, hasOther, hasMore, hasSkip bool) {
-	rng := o.rng
-	switch {
-	case len(chooses) > 0:
-		ws := make([]weighted, 0, len(chooses))
-		for _, b := range chooses {
-			ws = append(ws, weighted{b.tap.Option, weightOf(b.tap.Option)})
-		}
-		pl.choice = pick(rng, ws)
-		pl.other = hasOther && rng.Float64() < 0.05
-
-	case len(toggles) > 0 && cur.Item == "": // multi: 2–5 activities
-		ws := make([]weighted, 0, len(toggles))
-		for _, b := range toggles {
-			ws = append(ws, weighted{b.tap.Option, weightOf(b.tap.Option)})
-		}
-		pl.target = map[string]bool{}
-		k := 2 + int(pick(rng, []weighted{{"0", 35}, {"1", 35}, {"2", 20}, {"3", 10}})[0]-'0')
-		for _, id := range sample(rng, ws, k) {
-			pl.target[id] = true
-		}
-		pl.other = hasOther && rng.Float64() < 0.12 // enough for the map to show a typed-in activity or two
-
-	case len(toggles) > 0: // a matrix row: tools from the shortlist, mostly
-		pl.target, pl.shortlist = map[string]bool{}, map[string]bool{}
-		var ws []weighted
-		hasNone := false
-		for i, b := range toggles {
-			pl.shortlist[b.tap.Option] = true
-			if b.tap.Option == "none" {
-				hasNone = true
-				continue
-			}
-			ws = append(ws, weighted{b.tap.Option, 10 / float64(i+2)})
-		}
-		if hasNone && rng.Float64() < 0.08 {
-			pl.target["none"] = true
-			return
-		}
-		k := 1 + int(pick(rng, []weighted{{"0", 45}, {"1", 35}, {"2", 20}})[0]-'0')
-		for _, id := range sample(rng, ws, k) {
-			pl.target[id] = true
-		}
-		pl.wantMore = hasMore && rng.Float64() < 0.12
-		pl.other = hasOther && rng.Float64() < 0.08
-
-	default: // text
-		switch {
-		case cur.Question == "area" && rng.Float64() < 0.8:
-			pl.text = o.one(demoAreas)
-		case (cur.Question == "hardest" || cur.Question == "hard_why") && rng.Float64() < 0.65:
-			pl.text = o.one(demoHard)
-		case cur.Question != "area" && cur.Question != "hardest" && cur.Question != "hard_why" && (!hasSkip || rng.Float64() < 0.5):
-			pl.text = "Not sure, to be honest"
-		}
-	}
 }
 
 // reportHead prints the first lines of the demo's report: what ran, how

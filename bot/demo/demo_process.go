@@ -310,10 +310,13 @@ func (d *demoRun) processReport(w io.Writer, elapsed time.Duration, h adminsock.
 	}
 	fmt.Fprintf(w, "updates processed:      %s by the bot's /healthz; %d confirmed to the fake server of %d it queued; commits n/a\n", updates, confirmed, enqueued)
 	fmt.Fprintf(w, "completions per second: %.1f\n", float64(completed)/secs)
-	fmt.Fprintf(w, "messages + edits:       %d (sendMessage %d, editMessageText %d, editMessageReplyMarkup %d; not modified n/a)\n",
-		msgs, sends, editText, editMarkup)
+	fmt.Fprintf(w, "messages + edits:       %d (sendMessage %d, editMessageText %d, editMessageReplyMarkup %d; not modified %d)\n",
+		msgs, sends, editText, editMarkup, d.srv.StatusCounts("editMessageText")[400]+d.srv.StatusCounts("editMessageReplyMarkup")[400])
 	fmt.Fprintf(w, "  per completed survey: %s\n", per(msgs, completed))
-	fmt.Fprintf(w, "  per tap:              %s (taps %d, typed messages %d; callback answers %d)\n", per(msgs, taps), taps, d.texts.Load(), answers)
+	if healthOK {
+		fmt.Fprintf(w, "  per update:           %s\n", per(msgs, h.Updates))
+	}
+	fmt.Fprintf(w, "  per tap:              %s (taps %d, typed messages %d, strays %d; callback answers %d)\n", per(msgs, taps), taps, d.texts.Load(), d.strays.Load(), answers)
 	d.mu.Lock()
 	lat, typed, ack := slices.Clone(d.latencies), slices.Clone(d.typedLat), slices.Clone(d.ackLat)
 	d.mu.Unlock()
@@ -352,11 +355,12 @@ func (d *demoRun) processReport(w io.Writer, elapsed time.Duration, h adminsock.
 	} else {
 		fmt.Fprintln(w, "database:               a temporary file, removed")
 	}
+	errs := d.apiErrors(w)
 	ok := completed == n
 	if o.Partway {
 		ok = partway+completed == n
 	}
-	if !o.Unlimited && breaches > 0 {
+	if !o.Unlimited && breaches > 0 || errs > 0 {
 		ok = false
 	}
 	return ok && healthOK

@@ -3,12 +3,10 @@ package demo
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
 
 	"toolmap/bot/telegramtest"
-	"toolmap/survey"
 )
 
 // showRespondentFeatures plays two more people after the run, to show
@@ -66,9 +64,9 @@ func (d *demoRun) showRespondentFeatures(ctx context.Context, bot Running) (stri
 	if err := bot.GiveBack.Run(ctx); err != nil {
 		return "", err
 	}
-	o := &organiser{d: d, u: d.srv.User(stragglerID + 1), rng: rand.New(rand.NewPCG(d.o.Seed, 1<<40)), plans: map[survey.Cursor]*plan{}}
-	if status, err := o.run(ctx); err != nil || status != "completed" {
-		return "", fmt.Errorf("one more organiser: %s %v", status, err)
+	o := newOrganiser(d, 1<<40)
+	if err := d.srv.Person(stragglerID+1, o, telegramtest.Habits{Patience: demoStall}, d.o.Seed).Run(ctx, ""); err != nil || o.status != "completed" {
+		return "", fmt.Errorf("one more organiser: %s %v", o.status, err)
 	}
 	thanks := d.srv.View(stragglerID + 1).Last.Rendered
 	head := d.def.Msg(lang, "giveback_title")

@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,7 +86,11 @@ func TestFaultHarness(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			if crashOrganiser(ctx, d, i) {
+			o, err := crashOrganiser(ctx, d, i)
+			switch {
+			case err != nil:
+				d.fail(fmt.Sprintf("respondent %d: %v", 100_000+i, err))
+			case o.status == "completed":
 				d.completed.Add(1)
 			}
 		})

@@ -90,8 +90,10 @@ func (r *Reminders) Queue(now time.Time) (int, error) {
 				if n > 0 && r.spread > 0 {
 					at = now.Add(time.Duration(n) * r.spread)
 				}
-				if err := tx.Enqueue(out, at); err != nil {
-					return err
+				for _, o := range out {
+					if err := tx.Enqueue(o, at); err != nil {
+						return err
+					}
 				}
 				if err := tx.PutChatState(int64(id), cs); err != nil {
 					return err

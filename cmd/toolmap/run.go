@@ -139,6 +139,7 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 		ChannelLink: bot.Channel(cfg.Digest.Channel).Link(),
 		OnCommit:    m.ObserveCommit,
 		Responses:   db,
+		TapLog:      cfg.Database + ".taps",
 	}
 	if hooks.tune != nil {
 		hooks.tune(senderOpts, botOpts)
@@ -178,6 +179,11 @@ func serve(ctx context.Context, cfg Config, getenv func(string) string, log *slo
 	botOpts.Admin = bot.NewChatAdmin(conn, office, db, sender, bot.ChatAdminOptions{
 		Survey: def, Admins: cfg.Admin.Users, Researchers: cfg.Admin.Researchers, Location: settings.Location, Logger: log, Now: now})
 	b := bot.New(conn, def, db, sender, botOpts)
+	if n, err := b.Restart(db); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("showed the current step again after a restart", "chats", n)
+	}
 	if err := b.SetCommands(); err != nil {
 		log.Warn("could not set the command menu", "err", err)
 	}

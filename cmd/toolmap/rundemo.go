@@ -32,11 +32,13 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	fs.StringVar(&o.DB, "db", "", "keep the database in `FILE` (default: a temporary file, removed at the end)")
 	fs.StringVar(&o.Survey, "survey", "", "survey definition `FILE` (default: the built-in survey)")
 	fs.DurationVar(&o.Think, "think", 0, "each organiser pauses about `D` (between D/2 and 3D/2) before each action, as a person reading would; 0: none")
+	strays := fs.Bool("strays", true, "organisers now and then type, send emoji or stickers, tap an older message, or leave and come back, as people do; false: they only answer")
 	fs.StringVar(&o.Out, "out", "", "leave the digest's chart and an export in `DIR` (default: a new temporary directory, kept)")
 	args, o.CPUProfile, o.MemProfile = hiddenProfileFlags(args)
 	if err := fs.parse(args, -1); err != nil {
 		return err
 	}
+	o.Plain = !*strays
 	if fs.NArg() > 0 {
 		fmt.Fprintf(e.stderr, "toolmap demo: unexpected argument %q\n", fs.Arg(0))
 		return exitError{2}
