@@ -228,23 +228,7 @@ func (tx *Tx) anonymise(id survey.RespondentID) error {
 // are found in a read transaction and forgotten in short write
 // transactions, each checking again.
 func (db *DB) ExpireUnconsented(cut time.Time) (int, error) {
-	var cands []survey.RespondentID
-	err := db.view(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
-			if len(k) != 8 {
-				return db.corrupt("a session key", fmt.Errorf("%d bytes, want 8", len(k)))
-			}
-			id := survey.RespondentID(binary.BigEndian.Uint64(k))
-			s, err := db.decodeSession(v, partAll, id, false)
-			if err != nil {
-				return err
-			}
-			if unconsented(s, cut) {
-				cands = append(cands, id)
-			}
-			return nil
-		})
-	})
+	cands, err := db.sessionsWhere(func(s survey.Session) bool { return unconsented(s, cut) })
 	if err != nil {
 		return 0, err
 	}

@@ -12,9 +12,16 @@ import (
 
 // Unfinished returns the respondents whose session is active (consent
 // given, not finished) and was last changed before before, in id order.
-// It reads in one read transaction, which does not hold up the writers,
-// and decodes only the fields it needs.
+// It reads in one read transaction, which does not hold up the writers.
 func (db *DB) Unfinished(before time.Time) ([]survey.RespondentID, error) {
+	return db.sessionsWhere(func(s survey.Session) bool {
+		return s.Status == survey.StatusActive && s.Consent != nil && s.UpdatedAt.Before(before)
+	})
+}
+
+// sessionsWhere returns, in id order, the respondents whose session keep
+// reports true for, reading every session in one read transaction.
+func (db *DB) sessionsWhere(keep func(survey.Session) bool) ([]survey.RespondentID, error) {
 	var out []survey.RespondentID
 	err := db.view(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
@@ -26,7 +33,7 @@ func (db *DB) Unfinished(before time.Time) ([]survey.RespondentID, error) {
 			if err != nil {
 				return err
 			}
-			if s.Status == survey.StatusActive && s.Consent != nil && s.UpdatedAt.Before(before) {
+			if keep(s) {
 				out = append(out, id)
 			}
 			return nil

@@ -18,8 +18,8 @@ import (
 	"toolmap/survey"
 )
 
-// The defaults of version 1, documented in shared/design/SURVEY.md (§3
-// activities, §4 tools and shortlists). They are written out here on
+// The defaults of version 1, documented in docs/survey-sources.md (the
+// activities, the tools and shortlists). They are written out here on
 // purpose: if default_v1.yaml drifts from the documented defaults, these
 // tests fail. Version 1 must not change: answers given under it are read
 // with it.
