@@ -90,6 +90,13 @@ func (w *watchedOutbox) Retry(q bot.Queued, at time.Time) error {
 // built-in survey) against a fake Bot API of its own.
 func newChatBot(t testing.TB, surveyPath string) *chatBot {
 	t.Helper()
+	return newChatBotOn(t, surveyPath, telegramtest.Options{})
+}
+
+// newChatBotOn is newChatBot with the fake Bot API's options (its bot's
+// name, its clock); taps never expire.
+func newChatBotOn(t testing.TB, surveyPath string, opts telegramtest.Options) *chatBot {
+	t.Helper()
 	def, err := surveyfile.Default()
 	if surveyPath != "" {
 		def, err = surveyfile.Load(surveyPath)
@@ -97,7 +104,8 @@ func newChatBot(t testing.TB, surveyPath string) *chatBot {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := telegramtest.NewServer(telegramtest.Options{CallbackAnswerTimeout: -1})
+	opts.CallbackAnswerTimeout = -1
+	srv := telegramtest.NewServer(opts)
 	t.Cleanup(srv.Close)
 	c := &chatBot{t: t, srv: srv, def: def, path: filepath.Join(t.TempDir(), "toolmap.db"),
 		now: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)}
