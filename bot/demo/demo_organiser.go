@@ -314,6 +314,7 @@ type plan struct {
 	shortlist map[string]bool // matrix: the options first shown
 	wantMore  bool            // matrix: tick one tool from the full list
 	morePick  string
+	looked    bool            // looked under More… for a planned tool no longer shown
 	rejected  map[string]bool // ticks the bot refused
 	steps     int
 }
@@ -770,7 +771,11 @@ func (o *organiser) decide(m telegramtest.Message, bs []button) telegramtest.Act
 	}
 	pl.steps++
 	if pl.steps > 60 {
-		o.fail(fmt.Sprintf("question %s: no progress after %d steps", cur.Key(), pl.steps))
+		var shown []string
+		for _, b := range bs {
+			shown = append(shown, b.label+"="+b.data)
+		}
+		o.fail(fmt.Sprintf("question %s: no progress after %d steps; target %v, rejected %v, showing %q", cur.Key(), pl.steps, pl.target, pl.rejected, shown))
 		return telegramtest.Action{Done: true}
 	}
 	if pl.backFirst && !pl.backDone && back != nil {
@@ -827,6 +832,22 @@ func (o *organiser) decide(m telegramtest.Message, bs []button) telegramtest.Act
 				pl.wantMore = false
 			}
 		}
+		// A tool planned from another screen (one that showed it among the
+		// tools ticked for earlier activities, before they went back and
+		// unticked it there) may be gone from this one: look under More…
+		// once, then do without it, as a person would.
+		if missing := o.missing(pl, cur, visible); len(missing) > 0 {
+			if more != nil && !pl.looked {
+				pl.looked = true
+				return o.tap(m, *more)
+			}
+			for _, opt := range missing {
+				delete(pl.target, opt)
+			}
+			if len(pl.target) == 0 && !pl.other {
+				pl.target[toggles[o.rng.IntN(len(toggles))].tap.Option] = true
+			}
+		}
 		for _, b := range toggles {
 			opt := b.tap.Option
 			if pl.rejected[opt] {
@@ -863,6 +884,19 @@ func (o *organiser) decide(m telegramtest.Message, bs []button) telegramtest.Act
 		o.expecting(expectMessage, m, survey.Tap{At: cur})
 		return telegramtest.Action{Text: text}
 	}
+}
+
+// missing lists the options pl means to tick that the keyboard does not
+// show and that are not ticked on another page.
+func (o *organiser) missing(pl *plan, cur survey.Cursor, visible map[string]bool) []string {
+	var out []string
+	for opt, want := range pl.target {
+		if _, shown := visible[opt]; want && !shown && !o.ticks[cur][opt] {
+			out = append(out, opt)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // check compares a stored session with what the organiser chose: every
