@@ -340,8 +340,8 @@ func TestKeysNameTheChat(t *testing.T) {
 		t.Errorf("keys %v, want %v", st.seen, want)
 	}
 	// A restart finds the tap's id in its key, to answer it (restart.go).
-	if got := TapKeyID("c:1001:cb2"); got != "cb2" {
-		t.Errorf("TapKeyID = %q, want cb2", got)
+	if got := tapKeyID("c:1001:cb2"); got != "cb2" {
+		t.Errorf("tapKeyID = %q, want cb2", got)
 	}
 	// Flooding: the updates the gate drops without a reply store no key.
 	b.opts.Now = func() time.Time { return time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC) }

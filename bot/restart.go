@@ -61,7 +61,7 @@ func (b *Bot) Restart(r Restarter) (int, error) {
 	}
 	late := 0
 	for _, k := range keys {
-		if id := TapKeyID(k); !answered[id] {
+		if id := tapKeyID(k); !answered[id] {
 			b.answerTap(callbackAnswer{id: id})
 			late++
 		}
@@ -138,8 +138,8 @@ func (b *Bot) rework(bl chat.Backlog) (chat.Rework, error) {
 	return rw, nil
 }
 
-// TapKeyID is the callback query id in a tap's handled key: "c:<chat>:<id>"
+// tapKeyID is the callback query id in a tap's handled key: "c:<chat>:<id>"
 // (or "c:<id>" for a tap from no known chat).
-func TapKeyID(key string) string {
+func tapKeyID(key string) string {
 	return key[strings.LastIndexByte(key, ':')+1:]
 }

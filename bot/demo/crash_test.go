@@ -347,7 +347,7 @@ func TestCrashHarness(t *testing.T) {
 			db.Close()
 			handled := map[string]bool{}
 			for _, k := range keys {
-				handled[bot.TapKeyID(k)] = true
+				handled[k[strings.LastIndexByte(k, ':')+1:]] = true // "c:<chat>:<id>"
 			}
 			kinds := map[string]int{}
 			deliveries := map[int]int{}
