@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"gonum.org/v1/plot/vg/draw"
 
+	"toolmap/survey"
 	"toolmap/survey/report"
 	"toolmap/survey/report/reporttest"
 )
@@ -124,35 +125,7 @@ func TestDigestChartText(t *testing.T) {
 // canvas.
 func TestDigestChartFull(t *testing.T) {
 	def := digestDef(t)
-	acts := []string{"announce", "coordinate", "events", "meet_online", "recruit", "promote", "money", "decide", "share", "mutual_aid", "records", "other:Running the food bank"}
-	tools := []string{"email_list", "sms_phone", "whatsapp", "facebook", "google_ws", "other_video", "crowdfund", "paper", "zoom", "other:Mobilizon"}
-	rng := rand.New(rand.NewPCG(1, 2))
-	var rs []reporttest.Response
-	for i := range 150 {
-		r := reporttest.Response{At: reporttest.Monday.Add(time.Duration(i+1) * time.Hour), Tools: map[string][]string{}}
-		for k, a := range acts {
-			if rng.Float64() > 0.9*math.Pow(0.75, float64(k)) { // the first activities are the most common
-				continue
-			}
-			var ts []string // nil: no tool
-			for j, tool := range tools {
-				// The first tools are the most common; the last two rare:
-				// cells under the threshold.
-				if rng.Float64() < 0.6-0.05*float64(j) && (j < len(tools)-2 || rng.IntN(20) == 0) {
-					ts = append(ts, tool)
-				}
-			}
-			r.Tools[a] = ts
-		}
-		if len(r.Tools) == 0 {
-			r.Tools["announce"] = []string{"whatsapp"}
-		}
-		rs = append(rs, r)
-	}
-	r := digestReport(t, def, rs, report.Counts{}, &report.Options{Step: 1})
-	if len(r.Study.Rows) != len(acts) || len(r.Study.Columns) < chartMaxCols {
-		t.Fatalf("%d rows and %d columns: the test wants all activities and more tools than fit", len(r.Study.Rows), len(r.Study.Columns))
-	}
+	r := fullChartReport(t, def)
 	data, err := DigestChart(def, r, "en")
 	if err != nil {
 		t.Fatal(err)
@@ -215,4 +188,53 @@ func TestFit(t *testing.T) {
 
 func drawStyleForTest() draw.TextStyle {
 	return chartStyle(chartLabel, false, chartInk)
+}
+
+// fullChartReport is a report with more activities and tools than the
+// chart has room for, some cells under the threshold.
+func fullChartReport(t testing.TB, def *survey.Definition) report.Report {
+	t.Helper()
+	acts := []string{"announce", "coordinate", "events", "meet_online", "recruit", "promote", "money", "decide", "share", "mutual_aid", "records", "other:Running the food bank"}
+	tools := []string{"email_list", "sms_phone", "whatsapp", "facebook", "google_ws", "other_video", "crowdfund", "paper", "zoom", "other:Mobilizon"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	var rs []reporttest.Response
+	for i := range 150 {
+		r := reporttest.Response{At: reporttest.Monday.Add(time.Duration(i+1) * time.Hour), Tools: map[string][]string{}}
+		for k, a := range acts {
+			if rng.Float64() > 0.9*math.Pow(0.75, float64(k)) { // the first activities are the most common
+				continue
+			}
+			var ts []string // nil: no tool
+			for j, tool := range tools {
+				// The first tools are the most common; the last two rare:
+				// cells under the threshold.
+				if rng.Float64() < 0.6-0.05*float64(j) && (j < len(tools)-2 || rng.IntN(20) == 0) {
+					ts = append(ts, tool)
+				}
+			}
+			r.Tools[a] = ts
+		}
+		if len(r.Tools) == 0 {
+			r.Tools["announce"] = []string{"whatsapp"}
+		}
+		rs = append(rs, r)
+	}
+	r := digestReport(t, def, rs, report.Counts{}, &report.Options{Step: 1})
+	if len(r.Study.Rows) != len(acts) || len(r.Study.Columns) < chartMaxCols {
+		t.Fatalf("%d rows and %d columns: the test wants all activities and more tools than fit", len(r.Study.Rows), len(r.Study.Columns))
+	}
+	return r
+}
+
+// BenchmarkDigestChart draws the fullest map (twelve activities) and
+// encodes it: the part of a digest that runs on one core, after the
+// reading.
+func BenchmarkDigestChart(b *testing.B) {
+	def := digestDef(b)
+	r := fullChartReport(b, def)
+	for b.Loop() {
+		if _, err := DigestChart(def, r, "en"); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
