@@ -59,6 +59,7 @@ then needs --config and the bot token, as "toolmap run" does).`)
 	if err := c.parse(args, 0); err != nil {
 		return err
 	}
+	tuneGCPercent(os.Getenv)
 	if *preview == *post {
 		return c.usageErr("give either --preview or --post")
 	}

@@ -25,10 +25,12 @@ func tuneGC(getenv func(string) string) {
 	}
 }
 
-// tuneDemoGC applies the bot's GC percent to the in-process demo, whose
-// heap also holds the fake server and the organisers (so the bot's memory
-// limit cannot apply: --bot-process runs the bot exactly as toolmap run).
-func tuneDemoGC(getenv func(string) string) {
+// tuneGCPercent applies the bot's GC percent alone: to the in-process
+// demo, whose heap also holds the fake server and the organisers (so the
+// bot's memory limit cannot apply: --bot-process runs the bot exactly as
+// toolmap run), and to digest and map, which read the whole study as the
+// bot does (a digest of 100,000 responses takes about a fifth less time).
+func tuneGCPercent(getenv func(string) string) {
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(botGCPercent)
 	}

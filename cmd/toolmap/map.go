@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -47,6 +48,7 @@ backup through the bot's admin socket, reads it and removes it).`)
 	if err := c.parse(args, 0); err != nil {
 		return err
 	}
+	tuneGCPercent(os.Getenv)
 	if *out == "" {
 		return c.usageErr("--out DIR is required")
 	}

@@ -52,7 +52,7 @@ func runDemo(ctx context.Context, e env, args []string) error {
 		return exitError{2}
 	}
 	if !o.BotProcess {
-		tuneDemoGC(os.Getenv)
+		tuneGCPercent(os.Getenv)
 	}
 	var err error
 	if o.Def, err = loadSurvey(o.Survey); err != nil {
