@@ -10,10 +10,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"toolmap/cmd/surveyfile"
 	"toolmap/survey"
 	"toolmap/survey/report"
 	"toolmap/survey/report/reporttest"
-	"toolmap/survey/surveyfile"
 )
 
 var week47 = report.Period{Year: 2026, Week: 47}

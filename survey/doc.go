@@ -9,7 +9,7 @@
 // # Basics
 //
 // A [Definition] is usually read from a YAML file by package
-// toolmap/survey/surveyfile, which turns YAML into a tree of [Node] values and
+// toolmap/cmd/surveyfile, which turns YAML into a tree of [Node] values and
 // calls [Decode]. Decode reports every problem at once, each with the file,
 // line and path, as a [Problems] error.
 //

@@ -6,7 +6,7 @@ import (
 	"io"
 	"path/filepath"
 
-	"toolmap/bot/adminsock"
+	"toolmap/cmd/internal/adminsock"
 	"toolmap/store"
 )
 

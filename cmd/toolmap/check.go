@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"toolmap/bot/adminsock"
+	"toolmap/cmd/internal/adminsock"
 	"toolmap/store"
 )
 

@@ -17,11 +17,11 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"toolmap/bot"
-	"toolmap/bot/adminsock"
-	"toolmap/bot/jobs"
+	"toolmap/cmd/internal/adminsock"
+	"toolmap/cmd/internal/jobs"
+	"toolmap/cmd/surveyfile"
 	"toolmap/survey"
 	"toolmap/survey/report"
-	"toolmap/survey/surveyfile"
 )
 
 // The operator's configuration file, every section of it (see
@@ -102,7 +102,7 @@ type AdminConfig struct {
 	// database file's name with ".sock" added.
 	Socket string `yaml:"socket"`
 	// Users are the Telegram user ids of the admins: /digest, /stats,
-	// /digest_resend, and alerts about the digest (see bot/jobs/digest.go).
+	// /digest_resend, and alerts about the digest (see cmd/internal/jobs/digest.go).
 	Users []int64 `yaml:"users"`
 	// Researchers are the Telegram user ids allowed /export.
 	Researchers []int64 `yaml:"researchers"`

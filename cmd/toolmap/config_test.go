@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"toolmap/bot/jobs"
+	"toolmap/cmd/internal/jobs"
 )
 
 // TestConfigDigestAndAdmin reads the new keys, and reports bad ones with

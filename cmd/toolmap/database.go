@@ -8,7 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"toolmap/bot/adminsock"
+	"toolmap/cmd/internal/adminsock"
 	"toolmap/store"
 )
 

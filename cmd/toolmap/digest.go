@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"toolmap/bot"
-	"toolmap/bot/adminsock"
-	"toolmap/bot/jobs"
+	"toolmap/cmd/internal/adminsock"
+	"toolmap/cmd/internal/jobs"
 	"toolmap/store"
 	"toolmap/survey"
 	"toolmap/survey/report"

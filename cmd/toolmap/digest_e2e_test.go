@@ -15,8 +15,8 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
-	"toolmap/bot/jobs"
 	"toolmap/bot/telegramtest"
+	"toolmap/cmd/internal/jobs"
 	"toolmap/store"
 )
 

@@ -13,11 +13,11 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"toolmap/bot"
-	"toolmap/bot/jobs"
+	"toolmap/cmd/internal/jobs"
+	"toolmap/cmd/surveyfile"
 	"toolmap/store"
 	"toolmap/survey"
 	"toolmap/survey/report/reporttest"
-	"toolmap/survey/surveyfile"
 )
 
 // seedDB writes completed sessions to a new database at path, as the bot

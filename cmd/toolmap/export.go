@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"toolmap/bot/adminsock"
-	"toolmap/bot/jobs"
+	"toolmap/cmd/internal/adminsock"
+	"toolmap/cmd/internal/jobs"
 	"toolmap/store"
 	"toolmap/survey"
 	"toolmap/survey/export"

@@ -279,7 +279,7 @@ func unzipAll(t *testing.T, path string) map[string][]byte {
 // finishes version 1 with the buttons they have; a newcomer gets version 2.
 func TestEndToEndVersion1FinishesAfterUpgrade(t *testing.T) {
 	v1 := filepath.Join(t.TempDir(), "default_v1.yaml")
-	data, err := os.ReadFile("../../survey/surveyfile/default_v1.yaml")
+	data, err := os.ReadFile("../../cmd/surveyfile/default_v1.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

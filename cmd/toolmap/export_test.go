@@ -26,11 +26,11 @@ import (
 	"github.com/xuri/excelize/v2"
 	"go.etcd.io/bbolt"
 
-	"toolmap/bot/jobs"
+	"toolmap/cmd/internal/jobs"
+	"toolmap/cmd/surveyfile"
 	"toolmap/store"
 	"toolmap/survey"
 	"toolmap/survey/export"
-	"toolmap/survey/surveyfile"
 )
 
 // persona answers version 1 of the default survey.

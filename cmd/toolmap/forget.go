@@ -5,7 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 
-	"toolmap/bot/adminsock"
+	"toolmap/cmd/internal/adminsock"
 	"toolmap/store"
 )
 

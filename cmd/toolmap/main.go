@@ -16,7 +16,7 @@ import (
 	"strings"
 	"syscall"
 
-	"toolmap/bot/jobs"
+	"toolmap/cmd/internal/jobs"
 	"toolmap/survey"
 )
 

@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"toolmap/bot/adminsock"
-	"toolmap/bot/jobs"
+	"toolmap/cmd/internal/adminsock"
+	"toolmap/cmd/internal/jobs"
 	"toolmap/store"
 	"toolmap/survey/report/site"
 )

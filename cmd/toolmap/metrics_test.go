@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"bytes"
-	"toolmap/bot/adminsock"
 	"toolmap/bot/telegramtest"
+	"toolmap/cmd/internal/adminsock"
 	"toolmap/store"
 )
 

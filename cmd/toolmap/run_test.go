@@ -16,8 +16,8 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"toolmap/bot"
-	"toolmap/bot/adminsock"
 	"toolmap/bot/telegramtest"
+	"toolmap/cmd/internal/adminsock"
 	"toolmap/store"
 	"toolmap/survey"
 	"toolmap/survey/report/site"

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"toolmap/bot"
-	"toolmap/bot/demo"
+	"toolmap/cmd/internal/demo"
 )
 
 func init() {

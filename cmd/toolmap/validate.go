@@ -7,8 +7,8 @@ import (
 	"os"
 	"strings"
 
+	"toolmap/cmd/surveyfile"
 	"toolmap/survey"
-	"toolmap/survey/surveyfile"
 )
 
 func init() {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"toolmap/survey/surveyfile"
+	"toolmap/cmd/surveyfile"
 )
 
 // TestValidateWarnsWhenPrivacyNamesNoOne: a survey that leaves /privacy

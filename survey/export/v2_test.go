@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"toolmap/cmd/surveyfile"
 	"toolmap/survey"
 	"toolmap/survey/export"
-	"toolmap/survey/surveyfile"
 )
 
 // builtin returns the built-in survey, version 2 carrying version 1.

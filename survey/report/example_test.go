@@ -5,10 +5,10 @@ import (
 	"slices"
 	"time"
 
+	"toolmap/cmd/surveyfile"
 	"toolmap/survey"
 	"toolmap/survey/report"
 	"toolmap/survey/report/reporttest"
-	"toolmap/survey/surveyfile"
 )
 
 func ExamplePeriod() {

@@ -10,9 +10,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"toolmap/cmd/surveyfile"
 	"toolmap/survey"
 	"toolmap/survey/report/reporttest"
-	"toolmap/survey/surveyfile"
 )
 
 var week47 = Period{2026, 47}

@@ -25,7 +25,7 @@ import (
 // API call failing, every tap answered, and at the end no message with
 // live buttons left. The done line of issue 13 is
 //
-//	go test ./bot/demo -run TestPeople -v -people.n=500
+//	go test ./cmd/internal/demo -run TestPeople -v -people.n=500
 var (
 	peopleN    = flag.Int("people.n", 60, "TestPeople: simulated people")
 	peopleSeed = flag.Uint64("people.seed", 0, "TestPeople: seed of their choices (0: from the clock)")

@@ -15,8 +15,8 @@ import (
 	"time"
 	"unicode"
 
+	"toolmap/cmd/surveyfile"
 	"toolmap/survey"
-	"toolmap/survey/surveyfile"
 )
 
 // How long the default survey takes, measured by simulated organisers who
@@ -74,7 +74,7 @@ import (
 // it moves with the share of independent organisers, and where the taps
 // go:
 //
-//	go test ./survey/surveyfile -run TestLength -v
+//	go test ./cmd/surveyfile -run TestLength -v
 
 type lengthModel string
 

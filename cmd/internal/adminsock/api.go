@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"time"
 
-	"toolmap/bot/jobs"
+	"toolmap/cmd/internal/jobs"
 	"toolmap/store"
 	"toolmap/survey"
 	"toolmap/survey/export"

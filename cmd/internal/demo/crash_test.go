@@ -22,9 +22,9 @@ import (
 
 	"toolmap/bot"
 	"toolmap/bot/telegramtest"
+	"toolmap/cmd/surveyfile"
 	"toolmap/store"
 	"toolmap/survey"
-	"toolmap/survey/surveyfile"
 )
 
 // The crash harness: the real toolmap binary, built for the test, runs as
@@ -37,7 +37,7 @@ import (
 // The short form (a few kills of a short survey) runs with go test ./...;
 // the long form is, for example:
 //
-//	go test ./bot/demo -run TestCrashHarness -v -crash.kills=50 -crash.gap=120 -crash.respondents=500 -crash.quiet=30s -crash.survey=default -crash.budget=35m -timeout 38m
+//	go test ./cmd/internal/demo -run TestCrashHarness -v -crash.kills=50 -crash.gap=120 -crash.respondents=500 -crash.quiet=30s -crash.survey=default -crash.budget=35m -timeout 38m
 //
 // The organisers behave as people on phones do (telegramtest.Person): at
 // the end each must have finished once, with every stored answer the one

@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"toolmap/cmd/surveyfile"
 	"toolmap/store"
 	"toolmap/survey"
 	"toolmap/survey/report"
 	"toolmap/survey/report/reporttest"
-	"toolmap/survey/surveyfile"
 )
 
 // BenchmarkDigest100k computes the digest of one week from a database of

@@ -20,8 +20,8 @@ import (
 	"unicode/utf8"
 
 	"toolmap/bot"
-	"toolmap/bot/jobs"
 	"toolmap/bot/telegramtest"
+	"toolmap/cmd/internal/jobs"
 	"toolmap/survey"
 )
 

@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"toolmap/cmd/surveyfile"
 	"toolmap/survey"
-	"toolmap/survey/surveyfile"
 )
 
 // script is a whole default survey (version 2) by buttons: 30 inputs.

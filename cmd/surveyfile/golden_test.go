@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"toolmap/cmd/surveyfile"
 	"toolmap/survey"
-	"toolmap/survey/surveyfile"
 	"toolmap/survey/textui"
 )
 
@@ -48,7 +48,7 @@ func TestTranscripts(t *testing.T) {
 			}
 			want, err := os.ReadFile(golden)
 			if err != nil {
-				t.Fatalf("%v (run go test ./survey/surveyfile -run TestTranscripts -update to create it)", err)
+				t.Fatalf("%v (run go test ./cmd/surveyfile -run TestTranscripts -update to create it)", err)
 			}
 			if got != string(want) {
 				t.Errorf("transcript %s differs from %s:\n%s\n(run with -update if the change is intended)", script, golden, firstDiff(string(want), got))

@@ -13,11 +13,11 @@ import (
 	"time"
 
 	"toolmap/bot"
-	"toolmap/bot/jobs"
 	"toolmap/bot/telegramtest"
+	"toolmap/cmd/internal/jobs"
+	"toolmap/cmd/surveyfile"
 	"toolmap/store"
 	"toolmap/survey"
-	"toolmap/survey/surveyfile"
 )
 
 // Golden transcripts of conversations with the bot, as the chat shows
@@ -25,7 +25,7 @@ import (
 // which messages have live buttons. The real bot, store and sender run in
 // this process against the fake Bot API; each step waits until the bot
 // has answered completely, so message ids and every line are the same
-// from run to run. go test ./bot/demo -run TestChatTranscripts -update
+// from run to run. go test ./cmd/internal/demo -run TestChatTranscripts -update
 // rewrites testdata/chats/*.golden.
 var update = flag.Bool("update", false, "rewrite the golden chat transcripts in testdata/chats")
 

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"toolmap/bot/telegramtest"
+	"toolmap/cmd/surveyfile"
 	"toolmap/store"
 	"toolmap/survey"
-	"toolmap/survey/surveyfile"
 )
 
 // The fault harness: the bot (the real toolmap binary, as in the crash
@@ -28,7 +28,7 @@ import (
 //
 // The long form, for example:
 //
-//	go test ./bot/demo -run TestFaultHarness -v -fault.respondents=30 -fault.calls=2000
+//	go test ./cmd/internal/demo -run TestFaultHarness -v -fault.respondents=30 -fault.calls=2000
 var (
 	faultRespondents = flag.Int("fault.respondents", 6, "TestFaultHarness: simulated organisers")
 	faultCalls       = flag.Int("fault.calls", 150, "TestFaultHarness: Bot API calls that may fail before the faults stop")

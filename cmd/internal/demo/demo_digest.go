@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"toolmap/bot"
-	"toolmap/bot/jobs"
 	"toolmap/bot/telegramtest"
+	"toolmap/cmd/internal/jobs"
 	"toolmap/store"
 	"toolmap/survey"
 	"toolmap/survey/export"

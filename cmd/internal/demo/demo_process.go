@@ -19,8 +19,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"toolmap/bot"
-	"toolmap/bot/adminsock"
 	"toolmap/bot/telegramtest"
+	"toolmap/cmd/internal/adminsock"
 )
 
 // demoStopWait is how long the bot process has to stop after SIGTERM.

@@ -29,7 +29,7 @@ import (
 // current text after its edits, its buttons, the person's own messages)
 // is drawn as a phone shows it, then photographed by headless Chromium.
 //
-//	go test ./bot/demo -run TestChatPicture -picture
+//	go test ./cmd/internal/demo -run TestChatPicture -picture
 //
 // rewrites docs/chat.png. Without -picture the test still builds the page
 // from the conversation and checks it, and renders it when a browser is
@@ -127,7 +127,7 @@ func TestChatPicture(t *testing.T) {
 	if err := enc.Encode(&small, img); err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join("..", "..", "docs", "chat.png")
+	out := filepath.Join("..", "..", "..", "docs", "chat.png")
 	if err := os.WriteFile(out, small.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
