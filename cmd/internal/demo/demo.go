@@ -398,32 +398,16 @@ func (d *demoRun) report(w io.Writer, elapsed time.Duration, loop bot.LoopStats,
 	n := int64(o.Respondents)
 	secs := elapsed.Seconds()
 	completed, partway := d.completed.Load(), d.partway.Load()
-	taps := d.taps.Load()
 	sends := d.srv.StatusCounts("sendMessage")[200]
 	editText := d.srv.StatusCounts("editMessageText")[200]
 	editMarkup := d.srv.StatusCounts("editMessageReplyMarkup")[200]
 	msgs := sends + editText + editMarkup
-	answers := d.srv.StatusCounts("answerCallbackQuery")[200]
 	server429 := d.srv.StatusCounts("")[429]
 	breaches := d.srv.BreachCount()
 	reportHead(w, o, "", n, partway, completed, secs)
 	fmt.Fprintf(w, "updates processed:      %d (%.0f/s); commits %d, mean commit %s\n", loop.Updates, float64(loop.Updates)/secs,
 		loop.Commits, meanDur(loop.CommitTime, loop.Commits))
-	fmt.Fprintf(w, "completions per second: %.1f\n", float64(completed)/secs)
-	fmt.Fprintf(w, "messages + edits:       %d (sendMessage %d, editMessageText %d, editMessageReplyMarkup %d; not modified %d, not sent as they would change nothing %d)\n",
-		msgs, sends, editText, editMarkup, sent.NotModified, sent.Unneeded)
-	fmt.Fprintf(w, "  per completed survey: %s\n", per(msgs, completed))
-	fmt.Fprintf(w, "  per update:           %s\n", per(msgs, loop.Updates))
-	fmt.Fprintf(w, "  per tap:              %s (taps %d, typed messages %d, strays %d; callback answers %d)\n", per(msgs, taps), taps, d.texts.Load(), d.strays.Load(), answers)
-	d.mu.Lock()
-	lat, typed, ack := slices.Clone(d.latencies), slices.Clone(d.typedLat), slices.Clone(d.ackLat)
-	d.mu.Unlock()
-	slices.Sort(lat)
-	slices.Sort(typed)
-	slices.Sort(ack)
-	fmt.Fprintf(w, "reply latency:          p50 %s, p99 %s, max %s (%d replies: until the organiser sees the next question, the tick or the message)\n", pct(lat, 50), pct(lat, 99), pct(lat, 100), len(lat))
-	fmt.Fprintf(w, "  to typed messages:    p50 %s, p99 %s (%d)\n", pct(typed, 50), pct(typed, 99), len(typed))
-	fmt.Fprintf(w, "  taps acknowledged:    p50 %s, p99 %s (%d; answerCallbackQuery, which stops the button's spinner)\n", pct(ack, 50), pct(ack, 99), len(ack))
+	d.printTraffic(w, secs, int64(loop.Updates), fmt.Sprintf("not modified %d, not sent as they would change nothing %d", sent.NotModified, sent.Unneeded))
 	fmt.Fprintf(w, "resident memory:        VmHWM %s (peak of the whole process: bot, fake Telegram and organisers)\n", mb(mem.hwm))
 	fmt.Fprintf(w, "  at the end:           VmRSS %s (anonymous %s, mapped files: program and database %s), Go heap in use %s, after dropping the fake server's chats (%s of heap)\n",
 		mb(mem.rss), mb(mem.anon), mb(mem.file), mb(int64(mem.heapInuse/1024)), mb(int64(mem.fakeHeap/1024)))
@@ -585,4 +569,34 @@ func (d *demoRun) finish(ctx context.Context, e env, ok bool, dbPath string, log
 		return ErrFailed
 	}
 	return nil
+}
+
+// printTraffic prints the completions per second, the Bot API calls that
+// change what people see (per completed survey, per update unless updates
+// is negative, per tap) and the reply latencies: the figures the demo
+// reports alike with the bot in process or in its own. edits says what
+// came of edits that would change nothing.
+func (d *demoRun) printTraffic(w io.Writer, secs float64, updates int64, edits string) {
+	completed, taps := d.completed.Load(), d.taps.Load()
+	sends := d.srv.StatusCounts("sendMessage")[200]
+	editText := d.srv.StatusCounts("editMessageText")[200]
+	editMarkup := d.srv.StatusCounts("editMessageReplyMarkup")[200]
+	msgs := sends + editText + editMarkup
+	fmt.Fprintf(w, "completions per second: %.1f\n", float64(completed)/secs)
+	fmt.Fprintf(w, "messages + edits:       %d (sendMessage %d, editMessageText %d, editMessageReplyMarkup %d; %s)\n",
+		msgs, sends, editText, editMarkup, edits)
+	fmt.Fprintf(w, "  per completed survey: %s\n", per(msgs, completed))
+	if updates >= 0 {
+		fmt.Fprintf(w, "  per update:           %s\n", per(msgs, updates))
+	}
+	fmt.Fprintf(w, "  per tap:              %s (taps %d, typed messages %d, strays %d; callback answers %d)\n", per(msgs, taps), taps, d.texts.Load(), d.strays.Load(), d.srv.StatusCounts("answerCallbackQuery")[200])
+	d.mu.Lock()
+	lat, typed, ack := slices.Clone(d.latencies), slices.Clone(d.typedLat), slices.Clone(d.ackLat)
+	d.mu.Unlock()
+	slices.Sort(lat)
+	slices.Sort(typed)
+	slices.Sort(ack)
+	fmt.Fprintf(w, "reply latency:          p50 %s, p99 %s, max %s (%d replies: until the organiser sees the next question, the tick or the message)\n", pct(lat, 50), pct(lat, 99), pct(lat, 100), len(lat))
+	fmt.Fprintf(w, "  to typed messages:    p50 %s, p99 %s (%d)\n", pct(typed, 50), pct(typed, 99), len(typed))
+	fmt.Fprintf(w, "  taps acknowledged:    p50 %s, p99 %s (%d; answerCallbackQuery, which stops the button's spinner)\n", pct(ack, 50), pct(ack, 99), len(ack))
 }

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -294,12 +293,10 @@ func (d *demoRun) processReport(w io.Writer, elapsed time.Duration, h adminsock.
 	n := int64(o.Respondents)
 	secs := elapsed.Seconds()
 	completed, partway := d.completed.Load(), d.partway.Load()
-	taps := d.taps.Load()
 	sends := d.srv.StatusCounts("sendMessage")[200]
 	editText := d.srv.StatusCounts("editMessageText")[200]
 	editMarkup := d.srv.StatusCounts("editMessageReplyMarkup")[200]
 	msgs := sends + editText + editMarkup
-	answers := d.srv.StatusCounts("answerCallbackQuery")[200]
 	breaches := d.srv.BreachCount()
 	enqueued := d.srv.NextUpdateID() - 1 // the fake server numbers updates from 1
 	confirmed := enqueued - d.srv.PendingUpdates()
@@ -309,23 +306,11 @@ func (d *demoRun) processReport(w io.Writer, elapsed time.Duration, h adminsock.
 		updates = fmt.Sprintf("%d (%.0f/s)", h.Updates, float64(h.Updates)/secs)
 	}
 	fmt.Fprintf(w, "updates processed:      %s by the bot's /healthz; %d confirmed to the fake server of %d it queued; commits n/a\n", updates, confirmed, enqueued)
-	fmt.Fprintf(w, "completions per second: %.1f\n", float64(completed)/secs)
-	fmt.Fprintf(w, "messages + edits:       %d (sendMessage %d, editMessageText %d, editMessageReplyMarkup %d; not modified %d)\n",
-		msgs, sends, editText, editMarkup, d.srv.StatusCounts("editMessageText")[400]+d.srv.StatusCounts("editMessageReplyMarkup")[400])
-	fmt.Fprintf(w, "  per completed survey: %s\n", per(msgs, completed))
+	updatesSeen := int64(-1) // unknown without /healthz
 	if healthOK {
-		fmt.Fprintf(w, "  per update:           %s\n", per(msgs, h.Updates))
+		updatesSeen = int64(h.Updates)
 	}
-	fmt.Fprintf(w, "  per tap:              %s (taps %d, typed messages %d, strays %d; callback answers %d)\n", per(msgs, taps), taps, d.texts.Load(), d.strays.Load(), answers)
-	d.mu.Lock()
-	lat, typed, ack := slices.Clone(d.latencies), slices.Clone(d.typedLat), slices.Clone(d.ackLat)
-	d.mu.Unlock()
-	slices.Sort(lat)
-	slices.Sort(typed)
-	slices.Sort(ack)
-	fmt.Fprintf(w, "reply latency:          p50 %s, p99 %s, max %s (%d replies: until the organiser sees the next question, the tick or the message)\n", pct(lat, 50), pct(lat, 99), pct(lat, 100), len(lat))
-	fmt.Fprintf(w, "  to typed messages:    p50 %s, p99 %s (%d)\n", pct(typed, 50), pct(typed, 99), len(typed))
-	fmt.Fprintf(w, "  taps acknowledged:    p50 %s, p99 %s (%d; answerCallbackQuery, which stops the button's spinner)\n", pct(ack, 50), pct(ack, 99), len(ack))
+	d.printTraffic(w, secs, updatesSeen, fmt.Sprintf("not modified %d", d.srv.StatusCounts("editMessageText")[400]+d.srv.StatusCounts("editMessageReplyMarkup")[400]))
 	cpu, perCPU := "n/a", "n/a"
 	if bp.cpu >= 0 {
 		cpu = fmt.Sprintf("%.2f s (%.0f%% of one core over the run)", bp.cpu.Seconds(), bp.cpu.Seconds()/secs*100)
